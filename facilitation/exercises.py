@@ -1,0 +1,251 @@
+"""The exercise library: one declarative TOML file per exercise in `exercises/`, checked at load.
+
+A file names its fields (what participants give), how the room sees the results and how
+the report shows them. The participant form, projector wall, map feed and report section
+are rendered generically from it, so adding an exercise means adding one file.
+A malformed file raises `ExerciseFileError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises"
+
+FIELD_KINDS = {
+    "short_text": "one line of text",
+    "long_text": "a paragraph of text",
+    "function": "one of the workshop's functions",
+    "stage": "one of the workshop's lifecycle stages",
+    "scale": "a whole number on a scale (default 1 to 5)",
+    "choice": "one of a fixed list of options",
+    "date": "a calendar date",
+    "partner": "another participant in the room",
+}
+ROOM_VIEWS = ("wall", "by_function", "glossary", "pairs", "map", "commitments")
+REPORT_VIEWS = ("by_function", "handoffs", "glossary", "pairs", "ranked", "commitments")
+DEFAULT_MAX_CHARS = {"short_text": 200, "long_text": 2000}
+HANDOFF_ROLES = ("stage", "to_function", "promise", "experience", "lost", "gap")
+
+
+class ExerciseFileError(ValueError):
+    """An exercise file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    label: str
+    help: str = ""
+    required: bool = True
+    max_chars: int | None = None
+    options: tuple[str, ...] = ()
+    scale_min: int = 1
+    scale_max: int = 5
+    scale_low: str = ""
+    scale_high: str = ""
+    placeholder: str = ""
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind in ("short_text", "long_text")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    key: str
+    title: str
+    question: str
+    purpose: str
+    minutes: int
+    order: int
+    source: str
+    say: str
+    debrief: str
+    fields: tuple[Field, ...]
+    room_view: str
+    headline: str
+    report_view: str
+    handoff: dict[str, str] = field(default_factory=dict)
+    glossary: tuple[str, ...] = ()      # (term field, meaning field): shown as a two-column glossary
+    side_by_side: tuple[str, ...] = ()  # two fields shown next to each other (a pair's two versions)
+    board_by: str = ""                  # a function field: the commitments board groups by author → this
+    dots: int = 3                       # default dot-voting cap per participant
+    build_on: bool = False              # others can add to a story
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def feeds_map(self) -> bool:
+        return bool(self.handoff)
+
+
+def _need(table: dict, key: str, kind: type, where: str, default=None):
+    if key not in table:
+        if default is not None:
+            return default
+        raise ExerciseFileError(f"{where}: '{key}' is missing")
+    value = table[key]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise ExerciseFileError(f"{where}: '{key}' must be {kind.__name__}, not {type(value).__name__}")
+    if kind is str and not value.strip() and default is None:
+        raise ExerciseFileError(f"{where}: '{key}' is empty")
+    return value
+
+
+FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder"}
+SUBTABLE_KEYS = {"notes": {"say", "debrief"},
+                 "room": {"view", "headline", "glossary", "side_by_side", "board_by", "dots", "build_on"},
+                 "report": {"view"}}
+
+
+def _no_unknown_keys(table: dict, allowed: set[str], where: str) -> None:
+    for k in table:
+        if k not in allowed:
+            raise ExerciseFileError(f"{where}: unknown key '{k}' (expected one of {', '.join(sorted(allowed))})")
+
+
+def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
+    """Check one exercise's data against the schema and build it."""
+    where = source_name
+    known = {"title", "question", "purpose", "minutes", "order", "source", "notes", "fields", "room", "report", "handoff"}
+    for k in data:
+        if k not in known:
+            raise ExerciseFileError(f"{where}: unknown key '{k}' (expected one of {', '.join(sorted(known))})")
+    notes = _need(data, "notes", dict, where)
+    _no_unknown_keys(notes, SUBTABLE_KEYS["notes"], f"{where}: notes")
+    raw_fields = _need(data, "fields", list, where)
+    if not raw_fields:
+        raise ExerciseFileError(f"{where}: 'fields' is empty")
+    fields: list[Field] = []
+    names: set[str] = set()
+    for i, rf in enumerate(raw_fields):
+        fw = f"{where}: fields[{i}]"
+        if not isinstance(rf, dict):
+            raise ExerciseFileError(f"{fw}: must be a table")
+        name = _need(rf, "name", str, fw)
+        fw = f"{where}: field '{name}'"
+        _no_unknown_keys(rf, FIELD_KEYS, fw)
+        if not name.isidentifier():
+            raise ExerciseFileError(f"{fw}: name must be letters, digits and underscores")
+        if name in names:
+            raise ExerciseFileError(f"{fw}: the name is used twice")
+        names.add(name)
+        kind = _need(rf, "kind", str, fw)
+        if kind not in FIELD_KINDS:
+            raise ExerciseFileError(f"{fw}: unknown kind '{kind}' (expected one of {', '.join(FIELD_KINDS)})")
+        options = tuple(_need(rf, "options", list, fw, default=[]))
+        if kind == "choice" and len(options) < 2:
+            raise ExerciseFileError(f"{fw}: a choice needs 'options' with at least two entries")
+        max_chars = rf.get("max_chars", DEFAULT_MAX_CHARS.get(kind))
+        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+            raise ExerciseFileError(f"{fw}: 'max_chars' must be a positive whole number")
+        scale_min = _need(rf, "min", int, fw, default=1)
+        scale_max = _need(rf, "max", int, fw, default=5)
+        if kind == "scale" and scale_min >= scale_max:
+            raise ExerciseFileError(f"{fw}: 'min' must be below 'max'")
+        fields.append(Field(
+            name=name,
+            kind=kind,
+            label=_need(rf, "label", str, fw),
+            help=_need(rf, "help", str, fw, default=""),
+            required=_need(rf, "required", bool, fw, default=True) if "required" in rf else True,
+            max_chars=max_chars,
+            options=options,
+            scale_min=scale_min,
+            scale_max=scale_max,
+            scale_low=_need(rf, "low", str, fw, default=""),
+            scale_high=_need(rf, "high", str, fw, default=""),
+            placeholder=_need(rf, "placeholder", str, fw, default=""),
+        ))
+    room = _need(data, "room", dict, where)
+    _no_unknown_keys(room, SUBTABLE_KEYS["room"], f"{where}: room")
+    room_view = _need(room, "view", str, f"{where}: room")
+    if room_view not in ROOM_VIEWS:
+        raise ExerciseFileError(f"{where}: room.view '{room_view}' is not one of {', '.join(ROOM_VIEWS)}")
+    headline = _need(room, "headline", str, f"{where}: room")
+    if headline not in names:
+        raise ExerciseFileError(f"{where}: room.headline names no field ('{headline}')")
+    by_name = {f.name: f for f in fields}
+
+    def field_pair(key: str) -> tuple[str, ...]:
+        pair = _need(room, key, list, f"{where}: room", default=[])
+        if pair and (len(pair) != 2 or any(n not in by_name for n in pair)):
+            raise ExerciseFileError(f"{where}: room.{key} must name two fields of this exercise")
+        return tuple(pair)
+
+    glossary, side_by_side = field_pair("glossary"), field_pair("side_by_side")
+    board_by = _need(room, "board_by", str, f"{where}: room", default="")
+    if board_by and (board_by not in by_name or by_name[board_by].kind != "function"):
+        raise ExerciseFileError(f"{where}: room.board_by must name a field of kind 'function'")
+    dots = _need(room, "dots", int, f"{where}: room", default=3)
+    if not 1 <= dots <= 20:
+        raise ExerciseFileError(f"{where}: room.dots must be between 1 and 20")
+    build_on = _need(room, "build_on", bool, f"{where}: room", default=False) if "build_on" in room else False
+    report = _need(data, "report", dict, where)
+    _no_unknown_keys(report, SUBTABLE_KEYS["report"], f"{where}: report")
+    report_view = _need(report, "view", str, f"{where}: report")
+    if report_view not in REPORT_VIEWS:
+        raise ExerciseFileError(f"{where}: report.view '{report_view}' is not one of {', '.join(REPORT_VIEWS)}")
+    handoff = _need(data, "handoff", dict, where, default={})
+    for role, fname in handoff.items():
+        if role not in HANDOFF_ROLES:
+            raise ExerciseFileError(f"{where}: handoff.{role} is not one of {', '.join(HANDOFF_ROLES)}")
+        if fname not in names:
+            raise ExerciseFileError(f"{where}: handoff.{role} names no field ('{fname}')")
+    if handoff and not {"stage", "to_function"} <= handoff.keys():
+        raise ExerciseFileError(f"{where}: handoff needs at least 'stage' and 'to_function'")
+    minutes = _need(data, "minutes", int, where)
+    if not 1 <= minutes <= 180:
+        raise ExerciseFileError(f"{where}: 'minutes' must be between 1 and 180")
+    return Exercise(
+        key=key,
+        title=_need(data, "title", str, where),
+        question=_need(data, "question", str, where),
+        purpose=_need(data, "purpose", str, where),
+        minutes=minutes,
+        order=_need(data, "order", int, where, default=100),
+        source=_need(data, "source", str, where, default=""),
+        say=_need(notes, "say", str, f"{where}: notes"),
+        debrief=_need(notes, "debrief", str, f"{where}: notes"),
+        fields=tuple(fields),
+        room_view=room_view,
+        headline=headline,
+        report_view=report_view,
+        handoff=dict(handoff),
+        glossary=glossary,
+        side_by_side=side_by_side,
+        board_by=board_by,
+        dots=dots,
+        build_on=build_on,
+    )
+
+
+def load_exercise_file(path: Path) -> Exercise:
+    """Load and check one exercise file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ExerciseFileError(f"{path.name}: not valid TOML ({exc})") from exc
+    return parse_exercise(data, path.name, path.stem)
+
+
+def load_library(directory: Path = EXERCISES_DIR) -> dict[str, Exercise]:
+    """Every exercise in a folder, in workshop order (by `order`, then title)."""
+    found = [load_exercise_file(p) for p in sorted(directory.glob("*.toml"))]
+    found.sort(key=lambda e: (e.order, e.title))
+    return {e.key: e for e in found}
+
+
+@lru_cache(maxsize=1)
+def library() -> dict[str, Exercise]:
+    """The app's exercise library, loaded once per process."""
+    return load_library()

@@ -1,0 +1,137 @@
+"""What counts as a valid answer. Checked on the server; the browser's limits are only hints.
+
+Text is stored exactly as typed. These rules only decide whether it can be accepted, and
+say why not in words a participant understands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from .exercises import Exercise, Field
+
+DISPLAY_NAME_MAX = 60
+TITLE_MAX = 200
+FUNCTION_NAME_MAX = 60
+STAGE_NAME_MAX = 60
+
+
+def visible_text(text: str) -> str:
+    """The text without white space and invisible format characters (zero-width spaces, BOM …)."""
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True if the text holds half of a UTF-16 surrogate pair: no browser sends one, UTF-8 cannot encode it,
+    so it could be kept in a JSON answer but never shown on a screen, in a chart or sent to the browser."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def text_problem(text: object, *, max_chars: int | None, required: bool = True, what: str = "This answer",
+                 one_line: bool = False) -> str | None:
+    """Why a piece of text cannot be accepted, or None if it can.
+
+    Stories accept any character but half of a surrogate pair (which no browser sends and no
+    screen can show); a one-line name (title, person, function, stage) also refuses control
+    characters, which no keyboard types on purpose and PostgreSQL text columns cannot store (NUL).
+    """
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        return f"{what} must be text."
+    if not visible_text(text):
+        if required:
+            return f"{what} is empty. Please write something." if not text else f"{what} has only blank or invisible characters. Please write something."
+        return None
+    if has_lone_surrogate(text):
+        return f"{what} contains a broken character (half of an emoji or symbol). Please retype it."
+    if one_line and any(unicodedata.category(ch) == "Cc" for ch in text.strip()):
+        return f"{what} contains a line break or an invisible control character. Please type it on one line."
+    if max_chars is not None and len(text) > max_chars:
+        over = len(text) - max_chars
+        return f"{what} is {len(text):,} characters; the limit is {max_chars:,}. Please shorten it by {over:,}."
+    return None
+
+
+def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], stages: list[str], partners: list[str] | None = None) -> dict[str, str]:
+    """Every field whose answer cannot be accepted, with the reason; empty when all is well."""
+    problems: dict[str, str] = {}
+    for f in exercise.fields:
+        problem = field_problem(f, answers.get(f.name), functions=functions, stages=stages, partners=partners or [])
+        if problem:
+            problems[f.name] = problem
+    for name in answers:
+        if name not in {f.name for f in exercise.fields}:
+            problems[name] = f"'{name}' is not a question of this exercise."
+    return problems
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not visible_text(value))
+
+
+def field_problem(f: Field, value: object, *, functions: list[str], stages: list[str], partners: list[str]) -> str | None:
+    """Why one answer cannot be accepted, or None."""
+    if f.is_text:
+        return text_problem(value, max_chars=f.max_chars, required=f.required)
+    if _blank(value):
+        return "Please choose an answer." if f.required else None
+    if f.kind == "function":
+        return None if value in functions else "Please choose one of the functions in the list."
+    if f.kind == "stage":
+        return None if value in stages else "Please choose one of the stages in the list."
+    if f.kind == "choice":
+        return None if value in f.options else "Please choose one of the options in the list."
+    if f.kind == "partner":
+        return None if value in partners else "Please choose your partner from the list of people in the room."
+    if f.kind == "scale":
+        if isinstance(value, bool) or not isinstance(value, int) or not f.scale_min <= value <= f.scale_max:
+            return f"Please pick a number from {f.scale_min} to {f.scale_max}."
+        return None
+    if f.kind == "date":
+        if isinstance(value, dt.date):
+            return None
+        try:
+            dt.date.fromisoformat(str(value))
+        except ValueError:
+            return "Please give a date like 2026-12-31."
+        return None
+    return None
+
+
+def normalise_answers(exercise: Exercise, answers: dict) -> dict:
+    """Answers ready to store as JSON: dates as ISO strings, blanks of optional fields dropped; text untouched."""
+    out: dict = {}
+    for f in exercise.fields:
+        value = answers.get(f.name)
+        if _blank(value):
+            continue
+        if f.kind == "date" and isinstance(value, dt.date):
+            value = value.isoformat()
+        out[f.name] = value
+    return out
+
+
+def name_list_problem(names: list[str], *, what: str, max_chars: int, minimum: int = 2) -> str | None:
+    """Why a list of function or stage names cannot be used, or None."""
+    cleaned = [n.strip() for n in names if visible_text(n)]
+    if len(cleaned) < minimum:
+        return f"Please give at least {minimum} {what}."
+    seen: set[str] = set()
+    for n in cleaned:
+        if has_lone_surrogate(n):  # not echoed: it could not be shown
+            return f"One of the {what} contains a broken character (half of an emoji or symbol). Please retype it."
+        if any(unicodedata.category(ch) == "Cc" for ch in n):
+            return f"'{n[:30]}' contains an invisible control character. Please retype it."
+        if len(n) > max_chars:
+            return f"'{n[:30]}…' is longer than {max_chars} characters."
+        if n.casefold() in seen:
+            return f"'{n}' is listed twice."
+        seen.add(n.casefold())
+    return None
+
+
+def split_lines(text: str) -> list[str]:
+    """One name per line, blank lines and surrounding spaces dropped."""
+    return [line.strip() for line in (text or "").splitlines() if visible_text(line)]

@@ -1,0 +1,1045 @@
+"""The journey map: where the customer's story passes from one function to the next, and where it stops.
+
+Built in pure steps from a workshop `Snapshot`, with no Streamlit import:
+
+* `build_journey(snapshot)` places every visible story of every exercise that feeds the map
+  (`map_roles`: an exercise with a `[handoff]` table, or any exercise with a `function` and a
+  `stage` field) in its cell of the grid (functions as lanes, stages as columns), aggregates
+  the handoffs between functions per (from, to, stage) with their mean and weighted gap
+  scores, and finds the dead ends (handoffs nobody downstream picks up) and the stages
+  nobody owns. `filter_snapshot` narrows a snapshot by function, stage and exercise first.
+* `journey_figure(journey)` draws it as one Plotly figure, used live on the projector, on
+  the map page and as the report's picture; `sankey_figure(journey)` draws the same handoffs
+  as a function-to-function flow. `handoff_rows(journey)` gives the handoffs as table rows.
+
+Ranking: handoffs are ordered by a weighted gap, the mean gap shrunk toward the room's mean
+gap as if `PRIOR_STORIES` (3) more stories had given that mean (a Bayesian average). One
+story scoring 5 thus ranks below 38 stories averaging 4.3, which is what a facilitator wants
+to talk about first; `ranking_caption` says it in a sentence for a table.
+
+All user text that goes into a figure is HTML-escaped (Plotly renders a subset of HTML in
+labels and hover text); `handoff_rows` returns plain, unescaped text for tables and Word.
+
+Gap colours use Plotly's sequential 'YlOrRd' scale (yellow → orange → red; ColorBrewer,
+safe for the common forms of colour blindness because lightness falls monotonically),
+and every arrow also carries its gap as a printed number, so no information is by colour alone.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from .exercises import Exercise, Field, library
+from .workshops import Snapshot, Story
+
+EMPTY_NOTE = "Stories will appear here as they arrive"
+DEAD_END_LABEL = "nobody picks this up"
+NO_OWNER_LABEL = "no owner"
+_DEAD_END_BOX = "✕ nobody<br>picks this up"  # two short lines fit a narrow column
+GAP_COLOURBAR_TITLE = "Gap (1–5)"
+GAP_COLOURSCALE = "YlOrRd"
+GAP_MIN, GAP_MAX = 1.0, 5.0
+HOVER_MAX_CHARS = 280
+HOVER_LINE_CHARS = 50
+DEFAULT_MAX_ARROWS = 30
+ARROW_MIN_PX, ARROW_MAX_PX = 2.0, 18.0
+ARROW_FULL_AT = 6  # a handoff needs at least this many stories for a full-width arrow
+# Ranking: a handoff's mean gap is shrunk toward the room's mean as if this many more stories had given it.
+PRIOR_STORIES = 3.0
+RANKING_RULE = (f"Handoffs are ranked by weighted gap = (n × mean gap + {PRIOR_STORIES:g} × room mean gap) / "
+                f"(n + {PRIOR_STORIES:g}), n being the number of scored stories; ties go to more stories.")
+VALIDATE = False  # check the figure against Plotly's schema while building it (the tests turn this on)
+
+
+# --- the model ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placed:
+    """One story in its cell, with the text the map shows for it and whom it hands on to."""
+
+    story: Story
+    headline: str
+    to_function: str | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The stories one function tells about one stage (one box of the grid)."""
+
+    function: str
+    stage: str
+    placed: tuple[Placed, ...] = ()
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return tuple(p.story for p in self.placed)
+
+    @property
+    def count(self) -> int:
+        return len(self.placed)
+
+
+@dataclass(frozen=True)
+class HandoffAccount:
+    """One story's account of a handoff: what was promised, lived and lost, and the gap (1–5) if scored."""
+
+    story: Story
+    promise: str
+    experience: str
+    lost: str
+    gap: float | None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Every story describing the same handoff: `from_function` → `to_function` at `stage`.
+
+    `target_stage` is where the arrow lands: the earliest stage at or after `stage` where the
+    receiving function tells a story; for a dead end (it tells none), the next stage.
+    """
+
+    from_function: str
+    to_function: str
+    stage: str
+    target_stage: str
+    accounts: tuple[HandoffAccount, ...]
+    mean_gap: float | None
+    dead_end: bool
+    weighted_gap: float | None = None  # the mean gap shrunk toward the room's mean: what the ranking uses
+    scored: int = 0  # how many of the accounts carry a gap score
+
+    @property
+    def count(self) -> int:
+        return len(self.accounts)
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        return tuple(a.story for a in self.accounts)
+
+    @property
+    def lost_texts(self) -> tuple[str, ...]:
+        """The distinct non-blank 'what gets lost' answers, in the order they arrived."""
+        seen: dict[str, str] = {}
+        for a in self.accounts:
+            text = a.lost.strip()
+            if text and text.casefold() not in seen:
+                seen[text.casefold()] = text
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The whole map: lanes (functions, top to bottom), columns (stages), cells, handoffs, gaps in ownership.
+
+    `cells` holds every lane × column pair (empty ones too). `handoffs` are sorted by weighted
+    gap (highest first, unscored last), then story count, then names (see `RANKING_RULE`).
+    `uncovered_stages` are stages between the first and last stage with stories where nobody
+    tells one. `unplaced` counts visible stories that name no stage or no function and so have
+    no cell. `room_gap` is the mean of every scored handoff story (None if none is scored).
+    """
+
+    functions: tuple[str, ...]
+    stages: tuple[str, ...]
+    cells: Mapping[tuple[str, str], Cell]
+    handoffs: tuple[Handoff, ...]
+    uncovered_stages: tuple[str, ...]
+    exercise_titles: Mapping[str, str]
+    unplaced: int = 0
+    room_gap: float | None = None
+
+    def cell(self, function: str, stage: str) -> Cell:
+        return self.cells.get((function, stage)) or Cell(function, stage)
+
+    @property
+    def story_count(self) -> int:
+        return sum(c.count for c in self.cells.values())
+
+    @property
+    def is_empty(self) -> bool:
+        return self.story_count == 0
+
+    @property
+    def dead_ends(self) -> tuple[Handoff, ...]:
+        return tuple(h for h in self.handoffs if h.dead_end)
+
+
+# --- building ----------------------------------------------------------------------------
+
+def _name(value: object) -> str:
+    """A function or stage name from an answer: stripped text, '' for nothing."""
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _gap(value: object, fld: Field | None) -> float | None:
+    """A gap answer on the 1–5 scale, rescaled from the field's own scale; None if absent or unusable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    lo, hi = (fld.scale_min, fld.scale_max) if fld is not None and fld.kind == "scale" else (GAP_MIN, GAP_MAX)
+    if not math.isfinite(v) or not lo <= v <= hi or hi <= lo:
+        return None
+    return GAP_MIN + (GAP_MAX - GAP_MIN) * (v - lo) / (hi - lo)
+
+
+def _field(exercise: Exercise, name: str | None) -> Field | None:
+    if not name:
+        return None
+    try:
+        return exercise.field(name)
+    except KeyError:
+        return None
+
+
+@dataclass(frozen=True)
+class MapRoles:
+    """Which of an exercise's fields place its stories on the map.
+
+    `function` names the field that gives the story's lane; None means the teller's own
+    function. `stage` names the field that gives its column. `handoff` maps the roles of an
+    exercise's `[handoff]` table (to_function, promise, experience, lost, gap) to field names;
+    it is empty for an exercise whose stories are markers only.
+    """
+
+    function: str | None
+    stage: str
+    handoff: Mapping[str, str]
+
+
+def map_roles(exercise: Exercise) -> MapRoles | None:
+    """How an exercise feeds the map, or None if it does not.
+
+    An exercise with a `[handoff]` table (Over the wall) places each story in the teller's lane
+    at the stage it names and makes a handoff to the function it names. Any other exercise with
+    a field of kind `function` and one of kind `stage` (Always be storytelling: where a customer
+    remark was heard) places each story in the cell those two answers name (the first field of
+    each kind; a blank function falls back to the teller's) and makes no handoff.
+    """
+    if exercise.handoff:
+        return MapRoles(function=None, stage=exercise.handoff["stage"], handoff=dict(exercise.handoff))
+    function = next((f.name for f in exercise.fields if f.kind == "function"), None)
+    stage = next((f.name for f in exercise.fields if f.kind == "stage"), None)
+    if function is None or stage is None:
+        return None
+    return MapRoles(function=function, stage=stage, handoff={})
+
+
+def _map_exercises(exercises: Mapping[str, Exercise] | None) -> dict[str, tuple[Exercise, MapRoles]]:
+    lib = library() if exercises is None else exercises
+    out = {}
+    for key, ex in lib.items():
+        roles = map_roles(ex)
+        if roles is not None:
+            out[key] = (ex, roles)
+    return out
+
+
+def map_exercises(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None = None) -> dict[str, str]:
+    """Key → title of the exercises that feed this workshop's map: those on its agenda, then any with stories."""
+    feeding = _map_exercises(exercises)
+    keys = [i.exercise_key for i in snapshot.agenda] + [s.exercise_key for s in snapshot.stories]
+    return {k: feeding[k][0].title for k in dict.fromkeys(keys) if k in feeding}
+
+
+def _where(story: Story, roles: MapRoles) -> tuple[str, str, str | None]:
+    """A story's (lane function, stage, receiving function or None) under its exercise's roles."""
+    answers = story.answers if isinstance(story.answers, dict) else {}
+    function = _name(answers.get(roles.function)) if roles.function else ""
+    function = function or _name(story.function)
+    stage = _name(answers.get(roles.stage))
+    to_function = _name(answers.get(roles.handoff.get("to_function", ""))) or None if roles.handoff else None
+    return function, stage, to_function
+
+
+def _on_map(story: Story) -> bool:
+    """Visible, and a story of its own (an addition built on another story is not a second story)."""
+    return not story.hidden and getattr(story, "builds_on", None) is None
+
+
+def filter_snapshot(snapshot: Snapshot, functions: Iterable[str] | None = None, stages: Iterable[str] | None = None,
+                    exercises: Iterable[str] | None = None, *,
+                    library_: Mapping[str, Exercise] | None = None) -> Snapshot:
+    """The snapshot narrowed to the stories a facilitator asked to see (pure; None or empty: no filter).
+
+    * `functions`: stories that involve one of them, in the lane they are told in or as the
+      function a handoff goes to; the workshop's lanes shrink to the functions chosen and those
+      the kept stories involve, in the workshop's order.
+    * `stages`: stories told at one of them (the stage columns stay, so the map keeps its shape).
+    * `exercises`: stories of these exercise keys.
+
+    Stories that cannot be placed on the map (no function or stage) are dropped by a function or
+    stage filter. Draw the result with `build_journey(filtered, whole=snapshot)`, so that dead
+    ends and stages nobody owns are still judged on the whole room.
+    """
+    want_f = {_name(f) for f in functions or () if _name(f)}
+    want_s = {_name(s) for s in stages or () if _name(s)}
+    want_x = {x for x in exercises or () if x}
+    if not (want_f or want_s or want_x):
+        return snapshot
+    roles = {k: r for k, (_e, r) in _map_exercises(library_).items()}
+    kept: list[Story] = []
+    involved: set[str] = set()
+    for story in snapshot.stories:
+        if want_x and story.exercise_key not in want_x:
+            continue
+        if want_f or want_s:
+            r = roles.get(story.exercise_key)
+            if r is None:
+                continue
+            function, stage, to_function = _where(story, r)
+            if not function or not stage:
+                continue
+            if want_s and stage not in want_s:
+                continue
+            if want_f and function not in want_f and to_function not in want_f:
+                continue
+            involved.update(x for x in (function, to_function) if x)
+        kept.append(story)
+    workshop = snapshot.workshop
+    if want_f:
+        lanes = [f for f in workshop.functions if _name(f) in want_f or _name(f) in involved]
+        workshop = replace(workshop, functions=lanes)
+    return replace(snapshot, workshop=workshop, stories=kept)
+
+
+def weighted_gap(mean_gap: float | None, scored: int, room_gap: float | None, prior: float = PRIOR_STORIES) -> float | None:
+    """A handoff's mean gap pulled toward the room's mean gap, as if `prior` more stories had given that mean.
+
+    (scored × mean + prior × room mean) / (scored + prior): one story's 5 next to a room mean of
+    3 ranks as 3.5, while 38 stories at 4.3 stay at 4.2. None when the handoff has no score.
+    """
+    if mean_gap is None or scored <= 0:
+        return None
+    if room_gap is None:
+        return mean_gap
+    return (scored * mean_gap + prior * room_gap) / (scored + prior)
+
+
+def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None = None, *,
+                  whole: Snapshot | None = None) -> Journey:
+    """The journey map's data from a snapshot (pure; `exercises` defaults to the app's library).
+
+    Handoffs come ranked by `weighted_gap` (highest first, unscored last), then by story count,
+    then by names: see `RANKING_RULE`. `whole`, when `snapshot` is a filtered view of it
+    (`filter_snapshot`), is what dead ends and stages nobody owns are judged on, and its stages
+    become columns too, so a filtered map keeps the whole map's columns.
+    """
+    feeding = _map_exercises(exercises)
+    workshop = snapshot.workshop
+    lanes = list(dict.fromkeys(_name(f) for f in workshop.functions if _name(f)))
+    columns = list(dict.fromkeys(_name(s) for s in workshop.stages if _name(s)))
+    lane_set, column_set = set(lanes), set(columns)
+    placed: dict[tuple[str, str], list[Placed]] = defaultdict(list)
+    raw: dict[tuple[str, str, str], list[HandoffAccount]] = defaultdict(list)
+    unplaced = 0
+    for story in snapshot.stories:
+        if not _on_map(story):
+            continue
+        found = feeding.get(story.exercise_key)
+        if found is None:
+            continue
+        exercise, roles = found
+        function, stage, to_function = _where(story, roles)
+        if not function or not stage:
+            unplaced += 1
+            continue
+        for name in (function, to_function):
+            if name and name not in lane_set:
+                lanes.append(name)
+                lane_set.add(name)
+        if stage not in column_set:
+            columns.append(stage)
+            column_set.add(stage)
+        answers = story.answers if isinstance(story.answers, dict) else {}
+        placed[(function, stage)].append(Placed(story, _text(answers.get(exercise.headline)).strip(), to_function))
+        if to_function:
+            h = roles.handoff
+            raw[(function, to_function, stage)].append(HandoffAccount(
+                story=story,
+                promise=_text(answers.get(h.get("promise", ""))),
+                experience=_text(answers.get(h.get("experience", ""))),
+                lost=_text(answers.get(h.get("lost", ""))),
+                gap=_gap(answers.get(h.get("gap", "")), _field(exercise, h.get("gap"))),
+            ))
+
+    # Who tells a story where: from the whole room when this is a filtered view of it.
+    told_cells: dict[tuple[str, str], None] = dict.fromkeys(placed)
+    if whole is not None and whole is not snapshot:
+        told_cells = {}
+        for story in whole.stories:
+            found = feeding.get(story.exercise_key) if _on_map(story) else None
+            if found is None:
+                continue
+            function, stage, _to = _where(story, found[1])
+            if function and stage:
+                told_cells[(function, stage)] = None
+        for stage in dict.fromkeys(_name(s) for s in whole.workshop.stages if _name(s)):
+            if stage not in column_set:
+                columns.append(stage)
+                column_set.add(stage)
+        for (_f, stage) in told_cells:
+            if stage not in column_set:
+                columns.append(stage)
+                column_set.add(stage)
+    column_index = {s: i for i, s in enumerate(columns)}
+    told_at: dict[str, list[int]] = defaultdict(list)  # function -> stage indices with stories, ascending
+    for (function, stage) in told_cells:
+        told_at[function].append(column_index[stage])
+    for indices in told_at.values():
+        indices.sort()
+
+    all_gaps = [a.gap for accounts in raw.values() for a in accounts if a.gap is not None]
+    room_gap = sum(all_gaps) / len(all_gaps) if all_gaps else None
+    handoffs = []
+    for (src, dst, stage), accounts in raw.items():
+        i = column_index[stage]
+        told = told_at.get(dst, [])
+        dead_end = not any(j >= i for j in told)
+        later = [j for j in told if (j > i if dst == src else j >= i)]
+        target = later[0] if later else min(i + 1, len(columns) - 1)
+        gaps = [a.gap for a in accounts if a.gap is not None]
+        mean = sum(gaps) / len(gaps) if gaps else None
+        handoffs.append(Handoff(
+            from_function=src, to_function=dst, stage=stage, target_stage=columns[target],
+            accounts=tuple(accounts), mean_gap=mean, dead_end=dead_end,
+            weighted_gap=weighted_gap(mean, len(gaps), room_gap), scored=len(gaps),
+        ))
+    handoffs.sort(key=lambda h: (h.weighted_gap is None, -(h.weighted_gap or 0.0), -h.count,
+                                 -(h.mean_gap or 0.0), h.from_function.casefold(), h.to_function.casefold(),
+                                 column_index[h.stage]))
+
+    used = sorted({column_index[stage] for (_f, stage) in told_cells})
+    uncovered = tuple(columns[i] for i in range(used[0], used[-1] + 1) if i not in used) if used else ()
+    cells = {(f, s): Cell(f, s, tuple(placed.get((f, s), ()))) for f in lanes for s in columns}
+    return Journey(
+        functions=tuple(lanes), stages=tuple(columns), cells=cells, handoffs=tuple(handoffs),
+        uncovered_stages=uncovered, exercise_titles={k: e.title for k, (e, _r) in feeding.items()}, unplaced=unplaced,
+        room_gap=room_gap,
+    )
+
+
+def ranking_caption(journey: Journey) -> str:
+    """One sentence for under a handoff table: how its rows are ordered, with this room's numbers."""
+    if journey.room_gap is None:
+        return "Sorted by number of stories: no handoff has a gap score yet."
+    return (f"Sorted by weighted gap: each handoff's mean gap pulled toward the room's mean gap "
+            f"({journey.room_gap:.1f}) as if {PRIOR_STORIES:g} more stories had given that mean, so a handoff "
+            f"many stories describe outranks a single extreme story. Ties: more stories first.")
+
+
+def handoff_rows(journey: Journey) -> list[dict]:
+    """The handoffs as table rows (plain text, not escaped), in the journey's order (see `RANKING_RULE`)."""
+    return [
+        {
+            "from": h.from_function,
+            "to": h.to_function,
+            "stage": h.stage,
+            "stories": h.count,
+            "mean gap": round(h.mean_gap, 1) if h.mean_gap is not None else None,
+            "weighted gap": round(h.weighted_gap, 2) if h.weighted_gap is not None else None,
+            "dead end": h.dead_end,
+            "what gets lost": " / ".join(h.lost_texts[:2]),
+        }
+        for h in journey.handoffs
+    ]
+
+
+# --- drawing -----------------------------------------------------------------------------
+
+_THEMES = {
+    "light": {
+        "paper": "#ffffff", "text": "#111827", "muted": "#4b5563", "bands": ("#e8eef6", "#f7f9fc"),
+        "rule": "#c3cedd", "edge": "#374151", "story": ("#0072B2", "#009E73", "#56B4E9", "#6b7280"),
+        "story_line": "#ffffff", "dead": "#b3001b", "no_gap": "#8a94a6", "gap_span": (0.3, 1.0),
+        "hover_bg": "#ffffff", "node": "#6b7280",
+    },
+    "dark": {
+        "paper": "#0b1220", "text": "#f3f4f6", "muted": "#cbd5e1", "bands": ("#1b2638", "#121b2b"),
+        "rule": "#334155", "edge": "#0b1220", "story": ("#56B4E9", "#2fbf8f", "#c4b5fd", "#e5e7eb"),
+        "story_line": "#0b1220", "dead": "#ff6b6b", "no_gap": "#94a3b8", "gap_span": (0.0, 0.8),
+        "hover_bg": "#1f2937", "node": "#94a3b8",
+    },
+}
+_STORY_SYMBOLS = ("circle", "diamond", "square", "triangle-up")
+_ASSUMED_WIDTH_PX = 1600  # the figure does not know its width; used to shape marker grids and space labels
+_LABEL_WIDTH_PX = 1200  # the narrowest width stage names should still fit at
+_MARGIN = {"l": 20, "r": 30, "t": 90, "b": 70}
+_SANKEY_MARGIN = {"l": 20, "r": 30, "t": 60, "b": 20}
+_SANKEY_NODE_PAD = 14
+_FONT_FAMILY = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+
+@lru_cache(maxsize=16384)
+def _wrap(text: str, width: int, *, limit: int | None = None, cut_words: bool = True) -> str:
+    """User text made safe for Plotly: shortened, escaped, then wrapped with <br> between escaped lines.
+
+    Words longer than a line are cut unless `cut_words` is False (for names on the axes).
+    Cached: a live map redraws the same stories on every change.
+    """
+    if limit is not None and len(text) > limit:
+        text = text[:limit].rstrip() + "…"
+    if len(text) <= width and "\n" not in text and "\r" not in text:
+        return _esc(text)
+    lines: list[str] = []
+    for para in text.splitlines() or [""]:
+        line = ""
+        for word in para.split():
+            while cut_words and len(word) > width:  # a very long word (a URL): cut it
+                if line:
+                    lines.append(line)
+                    line = ""
+                lines.append(word[:width])
+                word = word[width:]
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        if line or not lines:
+            lines.append(line)
+    return _esc("\n".join(lines)).replace("\n", "<br>")
+
+
+def _esc(text: str) -> str:
+    # '$' would make Plotly try to typeset the label as LaTeX.
+    return html.escape(text, quote=True).replace("$", "&#36;")
+
+
+@lru_cache(maxsize=4)
+def _gap_stops(span: tuple[float, float]) -> tuple[tuple[float, float, float], ...]:
+    """Nine evenly spaced RGB stops of the stretch of YlOrRd used for gap 1–5."""
+    lo, hi = span
+    return tuple(_rgb(c) for c in sample_colorscale(GAP_COLOURSCALE, [lo + (hi - lo) * k / 8 for k in range(9)]))
+
+
+def _gap_colours(span: tuple[float, float]) -> list[list]:
+    """The colour scale actually used for gap 1–5 (for the colourbar)."""
+    return [[k / 8, "rgb({:.0f},{:.0f},{:.0f})".format(*c)] for k, c in enumerate(_gap_stops(span))]
+
+
+def _colour_at(span: tuple[float, float], gap: float) -> str:
+    """The colour of a gap score on that scale."""
+    stops = _gap_stops(span)
+    t = min(1.0, max(0.0, (gap - GAP_MIN) / (GAP_MAX - GAP_MIN))) * (len(stops) - 1)
+    k = min(int(t), len(stops) - 2)
+    f = t - k
+    r, g, b = (a + (z - a) * f for a, z in zip(stops[k], stops[k + 1]))
+    return f"rgb({r:.0f},{g:.0f},{b:.0f})"
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    parts = colour[colour.index("(") + 1:colour.index(")")].split(",")
+    return tuple(float(p) for p in parts[:3])  # type: ignore[return-value]
+
+
+def _ink_on(colour: str) -> str:
+    """Black or white, whichever reads better on `colour`."""
+    r, g, b = (c / 255 for c in _rgb(colour))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#000000" if luminance > 0.18 else "#ffffff"
+
+
+def arrow_width(count: int, max_count: int) -> float:
+    """An arrow's line width in pixels: its share of the biggest handoff's story count, from 2 to 18 px.
+
+    The biggest handoff is 18 px wide and the others in proportion, so a room of 1,500 stories
+    shows its big seams as big. Until one handoff has `ARROW_FULL_AT` stories the share is taken
+    of that number instead, so the first few stories of a session do not draw full-width arrows.
+    """
+    share = max(0, count) / max(ARROW_FULL_AT, max_count, 1)
+    return ARROW_MIN_PX + (ARROW_MAX_PX - ARROW_MIN_PX) * min(1.0, share)
+
+
+def _gap_colourbar(t: dict, font, plot_h: float) -> tuple[dict, dict]:
+    """The gap colourbar (vertical, right of the plot) and its title as a separate annotation.
+
+    Plotly's own colourbar title sits so close to the bar that the top tick label ("5") runs
+    into it in static images; an annotation lifted clear of that label by half its height
+    does not. The title goes on two short lines so it is no wider than the bar and its ticks.
+    """
+    length = min(0.8, 380 / max(plot_h, 1))
+    top = 0.5 + length / 2
+    tick_px = font(16)
+    bar = {"tickvals": [1, 2, 3, 4, 5], "tickfont": {"size": tick_px, "color": t["text"]},
+           "thickness": 22, "len": length, "lenmode": "fraction", "y": top, "yanchor": "top", "ypad": 0,
+           "x": 1.01, "xanchor": "left", "xpad": 6, "outlinewidth": 1, "outlinecolor": t["rule"]}
+    title = {"xref": "paper", "yref": "paper", "x": 1.01, "xanchor": "left", "xshift": 4, "y": top,
+             "yanchor": "bottom", "yshift": round(tick_px * 0.6) + 8, "showarrow": False, "align": "left",
+             "text": _esc(GAP_COLOURBAR_TITLE).replace(" ", "<br>", 1), "font": {"size": font(17), "color": t["text"]},
+             "name": "gap colourbar title"}
+    return bar, title
+
+
+def _head_size(width: float, head_px: float) -> float:
+    """Plotly's `arrowsize` (relative to the line width) for an arrowhead about `head_px` wide."""
+    return max(0.3, min(2.5, head_px / (4.4 * width)))
+
+
+def _grid(n: int, aspect: float) -> tuple[int, int]:
+    """Columns and rows of a grid holding n markers in a box `aspect` times wider than tall."""
+    cols = max(1, min(n, math.ceil(math.sqrt(n * aspect))))
+    return cols, math.ceil(n / cols)
+
+
+def _fan(groups: Mapping[object, list[Handoff]], order, *, widest: float = 0.3, step: float = 0.2) -> dict[int, float]:
+    """Horizontal offsets (in columns) that spread each group's arrows side by side, centred on the cell.
+
+    Neighbours are `step` apart until the group spans `widest` either side of the centre.
+    """
+    out: dict[int, float] = {}
+    for members in groups.values():
+        m = len(members)
+        half = min(widest, step / 2 * (m - 1))
+        for k, h in enumerate(sorted(members, key=order)):
+            out[id(h)] = 0.0 if m == 1 else -half + 2 * half * k / (m - 1)
+    return out
+
+
+def _select_arrows(handoffs: tuple[Handoff, ...], max_arrows: int | None) -> list[Handoff]:
+    if max_arrows is None or len(handoffs) <= max_arrows:
+        return list(handoffs)
+    ranked = sorted(handoffs, key=lambda h: (-h.count, -(h.mean_gap or 0.0)))
+    keep = {id(h) for h in ranked[:max(0, max_arrows)]}
+    return [h for h in handoffs if id(h) in keep]
+
+
+def journey_figure(journey: Journey, *, theme: str = "light", height: int | None = None,
+                   max_arrows: int | None = DEFAULT_MAX_ARROWS) -> go.Figure:
+    """The journey map as a Plotly figure: functions as swimlanes, stages as columns, handoffs as arrows.
+
+    Arrow width grows with the number of stories, colour and printed number give the mean gap;
+    ✕ marks a handoff nobody downstream picks up, a dashed column a stage nobody owns.
+    `max_arrows` draws only the handoffs with the most stories (None: all); the others stay in
+    the hover of their cells' stories and in `handoff_rows`. Dead-end marks are always drawn.
+    """
+    if theme not in _THEMES:
+        raise ValueError(f"theme must be one of {', '.join(_THEMES)}, not {theme!r}")
+    t = _THEMES[theme]
+    lanes, columns = journey.functions, journey.stages
+    n_lanes, n_cols = max(1, len(lanes)), max(1, len(columns))
+    height = int(height or max(480, 90 * len(lanes) + 160))
+    scale = height / max(480, 90 * len(lanes) + 160)  # fonts grow and shrink a little with the height
+    font = lambda px: max(11, round(px * min(1.25, max(0.9, scale))))  # noqa: E731
+    lane_of = {f: i for i, f in enumerate(lanes)}
+    col_of = {s: i for i, s in enumerate(columns)}
+    plot_h = max(120, height - _MARGIN["t"] - _MARGIN["b"])
+    lane_px = plot_h / n_lanes
+    col_px = (_ASSUMED_WIDTH_PX - 240) / n_cols
+    gap_scale = _gap_colours(t["gap_span"])
+
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    traces: list[dict] = []
+
+    # Lane bands and column rules.
+    for i in range(n_lanes):
+        shapes.append({"type": "rect", "layer": "below", "xref": "x", "yref": "y", "x0": -0.5, "x1": n_cols - 0.5,
+                       "y0": i - 0.5, "y1": i + 0.5, "line": {"width": 0}, "fillcolor": t["bands"][i % 2]})
+    for j in range(1, n_cols):
+        shapes.append({"type": "line", "layer": "below", "xref": "x", "yref": "y", "x0": j - 0.5, "x1": j - 0.5,
+                       "y0": -0.5, "y1": n_lanes - 0.5, "line": {"color": t["rule"], "width": 1}})
+
+    # Stages nobody owns: a dashed outline and a label.
+    for stage in journey.uncovered_stages:
+        j = col_of[stage]
+        shapes.append({"type": "rect", "layer": "above", "xref": "x", "yref": "y", "x0": j - 0.46, "x1": j + 0.46,
+                       "y0": -0.46, "y1": n_lanes - 0.54, "fillcolor": "rgba(0,0,0,0)",
+                       "line": {"color": t["dead"], "width": 3, "dash": "dash"}})
+        annotations.append({"xref": "x", "yref": "y", "x": j, "y": (n_lanes - 1) / 2, "showarrow": False,
+                            "text": NO_OWNER_LABEL, "font": {"size": font(20), "color": t["dead"]},
+                            "bgcolor": t["paper"], "bordercolor": t["dead"], "borderwidth": 2, "borderpad": 4})
+
+    # Stories: one scatter trace per exercise, markers spread in a grid inside their cell.
+    aspect = (col_px * 0.84) / (lane_px * 0.7)
+    per_exercise: dict[str, dict[str, list]] = {}
+    for (function, stage), cell in journey.cells.items():
+        n = cell.count
+        if not n:
+            continue
+        cols, rows = _grid(n, aspect)
+        step_x, step_y = 0.84 / cols, 0.7 / rows
+        size = max(6.0, min(26.0, 0.72 * min(step_x * col_px, step_y * lane_px)))
+        cx, cy = col_of[stage], lane_of[function]
+        for k, p in enumerate(cell.placed):
+            r, c = divmod(k, cols)
+            in_row = cols if r < rows - 1 else n - cols * (rows - 1)
+            x = cx + (c - (in_row - 1) / 2) * step_x
+            y = cy + (r - (rows - 1) / 2) * step_y
+            hover = f"<b>{_esc(function)}</b> · {_esc(stage)}<br>{_wrap(p.headline or '(no text)', HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS)}"
+            if p.to_function:
+                hover += f"<br>→ hands on to {_esc(p.to_function)}"
+            bucket = per_exercise.setdefault(p.story.exercise_key, {"x": [], "y": [], "size": [], "hover": []})
+            bucket["x"].append(x)
+            bucket["y"].append(y)
+            bucket["size"].append(size)
+            bucket["hover"].append(hover)
+    # In the library's order (Over the wall first); colours stay clear of the gap scale's yellows
+    # and reds, and each exercise has its own marker shape as well.
+    library_order = {key: i for i, key in enumerate(journey.exercise_titles)}
+    for k, (key, b) in enumerate(sorted(per_exercise.items(), key=lambda kv: (library_order.get(kv[0], 999), kv[0]))):
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": _esc(journey.exercise_titles.get(key, key)),
+            "x": b["x"], "y": b["y"], "hovertext": b["hover"], "hoverinfo": "text",
+            "marker": {"size": b["size"], "color": t["story"][k % len(t["story"])], "opacity": 0.9,
+                       "symbol": _STORY_SYMBOLS[k % len(_STORY_SYMBOLS)],
+                       "line": {"color": t["story_line"], "width": 1.5}},
+            "showlegend": len(per_exercise) > 1,
+        })
+
+    # Dead ends first: their boxed labels are obstacles for the gap labels placed below.
+    dead_cells: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
+    for h in journey.dead_ends:
+        dead_cells[(h.to_function, h.target_stage)].append(h)
+    dead_ids = {id(h) for h in journey.dead_ends}
+    # Obstacles for labels, as (x, y, half width px, half height px).
+    occupied: list[tuple[float, float, float, float]] = [
+        (col_of[s], lane_of[f], 0.3 * font(17) * 14 + 6, font(17) * 1.3 + 6)
+        for (f, s) in dead_cells
+    ]
+
+    # Handoff arrows: those leaving one cell fan out side by side, and so do those arriving at one.
+    drawn = _select_arrows(journey.handoffs, max_arrows)
+    max_count = max((h.count for h in journey.handoffs), default=0)
+    # Arrows within one column run straight down or up, each at its own x across the column,
+    # so that several of them never lie on top of each other.
+    leaving: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
+    arriving: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
+    upright: dict[str, list[Handoff]] = defaultdict(list)
+    for h in drawn:
+        if h.stage == h.target_stage and h.from_function != h.to_function:
+            upright[h.stage].append(h)
+        else:
+            leaving[(h.from_function, h.stage)].append(h)
+            arriving[(h.to_function, h.target_stage)].append(h)
+    tail_dx = _fan(leaving, lambda h: (lane_of[h.to_function], col_of[h.target_stage]))
+    head_dx = _fan(arriving, lambda h: (lane_of[h.from_function], col_of[h.stage]))
+    for members in upright.values():
+        spread = _fan({0: members}, lambda h: (min(lane_of[h.from_function], lane_of[h.to_function]),
+                                                lane_of[h.from_function]), widest=0.36, step=0.12)
+        tail_dx.update(spread)
+        head_dx.update(spread)
+    labels: list[dict] = []
+    mid = {"x": [], "y": [], "hover": [], "gap": []}
+    label_w, label_h = font(18) * 1.1 + 8, font(18) * 0.7 + 6
+    # Thinnest and lowest-gap arrows first, so the widest, reddest ones end up on top;
+    # all gap labels after all arrows, so no arrow hides a number.
+    for h in sorted(drawn, key=lambda h: (h.mean_gap or 0.0, h.count)):
+        x0, y0 = col_of[h.stage] + tail_dx.get(id(h), 0.0), lane_of[h.from_function]
+        x1, y1 = col_of[h.target_stage] + head_dx.get(id(h), 0.0), lane_of[h.to_function]
+        width = arrow_width(h.count, max_count)
+        colour = _colour_at(t["gap_span"], h.mean_gap) if h.mean_gap is not None else t["no_gap"]
+        if (x0, y0) != (x1, y1):
+            common = {"xref": "x", "yref": "y", "axref": "x", "ayref": "y", "x": x1, "y": y1, "ax": x0, "ay": y0,
+                      "text": "", "showarrow": True, "arrowhead": 2, "startstandoff": 4,
+                      "standoff": 2 * font(17) + 8 if id(h) in dead_ids else 6}
+            # A casing in the edge colour under the coloured arrow keeps pale arrows visible.
+            annotations.append({**common, "arrowwidth": width + 3, "arrowcolor": t["edge"],
+                                "arrowsize": _head_size(width + 3, 1.6 * width + 24)})
+            annotations.append({**common, "arrowwidth": width, "arrowcolor": colour,
+                                "arrowsize": _head_size(width, 1.6 * width + 18)})
+        # The gap label near the midpoint, nudged along the arrow away from other labels. On an
+        # arrow hardly longer than the label the label would hide it: there it goes beside it.
+        spots = [(x0 + (x1 - x0) * f, y0 + (y1 - y0) * f) for f in (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)]
+        dx_px, dy_px = (x1 - x0) * col_px, (y1 - y0) * lane_px
+        length_px = math.hypot(dx_px, dy_px)
+        if 0 < length_px < 4 * label_h + 24:
+            ux, uy = -dy_px / length_px, dx_px / length_px  # across the arrow, in pixels
+            aside = abs(ux) * label_w + abs(uy) * label_h + width / 2 + 3
+            mx, my = spots[0]
+            spots = [(mx + side * ux * aside / col_px, my + side * uy * aside / lane_px) for side in (1, -1)] + spots
+        best, best_room = spots[0], -1.0
+        for cx, cy in spots:
+            room = min((max(abs(cx - ox) * col_px / (ow + label_w), abs(cy - oy) * lane_px / (oh + label_h))
+                        for ox, oy, ow, oh in occupied), default=math.inf)
+            if room >= 1:
+                best = (cx, cy)
+                break
+            if room > best_room:
+                best, best_room = (cx, cy), room
+        lx, ly = best
+        occupied.append((lx, ly, label_w, label_h))
+        labels.append({"xref": "x", "yref": "y", "x": lx, "y": ly, "showarrow": False,
+                       "text": f"{h.mean_gap:.1f}" if h.mean_gap is not None else "–",
+                       "font": {"size": font(18), "color": _ink_on(colour)}, "bgcolor": colour,
+                       "bordercolor": t["edge"] if theme == "light" else t["text"], "borderwidth": 1.5,
+                       "borderpad": 3})
+        mid["x"].append(lx)
+        mid["y"].append(ly)
+        mid["gap"].append(h.mean_gap if h.mean_gap is not None else float("nan"))
+        mid["hover"].append(_handoff_hover(h))
+    annotations.extend(labels)
+    colourbar, colourbar_title = _gap_colourbar(t, font, plot_h)
+    annotations.append(colourbar_title)
+    traces.append({
+        "type": "scatter", "mode": "markers", "name": "Handoffs", "showlegend": False,
+        "x": mid["x"], "y": mid["y"], "hovertext": mid["hover"], "hoverinfo": "text",
+        "marker": {"size": 30, "opacity": 0, "color": mid["gap"], "cmin": GAP_MIN, "cmax": GAP_MAX,
+                   "colorscale": gap_scale, "showscale": True,
+                   "colorbar": colourbar},
+    })
+
+    # Dead ends: a boxed "✕ nobody picks this up" in each cell where unanswered handoffs land, drawn
+    # above the arrows; under it a ✕ marker that carries the hover and the legend entry.
+    dead = {"x": [], "y": [], "hover": []}
+    for (function, stage), hs in dead_cells.items():
+        x, y = col_of[stage], lane_of[function]
+        dead["x"].append(x)
+        dead["y"].append(y)
+        dead["hover"].append("<br>".join(_handoff_hover(h) for h in hs[:4])
+                             + (f"<br>… and {len(hs) - 4} more" if len(hs) > 4 else "")
+                             + f"<br><b>Nobody in {_esc(function)} tells a story from here on.</b>")
+        annotations.append({"xref": "x", "yref": "y", "x": x, "y": y, "showarrow": False,
+                            "text": _DEAD_END_BOX, "font": {"size": font(17), "color": t["dead"]},
+                            "bgcolor": t["paper"], "bordercolor": t["dead"], "borderwidth": 2, "borderpad": 4})
+    traces.append({
+        "type": "scatter", "mode": "markers", "name": DEAD_END_LABEL, "showlegend": True,
+        "x": dead["x"], "y": dead["y"], "hovertext": dead["hover"], "hoverinfo": "text",
+        "marker": {"symbol": "x", "size": font(28), "color": t["dead"], "line": {"color": t["paper"], "width": 2}},
+    })
+
+    if journey.is_empty:
+        annotations.append({"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+                            "text": EMPTY_NOTE, "font": {"size": font(28), "color": t["muted"]},
+                            "bgcolor": t["paper"], "borderpad": 10})
+    else:
+        note = "Arrow width: number of stories · number on the arrow: mean gap (1–5)"
+        if len(drawn) < len(journey.handoffs):
+            note += f" · arrows for the {len(drawn)} biggest of {len(journey.handoffs)} handoffs (all are in the table)"
+        # On its own line under the legend, which sits right under the plot.
+        annotations.append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top",
+                            "yshift": -(round(font(16) * 1.3) + 16), "xanchor": "left", "showarrow": False, "text": note,
+                            "font": {"size": font(15), "color": t["muted"]}})
+
+    axis_common = {"showgrid": False, "zeroline": False, "fixedrange": True, "linecolor": t["rule"], "showline": False}
+    # Stage names wrap to fit a column of a laptop-wide map (the figure cannot know its width).
+    stage_chars = max(8, int((_LABEL_WIDTH_PX - 240) / n_cols / (0.6 * font(20))))
+    layout = {
+        "height": height,
+        "margin": {**_MARGIN, "autoexpand": True},
+        "paper_bgcolor": t["paper"], "plot_bgcolor": t["paper"],
+        "font": {"family": _FONT_FAMILY, "size": font(18),
+                 "color": t["text"]},
+        "xaxis": {**axis_common, "side": "top", "range": [-0.5, n_cols - 0.5], "tickmode": "array",
+                  "tickvals": list(range(len(columns))), "ticktext": [_wrap(s, stage_chars, cut_words=False) for s in columns],
+                  "tickfont": {"size": font(20), "color": t["text"]}, "ticks": ""},
+        "yaxis": {**axis_common, "range": [n_lanes - 0.5, -0.5], "tickmode": "array",
+                  "tickvals": list(range(len(lanes))), "ticktext": [_wrap(f, 18, cut_words=False) for f in lanes],
+                  "tickfont": {"size": font(20), "color": t["text"]}, "ticks": "", "automargin": True,
+                  "ticklabelstandoff": 8},
+        "shapes": shapes,
+        "annotations": annotations,
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": -0.01, "yanchor": "top",
+                   "font": {"size": font(16), "color": t["text"]}, "bgcolor": "rgba(0,0,0,0)"},
+        "hoverlabel": {"font": {"size": font(16), "color": t["text"]}, "align": "left",
+                       "bgcolor": t["hover_bg"], "bordercolor": t["rule"]},
+        "hovermode": "closest",
+        "dragmode": False,
+        "template": {"data": {"scatter": [{"type": "scatter"}]}},  # Plotly's "none": nothing but what is set here
+    }
+    return _make_figure({"data": traces, "layout": layout})
+
+
+def _make_figure(spec: dict) -> go.Figure:
+    """The figure from its full specification.
+
+    Plotly checks every property as a figure is built, about half a millisecond per annotation:
+    most of the live map's time budget. The specification is made only by this module and the
+    tests build it with checking on (`VALIDATE = True`), so the live path skips the check when
+    this Plotly version allows it.
+    """
+    if not VALIDATE:
+        try:
+            return go.Figure(spec, _validate=False)
+        except TypeError:  # a Plotly without the switch
+            pass
+    return go.Figure(spec)
+
+
+def _handoff_hover(h: Handoff) -> str:
+    gap = f"{h.mean_gap:.1f}" if h.mean_gap is not None else "not scored"
+    lines = [
+        f"<b>{_esc(h.from_function)} → {_esc(h.to_function)}</b>",
+        f"at {_esc(h.stage)} · {h.count} {'story' if h.count == 1 else 'stories'} · mean gap {gap}",
+    ]
+    if h.lost_texts:
+        lines.append("Lost: " + _wrap(h.lost_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
+    return "<br>".join(lines)
+
+
+# --- the flow between functions ----------------------------------------------------------
+
+SANKEY_FROM_TITLE = "hands the customer on"
+SANKEY_TO_TITLE = "receives the customer"
+SANKEY_EMPTY_NOTE = "No story names a function it hands the customer to yet"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Every handoff from one function to another, over all stages."""
+
+    from_function: str
+    to_function: str
+    handoffs: tuple[Handoff, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(h.count for h in self.handoffs)
+
+    @property
+    def scored(self) -> int:
+        return sum(h.scored for h in self.handoffs)
+
+    @property
+    def mean_gap(self) -> float | None:
+        scored = [(h.mean_gap, h.scored) for h in self.handoffs if h.mean_gap is not None and h.scored]
+        total = sum(n for _g, n in scored)
+        return sum(g * n for g, n in scored) / total if total else None
+
+
+def flows(journey: Journey) -> list[Flow]:
+    """The handoffs summed per (from function, to function) over stages, in lane order."""
+    groups: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
+    for h in journey.handoffs:
+        groups[(h.from_function, h.to_function)].append(h)
+    lane = {f: i for i, f in enumerate(journey.functions)}
+    return [Flow(src, dst, tuple(hs)) for (src, dst), hs in
+            sorted(groups.items(), key=lambda kv: (lane.get(kv[0][0], 999), lane.get(kv[0][1], 999)))]
+
+
+def _with_alpha(colour: str, alpha: float) -> str:
+    r, g, b = _rgb(colour)
+    return f"rgba({r:.0f},{g:.0f},{b:.0f},{alpha})"
+
+
+def sankey_figure(journey: Journey, *, theme: str = "light", height: int | None = None) -> go.Figure:
+    """The handoffs as a function-to-function flow: a Plotly Sankey, handing functions left, receiving right.
+
+    One link per pair of functions (all stages together): as wide as its number of stories and
+    coloured by its mean gap on the map's colour-blind-safe scale, with the same colourbar.
+    Hovering a link gives the stories, the mean gap and the stages; a node, its total.
+    Functions keep the workshop's order from top to bottom on both sides.
+    """
+    if theme not in _THEMES:
+        raise ValueError(f"theme must be one of {', '.join(_THEMES)}, not {theme!r}")
+    t = _THEMES[theme]
+    links = flows(journey)
+    senders = [f for f in journey.functions if any(fl.from_function == f for fl in links)]
+    receivers = [f for f in journey.functions if any(fl.to_function == f for fl in links)]
+    n_rows = max(len(senders), len(receivers), 1)
+    height = int(height or max(420, 56 * n_rows + 170))
+    scale = height / max(420, 56 * n_rows + 170)
+    font = lambda px: max(11, round(px * min(1.25, max(0.9, scale))))  # noqa: E731
+    plot_h = max(120, height - _SANKEY_MARGIN["t"] - _SANKEY_MARGIN["b"])
+    node_index = {("from", f): i for i, f in enumerate(senders)}
+    node_index.update({("to", f): len(senders) + i for i, f in enumerate(receivers)})
+
+    out_count = defaultdict(int)
+    in_count = defaultdict(int)
+    for fl in links:
+        out_count[fl.from_function] += fl.count
+        in_count[fl.to_function] += fl.count
+
+    # Fixed positions keep the workshop's order. Plotly sizes nodes itself (pixels per story so
+    # that the fuller column fits with `pad` between nodes) and takes y as a node's centre; the
+    # same sums here stack each column's nodes top to bottom, the leftover space shared between them.
+    pad = _SANKEY_NODE_PAD
+    total = sum(fl.count for fl in links) or 1
+    px_per_story = max(0.0, plot_h - pad * (n_rows - 1)) / total
+
+    def column_y(names: list[str], counts: Mapping[str, int]) -> list[float]:
+        sizes = [counts[f] * px_per_story for f in names]
+        gap = (plot_h - sum(sizes)) / (len(names) - 1) if len(names) > 1 else 0.0
+        ys, at = [], 0.0
+        for size in sizes:
+            ys.append(min(0.999, max(0.001, (at + size / 2) / plot_h)))
+            at += size + gap
+        return ys
+
+    def node_hover(name: str, n: int, verb: str) -> str:
+        return f"<b>{_esc(name)}</b><br>{verb} {n} {'story' if n == 1 else 'stories'}"
+
+    node = {
+        "label": [_wrap(f, 22, cut_words=False) for f in senders] + [_wrap(f, 22, cut_words=False) for f in receivers],
+        "x": [0.001] * len(senders) + [0.999] * len(receivers),
+        "y": column_y(senders, out_count) + column_y(receivers, in_count),
+        "customdata": [node_hover(f, out_count[f], "hands on in") for f in senders]
+        + [node_hover(f, in_count[f], "receives in") for f in receivers],
+        "hovertemplate": "%{customdata}<extra></extra>",
+        "color": [t["node"]] * (len(senders) + len(receivers)),
+        "line": {"color": t["rule"], "width": 1},
+        "pad": pad, "thickness": 22,
+    }
+    link = {"source": [], "target": [], "value": [], "color": [], "customdata": [],
+            "hovertemplate": "%{customdata}<extra></extra>"}
+    for fl in links:
+        gap = fl.mean_gap
+        colour = _colour_at(t["gap_span"], gap) if gap is not None else t["no_gap"]
+        stages = ", ".join(_esc(h.stage) for h in sorted(fl.handoffs, key=lambda h: journey.stages.index(h.stage)
+                                                           if h.stage in journey.stages else 999))
+        link["source"].append(node_index[("from", fl.from_function)])
+        link["target"].append(node_index[("to", fl.to_function)])
+        link["value"].append(fl.count)
+        link["color"].append(_with_alpha(colour, 0.78))
+        link["customdata"].append(
+            f"<b>{_esc(fl.from_function)} → {_esc(fl.to_function)}</b><br>"
+            f"{fl.count} {'story' if fl.count == 1 else 'stories'} · mean gap "
+            f"{f'{gap:.1f}' if gap is not None else 'not scored'}"
+            + (f" ({fl.scored} scored)" if gap is not None and fl.scored != fl.count else "")
+            + f"<br>at {stages}")
+    traces: list[dict] = [{
+        "type": "sankey", "arrangement": "fixed", "node": node, "link": link,
+        "domain": {"x": [0, 1], "y": [0, 1]}, "valueformat": "d",
+        "textfont": {"size": font(18), "color": t["text"]},
+    }]
+    colourbar, colourbar_title = _gap_colourbar(t, font, plot_h)
+    # The colourbar needs a trace of its own: one invisible point on hidden axes.
+    traces.append({"type": "scatter", "mode": "markers", "x": [0], "y": [0], "hoverinfo": "skip", "showlegend": False,
+                   "name": "Gap scale",
+                   "marker": {"size": 1, "opacity": 0, "color": [GAP_MIN], "cmin": GAP_MIN, "cmax": GAP_MAX,
+                              "colorscale": _gap_colours(t["gap_span"]), "showscale": True, "colorbar": colourbar}})
+    annotations = [colourbar_title]
+    for x, anchor, text in ((0, "left", SANKEY_FROM_TITLE), (1, "right", SANKEY_TO_TITLE)):
+        annotations.append({"xref": "paper", "yref": "paper", "x": x, "xanchor": anchor, "y": 1, "yanchor": "bottom",
+                            "yshift": 12, "showarrow": False, "text": text,
+                            "font": {"size": font(17), "color": t["muted"]}})
+    if not links:
+        annotations.append({"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+                            "text": SANKEY_EMPTY_NOTE, "font": {"size": font(24), "color": t["muted"]}})
+    hidden = {"visible": False, "fixedrange": True, "range": [1, 2]}
+    layout = {
+        "height": height,
+        "margin": {**_SANKEY_MARGIN, "autoexpand": True},
+        "paper_bgcolor": t["paper"], "plot_bgcolor": t["paper"],
+        "font": {"family": _FONT_FAMILY, "size": font(18), "color": t["text"]},
+        "xaxis": hidden, "yaxis": hidden,
+        "annotations": annotations,
+        "showlegend": False,
+        "hoverlabel": {"font": {"size": font(16), "color": t["text"]}, "align": "left",
+                       "bgcolor": t["hover_bg"], "bordercolor": t["rule"]},
+        "dragmode": False,
+        "template": {"data": {"scatter": [{"type": "scatter"}]}},
+    }
+    return _make_figure({"data": traces, "layout": layout})
+

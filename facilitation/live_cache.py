@@ -1,0 +1,127 @@
+"""What live views poll, read once per server process and shared by every session in it.
+
+Every open phone, projector and console reruns a fragment every 2 seconds that asks "did the
+workshop change?". Without this module that is one database transaction per screen per poll
+(two once the revision has moved: `revision` and `live_exercise`), 250 a second for a room of
+500, all asking the same question. Here:
+
+* `revision(store, workshop_id)` reads the counter at most once per `REVISION_TTL_S` per
+  process and workshop; every other caller in that window gets the same number.
+* `live_exercise(...)` and `snapshot(...)` are read once per revision per process: the first
+  session that sees a new revision reads, the others reuse the object (treat it as read-only;
+  the dataclasses are frozen, their lists must not be mutated).
+* `qr_png(url)` draws a join QR code once per address.
+
+Refreshes are single-flight: while one thread reads a newer value, the others keep the one
+they have for the moment instead of queueing on the database (stale by at most one read).
+
+Staleness is bounded and small next to the 2 s poll: a change made in this process or on
+another replica (same database) is seen by every screen within REVISION_TTL_S plus one poll.
+Nothing here is written; writes still go through `facilitation.workshops`, which bumps the
+revision in the same transaction as the change.
+
+No Streamlit import: this is plain process state, safe to use from any script thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable
+
+from . import links, workshops
+from .store import Store
+
+REVISION_TTL_S = 0.5
+MAX_WORKSHOPS = 1000  # entries kept per kind before the least recently refreshed are dropped
+
+
+@dataclass
+class _Entry:
+    value: Any
+    key: Any  # what the value was read for: a time for revisions, a revision for the rest
+    refreshing: bool = False
+
+
+class _Table:
+    """A small thread-safe map (store url, workshop id) -> _Entry with single-flight refresh."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[str, int], _Entry] = {}
+
+    def get(self, store: Store, workshop_id: int, fresh: Callable[[_Entry], bool], read: Callable[[], tuple[Any, Any]]):
+        k = (store.url, workshop_id)
+        with self.lock:
+            entry = self.entries.get(k)
+            if entry is not None and (fresh(entry) or entry.refreshing):
+                return entry.value  # fresh, or someone is already reading a newer one: use this one
+            if entry is not None:
+                entry.refreshing = True
+        try:
+            value, key = read()
+        except BaseException:
+            if entry is not None:
+                with self.lock:
+                    entry.refreshing = False
+            raise
+        with self.lock:
+            self.entries[k] = _Entry(value=value, key=key)
+            if len(self.entries) > MAX_WORKSHOPS:
+                for old in list(self.entries)[: len(self.entries) - MAX_WORKSHOPS]:
+                    del self.entries[old]
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_revisions = _Table()
+_live = _Table()
+_snapshots = _Table()
+
+
+def revision(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> int:
+    """The workshop's change counter, at most `ttl` seconds old (one read per process per `ttl`)."""
+    now = time.monotonic()
+    return _revisions.get(store, workshop_id, lambda e: now - e.key < ttl,
+                          lambda: (workshops.revision(store, workshop_id), time.monotonic()))
+
+
+def live_exercise(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> workshops.LiveExercise:
+    """What the room is on now, read once per revision per process."""
+    rev = revision(store, workshop_id, ttl=ttl)
+
+    def read():
+        live = workshops.live_exercise(store, workshop_id)
+        return live, live.revision
+
+    return _live.get(store, workshop_id, lambda e: e.key >= rev, read)
+
+
+def snapshot(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> workshops.Snapshot:
+    """The whole workshop, read once per revision per process (the projector, the console, vote walls)."""
+    rev = revision(store, workshop_id, ttl=ttl)
+
+    def read():
+        snap = workshops.snapshot(store, workshop_id)
+        return snap, snap.workshop.revision
+
+    return _snapshots.get(store, workshop_id, lambda e: e.key >= rev, read)
+
+
+@lru_cache(maxsize=256)
+def qr_png(url: str) -> bytes:
+    """The join QR code for an address, drawn once per process (segno takes ~20 ms a code)."""
+    return links.qr_png(url)
+
+
+def clear() -> None:
+    """Forget everything (tests; a workshop deleted by another process is simply never asked for)."""
+    _revisions.clear()
+    _live.clear()
+    _snapshots.clear()
+    qr_png.cache_clear()

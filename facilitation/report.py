@@ -1,0 +1,1115 @@
+"""The Word report of a workshop, built from a `Snapshot` with python-docx.
+
+    data = build_report(snapshot, progress=lambda fraction, message: ...)   # .docx bytes
+
+Contents: a title page; the agenda as it was run; who took part, by function; then one
+chapter per exercise on the agenda with its question and purpose, its stories verbatim (never
+shortened) in the exercise's report view, and finally an appendix with all the raw data.
+
+Report views (`[report] view` in the exercise file):
+
+* "by_function": every story, grouped by the teller's function, every field under its label.
+* "handoffs": the same, after the handoff table (biggest gap first), the journey map as a
+  picture and as an editable Word table of the same grid, and the biggest gaps story by story.
+* "pairs": each pair's story with who told it to whom, two fields side by side (the
+  exercise's `side_by_side`, else its first two long answers), then the other answers.
+* "ranked": stories by votes, most first (arrival order while nobody has voted).
+* "commitments": one table, soonest date first, ready to paste into a follow-up email.
+* "glossary": a two-column glossary, then the stories by function.
+Any exercise that names a `glossary` pair of fields gets the glossary too, and any exercise
+that was voted on (other than "ranked") gets a "Most votes" table. Additions to a story
+("build on it") appear under it, with who added them. Votes come from the snapshot
+(`Snapshot.vote_counts()`) or from the `vote_counts` argument.
+
+Anonymity: when the workshop does not show names, no name is printed anywhere (authors,
+proxy tellers, partners, the list of people): a partner becomes "a colleague from <function>".
+Hidden stories never appear, nor do additions to them, not even in counts or numbering.
+
+Stories are numbered within their exercise in the order they arrived (additions get no
+number); the CSV export uses the same numbers.
+
+Look and feel come from `assets/report_template.docx` (made by
+`assets/make_report_template.py`): the report uses only the styles listed in
+`REQUIRED_STYLES`, plus the template's page size, margins and footer, so an organisation
+rebrands the report by replacing that one file.
+
+Participants' text is stored exactly as typed; `docx_safe` makes it valid for Word only
+here, at rendering time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.oxml.ns import qn
+from docx.shared import Emu, Mm
+from docx.text.paragraph import Paragraph
+from lxml import etree
+
+from . import exports
+from .exercises import Exercise, Field, library
+from .workshops import AgendaItem, Snapshot, Story, counts_by_function
+
+TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "assets" / "report_template.docx"
+TEMPLATE_ENV = "STORY_RELAY_REPORT_TEMPLATE"  # another template file, for an organisation's branding
+
+REQUIRED_STYLES = (
+    "Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Caption",
+    "Title Page Detail", "Question", "Story Heading", "Story Label", "Story Text", "Note",
+    "Table Text", "Table Heading", "Figure", "Strong", "Field Label", "Story Relay Table",
+)
+NO_PICTURE_NOTE = ("The map picture could not be drawn on this server (no Chromium found); "
+                   "the table below holds the same information.")
+PICTURE_FAILED_NOTE = ("The map picture could not be drawn this time; the table below holds the same "
+                       "information. Building the report again may bring the picture back.")
+MAP_PX_WIDTH = 1600          # the journey figure is laid out for this width
+# Pixels per layout pixel in the map picture. 1.5 gives 2,400 px across a landscape A4 page
+# (about 240 dpi, sharp in print); a big map is drawn at 1.25 (about 200 dpi), which takes the
+# browser noticeably less time to paint and encode.
+MAP_SCALE, MAP_SCALE_BIG, BIG_MAP_STORIES = 1.5, 1.25, 500
+GRID_HEADLINES_PER_CELL = 3  # headlines shown in a cell of the map table before "… and N more"
+GRID_HEADLINE_CHARS = 60
+TOP_HANDOFFS = 10            # handoffs in the chapter's opening table; a longer list follows the map
+TOP_GAP_STORIES = 5          # handoffs shown with their stories (promise, experience, loss)
+STORIES_PER_GAP = 8          # stories quoted per such handoff; the rest are listed by number
+TOP_VOTED = 5                # stories in an exercise's "Most votes" table
+Progress = Callable[[float, str], None]
+
+_log = logging.getLogger(__name__)
+_W_P, _W_PPR, _W_PSTYLE, _W_VAL, _W_TBL = (qn(t) for t in ("w:p", "w:pPr", "w:pStyle", "w:val", "w:tbl"))
+
+
+
+class ReportTemplateError(RuntimeError):
+    """The template file is missing or lacks a style the report needs."""
+
+
+# --- text ------------------------------------------------------------------------------------
+
+# Characters XML 1.0 forbids (C0 controls except tab/newline/CR, lone surrogates, U+FFFE/U+FFFF),
+# plus DEL and the C1 controls, which are legal XML but never meaningful text and upset some readers.
+_ILLEGAL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def docx_safe(text: object) -> str:
+    """`text` as something Word can hold: every line break (\\r\\n, \\r, \\n, U+2028 …) becomes \\n
+    (python-docx turns it into a line break), characters XML cannot carry are dropped; everything
+    else (RTL scripts, emoji, tabs, any length) is kept as is. None becomes ''."""
+    if text is None:
+        return ""
+    text = text if isinstance(text, str) else str(text)
+    return _ILLEGAL.sub("", _BREAKS.sub("\n", text))
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, cut at a word where possible, with '…'."""
+    line = " ".join(docx_safe(text).split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def _right_to_left(text: str) -> bool:
+    """True when the first strongly directional character is Hebrew, Arabic or another RTL script."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def _when(ts: float | None, fmt: str = "%H:%M") -> str:
+    return dt.datetime.fromtimestamp(ts).astimezone().strftime(fmt) if ts else ""
+
+
+def _date(d: dt.date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+# --- the document ----------------------------------------------------------------------------
+
+class _Writer:
+    """A python-docx Document from the template, written to fast.
+
+    Paragraphs and tables are written as WordprocessingML text into a buffer and parsed into
+    the document in one go (`flush`) before anything python-docx must do itself (a picture, a
+    new section) and before saving: making ~40,000 lxml elements one at a time, or going through
+    python-docx's paragraph and table API (which searches the body for every paragraph and
+    rebuilds row lists on every access), takes several times longer for a 1,500-story report.
+    """
+
+    def __init__(self, template: Path):
+        if not template.is_file():
+            raise ReportTemplateError(f"The report template {template} does not exist; "
+                                      "run assets/make_report_template.py to make it.")
+        self.doc = Document(str(template))
+        names = {s.name for s in self.doc.styles}
+        missing = [n for n in REQUIRED_STYLES if n not in names]
+        if missing:
+            raise ReportTemplateError(f"The report template {template.name} lacks these styles: {', '.join(missing)}")
+        self.style = {n: self.doc.styles[n] for n in REQUIRED_STYLES}
+        # Style ids, quoted for XML once: python-docx's name lookup costs milliseconds per paragraph.
+        self.style_id = {n: s.style_id for n, s in self.style.items()}
+        self._ppr = {n: f'<w:pPr><w:pStyle w:val="{_attr(i)}"/></w:pPr>' for n, i in self.style_id.items()}
+        self._ppr_bidi = {n: f'<w:pPr><w:pStyle w:val="{_attr(i)}"/><w:bidi/></w:pPr>' for n, i in self.style_id.items()}
+        self._rpr = {n: f'<w:rPr><w:rStyle w:val="{_attr(i)}"/></w:rPr>' for n, i in self.style_id.items()}
+        body = self.doc.element.body
+        for child in list(body):  # the template's own body text is not part of the report
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
+        self._body = body
+        self._sect = body.find(qn("w:sectPr"))
+        self._buf: list[str] = []
+        self._usable = self._measure()
+
+    # --- writing ---
+
+    def _runs_xml(self, runs: Iterable[tuple[object, str | None]]) -> tuple[str, bool]:
+        """The runs' XML, and whether the paragraph reads right to left (its first text does)."""
+        out = []
+        rtl = None
+        for text, char_style in runs:
+            safe = docx_safe(text)
+            if not safe:
+                continue
+            if rtl is None:
+                rtl = _right_to_left(safe)
+            out.append("<w:r>")
+            if char_style:
+                out.append(self._rpr[char_style])
+            if "\n" in safe or "\t" in safe:
+                for i, line in enumerate(safe.split("\n")):
+                    if i:
+                        out.append("<w:br/>")
+                    for j, chunk in enumerate(line.split("\t")):
+                        if j:
+                            out.append("<w:tab/>")
+                        if chunk:
+                            out.append(_t(chunk))
+            else:
+                out.append(_t(safe))
+            out.append("</w:r>")
+        return "".join(out), bool(rtl)
+
+    def _paragraph_xml(self, runs: Iterable[tuple[object, str | None]], style: str) -> str:
+        xml, rtl = self._runs_xml(runs)
+        # A paragraph that starts in Hebrew, Arabic … reads right to left (w:bidi follows w:pStyle).
+        return f"<w:p>{(self._ppr_bidi if rtl else self._ppr)[style]}{xml}</w:p>"
+
+    def paragraph(self, text: object = "", style: str = "Normal") -> None:
+        """One paragraph of `text` (made safe; line breaks and tabs kept) in a paragraph style."""
+        self._buf.append(self._paragraph_xml(((text, None),), style))
+
+    def rich(self, runs: Iterable[tuple[object, str | None]], style: str = "Normal") -> None:
+        """One paragraph of several runs, each (text, character style or None)."""
+        self._buf.append(self._paragraph_xml(runs, style))
+
+    def heading(self, text: str, level: int) -> None:
+        self.paragraph(text, f"Heading {level}")
+
+    def table(self, header: list[str], rows: Iterable[list], widths_mm: list[float]) -> None:
+        """A table in the template's table style, with a fixed layout (Word keeps the widths given
+        here), a header row repeated on every page, and rows that never break across pages.
+        Cells are text, or lists of (text, strong) lines."""
+        twips = [int(Mm(w).twips) for w in widths_mm]
+        look = ('<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
+                'w:noHBand="0" w:noVBand="1"/>')
+        buf = self._buf
+        buf.append(f'<w:tbl><w:tblPr><w:tblStyle w:val="{_attr(self.style_id["Story Relay Table"])}"/>'
+                   f'<w:tblW w:type="dxa" w:w="{sum(twips)}"/><w:tblLayout w:type="fixed"/>{look}</w:tblPr>'
+                   "<w:tblGrid>" + "".join(f'<w:gridCol w:w="{t}"/>' for t in twips) + "</w:tblGrid>")
+        cell_open = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{t}"/></w:tcPr>' for t in twips]
+        for r, values in enumerate([header, *rows]):
+            # Rows never break across pages; the header row repeats (schema order: cantSplit, tblHeader).
+            buf.append("<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if r == 0
+                       else "<w:tr><w:trPr><w:cantSplit/></w:trPr>")
+            style = "Table Heading" if r == 0 else "Table Text"
+            for c, opening in enumerate(cell_open):
+                value = values[c] if c < len(values) else ""
+                buf.append(opening)
+                if isinstance(value, list) and value:
+                    for line, strong in value:
+                        buf.append(self._paragraph_xml(((line, "Strong" if strong and r > 0 else None),), style))
+                else:
+                    buf.append(self._paragraph_xml(((value, None),), style))
+                buf.append("</w:tc>")
+            buf.append("</w:tr>")
+        buf.append("</w:tbl>")
+
+    def mark(self) -> int:
+        """A bookmark in what was written, for `keep_together`."""
+        return len(self._buf)
+
+    def keep_together(self, mark: int) -> None:
+        """Keep the paragraphs written since `mark` on one page where they fit (each one is kept with
+        the next, the last one excepted): a short story is not split by a page break."""
+        buf = self._buf
+        last = max((i for i in range(mark, len(buf)) if buf[i].startswith("<w:p><w:pPr><w:pStyle ")), default=-1)
+        for i in range(mark, last):
+            item = buf[i]
+            if item.startswith("<w:p><w:pPr><w:pStyle "):
+                cut = item.index("/>") + 2  # after w:pStyle: keepNext comes next in the schema's order
+                buf[i] = item[:cut] + "<w:keepNext/>" + item[cut:]
+
+    def page_break(self) -> None:
+        self._buf.append(f'<w:p>{self._ppr["Normal"]}<w:r><w:br w:type="page"/></w:r></w:p>')
+
+    def flush(self) -> None:
+        """Parse what was written so far into the document, before the final section properties."""
+        if not self._buf:
+            return
+        xml = f'<w:body xmlns:w="{_W_NS}">{"".join(self._buf)}</w:body>'
+        self._buf = []
+        for child in list(etree.fromstring(xml.encode("utf-8"))):
+            if child.tag == _W_TBL:
+                # Moving one big subtree into another document is quadratic in lxml (in the number
+                # of xml:space attributes it holds): a 1,500-row table took 25 s. Row by row is linear.
+                tbl = self._body.makeelement(_W_TBL, {})
+                self._sect.addprevious(tbl)
+                for part in list(child):
+                    tbl.append(part)
+            else:
+                self._sect.addprevious(child)
+
+    # --- things python-docx does ---
+
+    def placeholder(self, style: str) -> Paragraph:
+        """An empty paragraph at this point of the document, to be filled in later (a picture)."""
+        self.flush()
+        p = self._body.makeelement(_W_P, {})
+        self._sect.addprevious(p)
+        etree.SubElement(etree.SubElement(p, _W_PPR), _W_PSTYLE, {_W_VAL: self.style_id[style]})
+        return Paragraph(p, self.doc._body)
+
+    def fill_picture(self, para: Paragraph, png: bytes, width_mm: float) -> None:
+        para.add_run().add_picture(io.BytesIO(png), width=Mm(width_mm))
+
+    def fill_note(self, para: Paragraph, text: str) -> None:
+        """Replace a placeholder with a paragraph of text in the "Note" style."""
+        new = etree.fromstring(f'<w:body xmlns:w="{_W_NS}">{self._paragraph_xml(((text, None),), "Note")}</w:body>')[0]
+        para._p.addprevious(new)
+        para._p.getparent().remove(para._p)
+
+    def page_setup(self, landscape: bool):
+        """Start a new section on a new page, in landscape or portrait."""
+        self.flush()
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        self._sect = self.doc.element.body.find(qn("w:sectPr"))
+        section.different_first_page_header_footer = False
+        w, h = section.page_width, section.page_height
+        if landscape != (w > h):
+            section.page_width, section.page_height = h, w
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        self._usable = self._measure()
+        return section
+
+    def _measure(self) -> tuple[float, float]:
+        s = self.doc.sections[-1]
+        width = s.page_width - s.left_margin - s.right_margin
+        height = s.page_height - s.top_margin - s.bottom_margin
+        return Emu(width).mm, Emu(height).mm
+
+    def usable_mm(self) -> tuple[float, float]:
+        """Width and height inside the margins of the current section, in millimetres."""
+        return self._usable
+
+    def save(self, out) -> None:
+        self.flush()
+        self.doc.save(out)
+
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _t(text: str) -> str:
+    """A w:t element; xml:space="preserve" only where Word would otherwise drop spaces."""
+    if text[0] == " " or text[-1] == " " or "  " in text:
+        return f'<w:t xml:space="preserve">{_esc(text)}</w:t>'
+    return f"<w:t>{_esc(text)}</w:t>"
+
+
+def _esc(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attr(text: str) -> str:
+    return _esc(text).replace('"', "&quot;")
+
+
+# --- sections --------------------------------------------------------------------------------
+
+def _title_page(w: _Writer, snap: Snapshot, n_people: int, n_functions: int, n_stories: int,
+                n_additions: int = 0) -> None:
+    ws = snap.workshop
+    w.paragraph(ws.title, "Title")
+    w.paragraph(f"Workshop report · {ws.organisation}" if ws.organisation.strip() else "Workshop report", "Subtitle")
+    details = []
+    if ws.held_on:
+        details.append(("Date", _date(ws.held_on)))
+    if ws.facilitator.strip():
+        details.append(("Facilitator", ws.facilitator))
+    details.append(("Taking part", f"{_plural(n_people, 'person', 'people')} from {_plural(n_functions, 'function')}"))
+    details.append(("Stories", f"{n_stories:,}" + (f", with {_plural(n_additions, 'addition')}" if n_additions else "")))
+    details.append(("Report generated", _when(snap.taken_at, "%d %B %Y, %H:%M %Z").lstrip("0")))
+    for label, value in details:
+        w.rich(((f"{label}: ", "Strong"), (value, None)), "Title Page Detail")
+    w.paragraph(style="Title Page Detail")
+    w.paragraph("Stories are quoted exactly as participants typed them. Stories the facilitator hid "
+                "during the workshop are left out of this report.", "Caption")
+
+
+def _workshop_section(w: _Writer, snap: Snapshot) -> None:
+    w.heading("The workshop", 1)
+    w.heading("Agenda as run", 2)
+    lib = library()
+    rows = []
+    for item in snap.agenda:
+        ex = lib.get(item.exercise_key)
+        title = ex.title if ex else item.exercise_key
+        ran = ""
+        if item.opened_at and item.closed_at and item.closed_at >= item.opened_at:
+            ran = f"{round((item.closed_at - item.opened_at) / 60):,} min"
+        rows.append([str(item.position + 1), title, f"{item.minutes} min",
+                     _when(item.opened_at) or "not opened",
+                     _when(item.closed_at) or ("still open" if item.opened_at else ""), ran])
+    if rows:
+        w.table(["#", "Exercise", "Planned", "Opened", "Closed", "Ran for"], rows, [10, 70, 22, 22, 22, 24])
+        tz = dt.datetime.fromtimestamp(snap.taken_at).astimezone().tzname()
+        w.paragraph(f"Times are the server's clock ({tz}).", "Caption")
+    else:
+        w.paragraph("The agenda was empty.")
+
+    ws = snap.workshop
+    w.heading("Who took part", 2)
+    counts = counts_by_function(snap.participants, ws.functions)
+    present = sum(1 for n in counts.values() if n)
+    w.paragraph(f"{_plural(len(snap.participants), 'person', 'people')} from {_plural(present, 'function')} took part.")
+    names: dict[str, list[str]] = defaultdict(list)
+    for p in snap.participants:
+        names[p.function].append(p.display_name)
+    total = [[("Total", True)], [(f"{len(snap.participants):,}", True)]]
+    if ws.show_names:
+        rows = [[f, f"{n:,}", ", ".join(names.get(f, [])) or "—"] for f, n in counts.items()]
+        w.table(["Function", "People", "Names"], [*rows, [*total, ""]], [45, 18, 107])
+    else:
+        rows = [[f, f"{n:,}"] for f, n in counts.items()]
+        w.table(["Function", "People"], [*rows, total], [60, 25])
+
+
+@dataclass
+class _Context:
+    """What every section needs to know about the workshop being written."""
+
+    show_names: bool
+    functions: list[str]
+    partners: dict[str, str]              # display name → function, for anonymous partner answers
+    votes: dict[int, int] | None          # dots per story id; None when the workshop has no votes
+    number: dict[int, int]                # story id → number within its exercise
+    additions: dict[int, list[Story]]     # story id → its additions ("build on it"), oldest first
+    tick: Callable[[int], None]
+
+    def votes_of(self, s: Story) -> int:
+        return (self.votes or {}).get(s.id, 0)
+
+
+def _answer(f: Field, value: object, ctx: _Context | None = None) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "(no answer)"
+    if f.kind == "partner" and ctx is not None:
+        return exports.shown_partner(value, ctx.show_names, ctx.partners)
+    if f.kind == "scale" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = f"{value} on a scale of {f.scale_min} to {f.scale_max}"
+        if value == f.scale_max and f.scale_high:
+            text += f" ({f.scale_high})"
+        elif value == f.scale_min and f.scale_low:
+            text += f" ({f.scale_low})"
+        return text
+    if f.kind == "date":
+        try:
+            return _date(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return value if isinstance(value, str) else str(value)
+
+
+def short_label(f: Field) -> str:
+    """A column heading for a field: its `short_label` if the exercise file gives one, else its name
+    in words ("by_when" → "By when")."""
+    given = getattr(f, "short_label", "")
+    return given or f.name.replace("_", " ").strip().capitalize()
+
+
+def _answers(s: Story) -> dict:
+    return s.answers if isinstance(s.answers, dict) else {}
+
+
+def _story_heading(ctx: _Context, s: Story, *, function: bool = False, prefix: str = "") -> str:
+    parts = [prefix or f"Story {ctx.number.get(s.id, '')}".strip()]
+    if function:
+        parts.append(s.function)
+    name = exports.author(s, ctx.show_names)
+    if name:
+        parts.append(name)
+    if ctx.votes is not None:
+        parts.append(_plural(ctx.votes_of(s), "vote"))
+    return " · ".join(p for p in parts if p)
+
+
+def _fields(w: _Writer, ctx: _Context, ex: Exercise, answers: dict, *, skip: Iterable[str] = (),
+            only_answered: bool = False) -> None:
+    """Every field of a story under its label. Long text answers get their label on a line of
+    its own; short answers (a stage, a function, a score, a date, one line of text) sit on one
+    line after their label. Answers to fields since removed from the exercise file follow."""
+    skip = set(skip)
+    known = {f.name for f in ex.fields}
+    for f in ex.fields:
+        if f.name in skip or (only_answered and answers.get(f.name) in (None, "")):
+            continue
+        value = _answer(f, answers.get(f.name), ctx)
+        if f.kind == "long_text" or "\n" in docx_safe(value):
+            w.paragraph(f.label, "Story Label")
+            w.paragraph(value, "Story Text")
+        else:
+            w.rich(((f.label + " ", "Field Label"), (value, None)), "Story Text")
+    for name in sorted(k for k in answers if k not in known and k not in skip):
+        w.paragraph(name, "Story Label")
+        w.paragraph(_answer(Field(name=name, kind="long_text", label=name), answers[name]), "Story Text")
+
+
+def _build_ons(w: _Writer, ctx: _Context, ex: Exercise, s: Story) -> None:
+    """The additions to a story, each under "Added by <function>" (and the name, if shown)."""
+    for a in ctx.additions.get(s.id, ()):
+        who = a.function + (f" · {exports.author(a, ctx.show_names)}" if exports.author(a, ctx.show_names) else "")
+        w.paragraph(f"Added by {who}", "Story Label")
+        answers = _answers(a)
+        known = {f.name for f in ex.fields}
+        if len(answers) == 1 and not set(answers) & known:  # a plain addition: one piece of text
+            w.paragraph(_answer(Field(name="text", kind="long_text", label=""), next(iter(answers.values()))),
+                        "Story Text")
+        else:
+            _fields(w, ctx, ex, answers, only_answered=True)
+        ctx.tick(1)
+
+
+def _story(w: _Writer, ctx: _Context, ex: Exercise, s: Story, *, heading: str | None = None,
+           skip: Iterable[str] = ()) -> None:
+    start = w.mark()
+    w.paragraph(heading or _story_heading(ctx, s), "Story Heading")
+    _fields(w, ctx, ex, _answers(s), skip=skip)
+    _build_ons(w, ctx, ex, s)
+    w.keep_together(start)
+    ctx.tick(1)
+
+
+def _by_function(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    """Every story verbatim, grouped by the author's function (workshop order), every field labelled."""
+    w.heading("Stories by function", 2)
+    by_function: dict[str, list[Story]] = defaultdict(list)
+    for s in told:
+        by_function[s.function].append(s)
+    order = [f for f in ctx.functions if f in by_function] + sorted(set(by_function) - set(ctx.functions))
+    for function in order:
+        group = by_function[function]
+        w.heading(f"{function} · {_plural(len(group), 'story', 'stories')}", 3)
+        for s in group:
+            _story(w, ctx, ex, s)
+
+
+def glossary_fields(ex: Exercise) -> tuple[Field, Field] | None:
+    """The (term, meaning) fields of an exercise's glossary: the pair its file names in
+    `glossary`; for an exercise whose report view is "glossary" and names none, its first
+    two text fields; else None."""
+    names = tuple(getattr(ex, "glossary", ()) or ())
+    by_name = {f.name: f for f in ex.fields}
+    if len(names) == 2 and all(n in by_name for n in names):
+        return by_name[names[0]], by_name[names[1]]
+    if ex.report_view == "glossary":
+        text = [f for f in ex.fields if f.is_text]
+        if len(text) >= 2:
+            return text[0], text[1]
+    return None
+
+
+def _glossary(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    pair = glossary_fields(ex)
+    if pair is None:
+        return
+    term_f, meaning_f = pair
+    entries = []
+    for s in told:
+        a = _answers(s)
+        term = a.get(term_f.name)
+        if term is None or not str(term).strip():
+            continue
+        entries.append((docx_safe(term).strip().casefold(), s, term, a.get(meaning_f.name)))
+    w.heading("Glossary", 2)
+    if not entries:
+        w.paragraph("Nobody wrote down a term.")
+        return
+    w.paragraph("Words that one function uses and the others misread, with what they mean in plain language. "
+                "Under each term: the function it comes from.", "Caption")
+    entries.sort(key=lambda e: (e[0], ctx.number.get(e[1].id, 0)))
+    usable_w, _ = w.usable_mm()
+    rows = [[[(term, True), (s.function, False)], _answer(meaning_f, meaning, ctx)] for _, s, term, meaning in entries]
+    w.table([short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
+             short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"],
+            rows, [55, usable_w - 55])
+
+
+def side_by_side_fields(ex: Exercise) -> tuple[Field, Field] | None:
+    """The two fields a pair's story shows next to each other: the pair its file names in
+    `side_by_side`, else the first two long text fields."""
+    names = tuple(getattr(ex, "side_by_side", ()) or ())
+    by_name = {f.name: f for f in ex.fields}
+    if len(names) == 2 and all(n in by_name for n in names):
+        return by_name[names[0]], by_name[names[1]]
+    long = [f for f in ex.fields if f.kind == "long_text"]
+    return (long[0], long[1]) if len(long) >= 2 else None
+
+
+def _pairs(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    """Each pair's story: who with whom, the two versions side by side, then the other fields."""
+    w.heading("The pairs", 2)
+    partner = next((f for f in ex.fields if f.kind == "partner"), None)
+    pair = side_by_side_fields(ex)
+    usable_w, _ = w.usable_mm()
+    for s in told:
+        a = _answers(s)
+        who = exports.author(s, ctx.show_names) or f"Someone from {s.function}"
+        if exports.author(s, ctx.show_names):
+            who += f" ({s.function})"
+        heading = f"Pair {ctx.number.get(s.id, '')} · {who}"
+        if partner is not None and a.get(partner.name):
+            other = a.get(partner.name)
+            shown = exports.shown_partner(other, ctx.show_names, ctx.partners)
+            if ctx.show_names and isinstance(other, str) and other in ctx.partners:
+                shown += f" ({ctx.partners[other]})"
+            heading += f" with {shown}"
+        if ctx.votes is not None:
+            heading += f" · {_plural(ctx.votes_of(s), 'vote')}"
+        start = w.mark()
+        w.paragraph(heading, "Story Heading")
+        skip = {partner.name} if partner is not None else set()
+        if pair is not None:
+            left, right = pair
+            w.table([left.label, right.label], [[_answer(left, a.get(left.name), ctx),
+                                                 _answer(right, a.get(right.name), ctx)]],
+                    [usable_w / 2, usable_w / 2])
+            skip |= {left.name, right.name}
+        _fields(w, ctx, ex, a, skip=skip)
+        _build_ons(w, ctx, ex, s)
+        w.keep_together(start)
+        ctx.tick(1)
+
+
+def _ranked(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    """Stories by votes, most first (ties in the order they arrived)."""
+    if ctx.votes is None or not any(ctx.votes_of(s) for s in told):
+        w.heading("Stories in the order they arrived", 2)
+        w.paragraph("No votes were cast in this exercise, so the stories are not ranked.", "Caption")
+        ranked = told
+    else:
+        w.heading("Stories ranked by votes", 2)
+        w.paragraph("Most votes first; stories with as many votes keep the order they arrived in.", "Caption")
+        ranked = sorted(told, key=lambda s: -ctx.votes_of(s))
+    for rank, s in enumerate(ranked, 1):
+        prefix = f"{rank}. " if ranked is not told else ""
+        heading = prefix + _story_heading(ctx, s, function=True)
+        _story(w, ctx, ex, s, heading=heading)
+
+
+def _top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit: int = TOP_VOTED) -> None:
+    """The stories with the most votes, as a short table (for views that are not already ranked)."""
+    if ctx.votes is None:
+        return
+    voted = sorted((s for s in told if ctx.votes_of(s)), key=lambda s: -ctx.votes_of(s))[:limit]
+    if not voted:
+        return
+    w.heading("Most votes", 2)
+    headline = next((f for f in ex.fields if f.name == ex.headline), None)
+    usable_w, _ = w.usable_mm()
+    rows = [[f"{ctx.votes_of(s):,}", str(ctx.number.get(s.id, "")), s.function,
+             _answer(headline, _answers(s).get(headline.name), ctx) if headline else ""] for s in voted]
+    w.table(["Votes", "Story", "Function", headline.label if headline else "Story"], rows,
+            [16, 16, 32, usable_w - 64])
+
+
+def _commitments(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    """The commitments as one table, ready to paste into a follow-up email: every field as a
+    column, then who committed. Sorted by date (the first date field), then function."""
+    w.heading("Commitments", 2)
+    if not told:
+        return
+    fields = list(ex.fields)
+    date_f = next((f for f in fields if f.kind == "date"), None)
+
+    def when(s: Story) -> str:
+        value = _answers(s).get(date_f.name) if date_f else None
+        return str(value) if value else "9999"
+
+    ordered = sorted(told, key=lambda s: (when(s), s.function.casefold(), ctx.number.get(s.id, 0)))
+    usable_w, _ = w.usable_mm()
+    rows = []
+    for s in ordered:
+        a = _answers(s)
+        name = exports.author(s, ctx.show_names)
+        who = [(name, True), (s.function, False)] if name else s.function
+        rows.append([_answer(f, a.get(f.name), ctx) if a.get(f.name) not in (None, "") else "" for f in fields] + [who])
+    header = [short_label(f) for f in fields] + ["Who"]
+    w.table(header, rows, fit_widths(header, rows, usable_w))
+    w.paragraph("Columns: " + "; ".join(f"{short_label(f)}: {f.label}" for f in fields)
+                + (f"; Who: {'the person and their function' if ctx.show_names else 'their function'}."), "Caption")
+    for s in ordered:
+        if ctx.additions.get(s.id):
+            w.paragraph(f"Added to the commitment of story {ctx.number.get(s.id, '')}", "Story Label")
+            _build_ons(w, ctx, ex, s)
+    ctx.tick(len(told))
+
+
+def _gap_stories(w: _Writer, ctx: _Context, journey, limit: int = TOP_GAP_STORIES,
+                 per_handoff: int = STORIES_PER_GAP) -> None:
+    """The handoffs with the biggest gaps, each with its stories' promise, experience and loss."""
+    top = [h for h in journey.handoffs if h.mean_gap is not None][:limit]
+    if not top:
+        return
+    w.heading("The biggest gaps, story by story", 2)
+    w.paragraph(f"The {_plural(len(top), 'handoff')} with the biggest mean gap, with what each story says was "
+                "promised, what the customer lived through and what got lost.", "Caption")
+    usable_w, _ = w.usable_mm()
+    for h in top:
+        dead = " · a dead end" if h.dead_end else ""
+        w.heading(f"{h.from_function} → {h.to_function} at {h.stage} · mean gap {h.mean_gap:.1f} · "
+                  f"{_plural(h.count, 'story', 'stories')}{dead}", 3)
+        shown = list(h.accounts)[:per_handoff]
+        rows = [[str(ctx.number.get(a.story.id, "")), a.promise, a.experience, a.lost,
+                 "–" if a.gap is None else f"{a.gap:g}"] for a in shown]
+        rest = (usable_w - 14 - 12) / 3
+        w.table(["Story", "Promised", "Experienced", "Lost in the handoff", "Gap"], rows, [14, rest, rest, rest, 12])
+        if h.count > len(shown):
+            more = ", ".join(str(ctx.number.get(a.story.id, "")) for a in h.accounts[len(shown):])
+            w.paragraph(f"… and {h.count - len(shown):,} more: stories {more}, under their functions below.",
+                        "Caption")
+
+
+def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[str],
+              told: dict[str, list[Story]], everything: dict[str, list[Story]],
+              votes_in: Callable[[str], dict[int, int] | None]) -> None:
+    """Every visible story (additions too), every field, in compact tables on landscape pages."""
+    w.page_setup(landscape=True)
+    w.heading("Appendix: all the data", 1)
+    w.paragraph("Every story as it was typed, one row each, in the order the stories arrived. Additions to a "
+                "story (\"build on it\") have no number of their own and name the story they build on. "
+                "Hidden stories are left out. The same data comes as a spreadsheet (CSV) beside this report.",
+                "Caption")
+    usable_w, _ = w.usable_mm()
+    for k in keys:
+        ex = lib[k]
+        rows_of = everything[k]
+        if not rows_of:
+            continue
+        w.heading(f"{ex.title} · {_plural(len(told[k]), 'story', 'stories')}", 2)
+        ctx.votes = votes_in(k)
+        has_additions = any(exports.is_addition(s) for s in rows_of)
+        known = {f.name for f in ex.fields}
+        extra = sorted({n for s in rows_of for n in _answers(s) if n not in known})
+        header = ["#", "Function"] + (["Author"] if ctx.show_names else []) + ["Time"]
+        if ctx.votes is not None:
+            header.append("Votes")
+        if has_additions:
+            header.append("Builds on")
+        header += [short_label(f) for f in ex.fields] + [n.replace("_", " ").capitalize() for n in extra]
+        rows = []
+        for s in rows_of:
+            a = _answers(s)
+            row: list = [str(ctx.number.get(s.id, "")), s.function]
+            if ctx.show_names:
+                row.append(exports.author(s, True))
+            row.append(_when(s.created_at))
+            if ctx.votes is not None:
+                row.append(f"{ctx.votes_of(s):,}" if not exports.is_addition(s) else "")
+            if has_additions:
+                row.append(str(ctx.number.get(getattr(s, "builds_on", None), "")))
+            for f in ex.fields:
+                value = a.get(f.name)
+                row.append("" if value is None or value == "" else _appendix_value(f, value, ctx))
+            row += ["" if a.get(n) is None else _answer(Field(name=n, kind="long_text", label=n), a[n]) for n in extra]
+            rows.append(row)
+        fixed = {0: 9.0, header.index("Time"): 12.0}
+        widths = fit_widths(header, rows, usable_w, fixed=fixed)
+        w.table(header, rows, widths)
+        ctx.tick(len(rows_of))
+
+
+def fit_widths(header: list[str], rows: list[list], total_mm: float, *, fixed: dict[int, float] | None = None,
+               sample: int = 400) -> list[float]:
+    """Column widths (mm) that add up to `total_mm`, shaped by the text in each column: every column
+    at least as wide as its longest word (so words are not cut in the middle, where that fits),
+    the rest shared out by how much text the column holds, and no column wider than its longest
+    line needs. `fixed` gives some columns a set width. Looks at up to `sample` rows."""
+    fixed = fixed or {}
+    per_char, pad = 1.75, 3.4  # 9 pt Arial: mm per character (a generous mean); the cell's margins
+    step = max(1, len(rows) // sample)
+    rows = rows[::step]
+    lo, hi, weight = [], [], []
+    for c, head in enumerate(header):
+        texts = [_cell_text(r[c]) if c < len(r) else "" for r in rows]
+        words = [len(wd) for t in texts + [head] for wd in _BREAKABLE.split(t) if wd] or [1]
+        longest_word = min(max(words), 14)
+        longest_line = max((len(t) for t in texts), default=0)
+        mean = sum(len(t) for t in texts) / max(1, len(texts))
+        lo.append(longest_word * per_char + pad)
+        hi.append(max(lo[-1], min(longest_line, 90) * per_char + pad))
+        weight.append(max(mean, 3.0))
+    widths = list(lo)
+    for c, mm in fixed.items():
+        widths[c] = lo[c] = hi[c] = mm
+    free = [c for c in range(len(header)) if c not in fixed]
+    room = total_mm - sum(widths)
+    if room < 0:  # not even the longest words fit: shrink the free columns in proportion
+        shrink = (sum(widths[c] for c in free) + room) / max(1e-9, sum(widths[c] for c in free))
+        for c in free:
+            widths[c] *= max(0.2, shrink)
+        return widths
+    for _ in range(len(free) + 1):  # share the room out by weight, capping columns at what they need
+        open_ = [c for c in free if widths[c] < hi[c] - 1e-6]
+        if room <= 1e-6 or not open_:
+            break
+        total_weight = sum(weight[c] for c in open_)
+        spent = 0.0
+        for c in open_:
+            add = min(room * weight[c] / total_weight, hi[c] - widths[c])
+            widths[c] += add
+            spent += add
+        room -= spent
+    if room > 1e-6 and free:  # every column has what it needs: spread the rest evenly
+        for c in free:
+            widths[c] += room / len(free)
+    return widths
+
+
+_BREAKABLE = re.compile(r"[\s/-]+")  # where a line may break: spaces, after a slash or a hyphen
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(line) for line, _strong in value)
+    return "" if value is None else str(value)
+
+
+def _appendix_value(f: Field, value: object, ctx: _Context) -> str:
+    """An answer in the appendix: as typed; scales as the number, dates as ISO, partners anonymous."""
+    if f.kind == "partner":
+        return exports.shown_partner(value, ctx.show_names, ctx.partners)
+    if f.kind == "scale" or f.kind == "date":
+        return str(value)
+    return _answer(f, value, ctx)
+
+
+def _handoff_table(w: _Writer, handoffs: list[dict], *, heading: str, caption: str) -> None:
+    w.heading(heading, 2)
+    w.paragraph((caption + " " if caption else "") + "Each row is one handoff: who passes the customer to whom, at which stage, how many "
+                "stories describe it, their mean gap between promise and experience (1 barely any, 5 a canyon), "
+                "whether it is a dead end (nobody in the receiving function tells a story from that stage on) "
+                "and what gets lost on the way.", "Caption")
+    rows = []
+    for h in handoffs:
+        gap = h.get("mean gap")
+        rows.append([h.get("from", ""), h.get("to", ""), h.get("stage", ""), f"{h.get('stories', 0):,}",
+                     "–" if gap is None else f"{gap:.1f}", "yes" if h.get("dead end") else "",
+                     h.get("what gets lost") or ""])
+    usable_w, _ = w.usable_mm()
+    fixed = [26, 26, 26, 14, 13, 12]
+    w.table(["From", "To", "Stage", "Stories", "Mean gap", "Dead end", "What gets lost"], rows,
+            fixed + [max(40, usable_w - sum(fixed))])
+
+
+def map_scale(journey) -> float:
+    """The scale the map picture is drawn at: smaller for a big map (see MAP_SCALE)."""
+    return MAP_SCALE_BIG if journey.story_count > BIG_MAP_STORIES else MAP_SCALE
+
+
+class _MapPicture:
+    """The journey map picture, drawn by the browser while the report's text is being written.
+
+    Chromium paints in its own process, so the 0.5 to 2 s a big map takes overlaps the Python
+    work of writing the stories instead of adding to it. The figure itself is built here, in
+    the calling thread; only the drawing runs in a helper thread."""
+
+    def __init__(self, journey):
+        from . import journey_map  # plotly is slow to import; only reports with a map need it
+
+        fig = journey_map.journey_figure(journey, theme="light")
+        self.px_h = int(fig.layout.height or 700)
+        scale = map_scale(journey)
+        self._result: tuple[bytes | None, str | None, bool] | None = None
+        self._thread = threading.Thread(target=self._draw, args=(fig, scale), name="report-map-picture", daemon=True)
+        self._thread.start()
+
+    def _draw(self, fig, scale: float) -> None:
+        from . import figure_images
+
+        try:
+            png = figure_images.figure_png(fig, MAP_PX_WIDTH, self.px_h, scale=scale)
+            # the reason is kept per thread by figure_images: read it here, in the drawing thread
+            self._result = (png, figure_images.last_error(), figure_images.browser_missing())
+        except BaseException as exc:  # noqa: BLE001 - figure_png never raises; this is belt and braces
+            self._result = (None, f"The picture could not be drawn: {type(exc).__name__}", False)
+
+    def result(self) -> tuple[bytes | None, str | None, bool]:
+        """(png or None, why not, whether the reason is a missing browser); waits for the drawing."""
+        from . import figure_images
+
+        self._thread.join(figure_images.START_TIMEOUT_SECONDS + figure_images.RENDER_TIMEOUT_SECONDS + 15)
+        return self._result or (None, "The picture took too long to draw.", False)
+
+
+def _fill_pictures(w: _Writer, pending: list, say: Callable[[str], None]) -> None:
+    """Put each map picture into its placeholder, or a note saying why there is none."""
+    for para, picture, width_mm in pending:
+        say("Waiting for the journey map picture…")
+        png, reason, missing = picture.result()
+        if png is not None:
+            w.fill_picture(para, png, width_mm)
+        else:
+            _log.warning("Report without the map picture: %s", reason)
+            w.fill_note(para, NO_PICTURE_NOTE if reason is None or missing else PICTURE_FAILED_NOTE)
+
+
+def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: list) -> None:
+    """The journey map picture and the same grid as a Word table, on landscape pages.
+
+    The picture goes into a placeholder paragraph, filled in by `_fill_pictures` at the end."""
+    w.page_setup(landscape=True)
+    usable_w, usable_h = w.usable_mm()
+    if picture is not None:
+        w.heading("Journey map", 2)
+        w.paragraph("Rows are functions, columns are stages of the customer's life. Each dot is a story; "
+                    "each arrow a handoff, as wide as the number of stories that describe it and coloured by "
+                    "the mean gap between promise and experience. ✕ marks a handoff nobody downstream picks up.",
+                    "Caption")
+        max_h = usable_h - 30  # what the heading and the caption above take
+        pending.append((w.placeholder("Figure"), picture, min(usable_w, max_h * MAP_PX_WIDTH / picture.px_h)))
+        w.page_break()
+        w.heading("The map as a table", 2)
+        w.paragraph("The same grid as the picture: each cell counts the stories a function told about a stage "
+                    f"and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.", "Caption")
+    else:
+        w.heading("Journey map", 2)
+        w.paragraph("Rows are functions, columns are stages of the customer's life; each cell counts the stories "
+                    f"a function told about a stage and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.",
+                    "Caption")
+    first_col = 32
+    stage_w = (usable_w - first_col) / max(1, len(journey.stages))
+    rows = []
+    for function in journey.functions:
+        row: list = [[(function, True)]]
+        for stage in journey.stages:
+            cell = journey.cell(function, stage)
+            if not cell.count:
+                row.append("")
+                continue
+            lines = [(_plural(cell.count, "story", "stories"), True)]
+            for placed in cell.placed[:GRID_HEADLINES_PER_CELL]:
+                lines.append(("• " + shorten(placed.headline or "(no text)", GRID_HEADLINE_CHARS), False))
+            if cell.count > GRID_HEADLINES_PER_CELL:
+                lines.append((f"… and {cell.count - GRID_HEADLINES_PER_CELL:,} more", False))
+            row.append(lines)
+        rows.append(row)
+    w.table(["Function", *journey.stages], rows, [first_col] + [stage_w] * len(journey.stages))
+    if journey.unplaced:
+        w.paragraph(f"{_plural(journey.unplaced, 'story', 'stories')} named no stage and are not in the grid.",
+                    "Caption")
+    w.page_setup(landscape=False)
+
+
+# --- building --------------------------------------------------------------------------------
+
+def _exercise_keys(snap: Snapshot, lib: dict[str, Exercise]) -> list[str]:
+    keys = list(dict.fromkeys(item.exercise_key for item in snap.agenda))
+    keys += [k for k in dict.fromkeys(s.exercise_key for s in snap.stories) if k not in keys]
+    return [k for k in keys if k in lib]
+
+
+def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress: Progress | None = None,
+                 template: Path | str | None = None, vote_counts: dict[int, int] | None = None,
+                 appendix: bool = True) -> bytes:
+    """The workshop report as .docx bytes.
+
+    `progress(fraction, message)` is called as the work advances (0 → 1), for a progress bar.
+    `include_map_image=False` leaves out the map picture (and the note about it) faster.
+    `template` overrides the template file (default: $STORY_RELAY_REPORT_TEMPLATE or
+    assets/report_template.docx). Raises ReportTemplateError for an unusable template.
+    `vote_counts` (dots per story id) ranks the stories; by default the snapshot's own votes
+    are used when it has them, and a workshop without votes keeps the order of arrival.
+    `appendix=False` leaves out the appendix with all the raw data.
+    """
+    def say(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(max(0.0, min(1.0, fraction)), message)
+
+    say(0.0, "Preparing the report…")
+    template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
+    w = _Writer(template)
+    visible = exports.visible_stories(snapshot)
+    snap = replace(snapshot, stories=visible)
+    lib = library()
+    ws = snap.workshop
+    keys = _exercise_keys(snap, lib)
+    everything = {k: [s for s in visible if s.exercise_key == k] for k in keys}
+    told = {k: [s for s in v if not exports.is_addition(s)] for k, v in everything.items()}
+    additions: dict[int, list[Story]] = defaultdict(list)
+    for s in visible:
+        if exports.is_addition(s):
+            additions[s.builds_on].append(s)
+    n_told = sum(len(v) for v in told.values())
+    n_additions = sum(len(v) for v in everything.values()) - n_told
+    # Stories are written once in their chapter (additions with them) and once in the appendix.
+    total = max(1, (n_told + n_additions) * (2 if appendix else 1))
+    done = 0
+    all_votes = exports.vote_counts(snapshot, vote_counts)
+
+    def votes_in(k: str) -> dict[int, int] | None:
+        """The votes, for an exercise that was voted on (dots cast, or voting opened); else None."""
+        if all_votes is None:
+            return None
+        voted = any(all_votes.get(s.id) for s in everything[k])
+        opened = any(getattr(i, "voting", "off") != "off" for i in snap.agenda if i.exercise_key == k)
+        return all_votes if voted or opened else None
+
+    def tick(n: int) -> None:
+        nonlocal done
+        before, done = done, done + n
+        if before // 100 != done // 100 or done == total:
+            say(0.1 + 0.8 * done / total, f"Writing stories… {min(done, total):,} of {total:,}")
+
+    ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
+                   partners=exports.partner_functions(snapshot), votes=None,
+                   number=exports.story_numbers(visible), additions=additions, tick=tick)
+
+    counts = counts_by_function(snap.participants, ws.functions)
+    _title_page(w, snap, len(snap.participants), sum(1 for n in counts.values() if n), n_told, n_additions)
+    _workshop_section(w, snap)
+    say(0.05, "Agenda and people written.")
+
+    # Journey maps first: their pictures are drawn by the browser while the stories are written.
+    journeys, pictures = {}, {}
+    for k in keys:
+        if lib[k].report_view == "handoffs" and told[k]:
+            from . import journey_map
+
+            journeys[k] = journey_map.build_journey(replace(snap, stories=told[k]))
+            if include_map_image:
+                say(0.06, f"Drawing the journey map for {lib[k].title}…")
+                pictures[k] = _MapPicture(journeys[k])
+    pending: list = []
+
+    for k in keys:
+        ex = lib[k]
+        stories = told[k]
+        w.heading(ex.title, 1)
+        w.paragraph(ex.question, "Question")
+        w.paragraph(ex.purpose)
+        items = [i for i in snap.agenda if i.exercise_key == k]
+        w.paragraph(_exercise_summary(stories, len(everything[k]) - len(stories), items), "Caption")
+        ctx.votes = votes_in(k)
+        if not stories:
+            w.paragraph("No stories were told in this exercise.")
+            continue
+        view = ex.report_view
+        if view == "handoffs":
+            from . import journey_map
+
+            journey = journeys[k]
+            handoffs = journey_map.handoff_rows(journey)
+            top = handoffs[:TOP_HANDOFFS]
+            if not handoffs:
+                w.paragraph("No story named a function it hands the customer to.")
+            elif len(handoffs) > len(top):
+                _handoff_table(w, top, heading="The biggest gaps",
+                               caption=f"The {len(top)} handoffs with the biggest gap, of {len(handoffs):,}; "
+                                       "all of them are listed after the map.")
+            else:
+                _handoff_table(w, handoffs, heading="Handoffs, biggest gap first", caption="")
+            _map_sections(w, journey, pictures.get(k), pending)
+            if len(handoffs) > len(top):
+                _handoff_table(w, handoffs, heading="All handoffs, biggest gap first",
+                               caption=f"All {len(handoffs):,} handoffs.")
+            _gap_stories(w, ctx, journey)
+        if view == "commitments":
+            _commitments(w, ctx, ex, stories)
+            continue
+        if view != "ranked":
+            _top_votes(w, ctx, ex, stories)
+        _glossary(w, ctx, ex, stories)
+        if view == "pairs":
+            _pairs(w, ctx, ex, stories)
+        elif view == "ranked":
+            _ranked(w, ctx, ex, stories)
+        else:  # "by_function", "handoffs", "glossary" and any view this version does not know
+            _by_function(w, ctx, ex, stories)
+
+    if appendix and any(everything.values()):
+        say(0.1 + 0.8 * done / total, "Writing the appendix…")
+        _appendix(w, ctx, lib, keys, told, everything, votes_in)
+
+    _fill_pictures(w, pending, lambda m: say(0.9, m))
+    say(0.92, "Saving the document…")
+    _properties(w, snap)
+    out = io.BytesIO()
+    w.save(out)
+    say(1.0, "The report is ready.")
+    return out.getvalue()
+
+
+def _exercise_summary(stories: list[Story], n_additions: int, items: list[AgendaItem]) -> str:
+    functions = {s.function for s in stories}
+    text = f"{_plural(len(stories), 'story', 'stories')} from {_plural(len(functions), 'function')}"
+    if n_additions:
+        text += f", with {_plural(n_additions, 'addition')}"
+    if items and items[0].opened_at:
+        text += f"; opened at {_when(items[0].opened_at)}"
+    return text + "."
+
+
+def _properties(w: _Writer, snap: Snapshot) -> None:
+    props = w.doc.core_properties
+    ws = snap.workshop
+    props.title = docx_safe(ws.title)[:255]
+    props.subject = docx_safe(f"Story Relay workshop report{' · ' + ws.organisation if ws.organisation else ''}")[:255]
+    props.author = docx_safe(ws.facilitator or "Story Relay")[:255]
+    props.last_modified_by = "Story Relay"
+    props.comments = ""
+    props.keywords = "Story Relay; workshop report"
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    props.created = props.modified = now
+    props.revision = 1

@@ -1,0 +1,91 @@
+"""What the room may see of an exercise: which stories, in what order, under which byline.
+
+Pure functions over a snapshot, used by the projector, the participant wall and the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from .exercises import Exercise
+from .workshops import AgendaItem, Snapshot, Story
+
+# Below this many contributors a function's label would point at a person, so it is left off.
+MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL = 3
+
+
+def room_stories(snapshot: Snapshot, item: AgendaItem) -> list[Story]:
+    """The stories of an agenda item the room may see: not hidden, not additions, and revealed if blind."""
+    if not item.on_projector:
+        return []
+    return snapshot.stories_for(item.exercise_key)
+
+
+def room_snapshot(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with only what the room may see: no stories of exercises still collected blind."""
+    unseen = {i.exercise_key for i in snapshot.agenda if not i.on_projector}
+    if not unseen:
+        return snapshot
+    return dataclasses.replace(snapshot, stories=[s for s in snapshot.stories if s.exercise_key not in unseen])
+
+
+def _contributor(story: Story) -> object:
+    return story.participant_id if story.participant_id is not None else ("told aloud", story.id)
+
+
+def labelled_functions(stories: list[Story], *, show_names: bool) -> set[str]:
+    """Functions whose label may appear next to their stories.
+
+    With names shown, every function. Anonymous, only functions with at least three different
+    contributors in these stories, so a label never singles out one or two people.
+    """
+    if show_names:
+        return {s.function for s in stories}
+    contributors: dict[str, set] = defaultdict(set)
+    for s in stories:
+        contributors[s.function].add(_contributor(s))
+    return {f for f, people in contributors.items() if len(people) >= MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL}
+
+
+def byline(story: Story, *, show_names: bool, labelled: set[str]) -> str:
+    """Who told a story, as the room sees it ('' when nothing may be said)."""
+    parts = []
+    if show_names and story.author_name:
+        parts.append(story.author_name)
+    if story.function in labelled:
+        parts.append(story.function)
+    return " · ".join(parts)
+
+
+def ranked(stories: list[Story], vote_counts: dict[int, int]) -> list[tuple[Story, int]]:
+    """Stories with their dots, most dots first; ties keep arrival order."""
+    order = {s.id: i for i, s in enumerate(stories)}
+    return sorted(((s, vote_counts.get(s.id, 0)) for s in stories), key=lambda p: (-p[1], order[p[0].id]))
+
+
+def by_function(stories: list[Story], functions: list[str]) -> dict[str, list[Story]]:
+    """Stories grouped by their teller's function, in the workshop's order (empty functions left out)."""
+    groups: dict[str, list[Story]] = {f: [] for f in functions}
+    for s in stories:
+        groups.setdefault(s.function, []).append(s)
+    return {f: told for f, told in groups.items() if told}
+
+
+def glossary(stories: list[Story], exercise: Exercise) -> list[tuple[str, str, str]]:
+    """(term, plain meaning, function) rows for an exercise with a glossary, sorted by term."""
+    if not exercise.glossary:
+        return []
+    term_field, meaning_field = exercise.glossary
+    rows = [(s.answers.get(term_field, ""), s.answers.get(meaning_field, ""), s.function) for s in stories
+            if s.answers.get(term_field)]
+    return sorted(rows, key=lambda r: r[0].casefold())
+
+
+def commitment_board(stories: list[Story], exercise: Exercise, functions: list[str]) -> dict[tuple[str, str], list[Story]]:
+    """Commitments grouped by function pair (teller's function → the function it connects to)."""
+    order = {f: i for i, f in enumerate(functions)}
+    board: dict[tuple[str, str], list[Story]] = defaultdict(list)
+    for s in stories:
+        board[(s.function, s.answers.get(exercise.board_by, "") if exercise.board_by else "")].append(s)
+    return dict(sorted(board.items(), key=lambda kv: (order.get(kv[0][0], 99), order.get(kv[0][1], 99), kv[0])))

@@ -1,0 +1,210 @@
+"""The database: one schema for embedded SQLite (default) and PostgreSQL (`DATABASE_URL`).
+
+SQLite runs in WAL mode with `synchronous=NORMAL` and a busy timeout; transactions that
+read and then write open with `BEGIN IMMEDIATE`, so two writers never deadlock on the
+upgrade from a read lock. Every change to a workshop bumps its `revision` in the same
+transaction; live views poll only that number.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+metadata = sa.MetaData()
+
+workshops = sa.Table(
+    "workshops",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(16), nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("organisation", sa.Text, nullable=False, server_default=""),
+    sa.Column("held_on", sa.Date, nullable=True),
+    sa.Column("facilitator", sa.Text, nullable=False, server_default=""),
+    sa.Column("facilitator_key_hash", sa.String(128), nullable=False),
+    sa.Column("functions", sa.JSON, nullable=False),
+    sa.Column("stages", sa.JSON, nullable=False),
+    sa.Column("show_names", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    # Position in the agenda of the exercise the room is on; NULL before the first one opens.
+    sa.Column("live_position", sa.Integer, nullable=True),
+    # "open" accepts stories, "closed" shows results but takes no more.
+    sa.Column("live_state", sa.String(16), nullable=False, server_default="waiting"),
+    # Lock the live exercise automatically when its countdown reaches zero.
+    sa.Column("lock_at_zero", sa.Boolean, nullable=False, server_default=sa.true()),
+    # The story shown full-screen on the projector, if any (not a foreign key: deleting a story clears it in code).
+    sa.Column("spotlight_story_id", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+agenda_items = sa.Table(
+    "agenda_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("opened_at", sa.Float, nullable=True),
+    sa.Column("closed_at", sa.Float, nullable=True),
+    # Time the facilitator added while the exercise ran ("one more minute").
+    sa.Column("extra_seconds", sa.Integer, nullable=False, server_default="0"),
+    # Stories collected blind stay off the projector until revealed together.
+    sa.Column("blind", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("revealed_at", sa.Float, nullable=True),
+    # Dot voting: "off", "open" or "closed" (results stay on screen), with a cap per participant.
+    sa.Column("voting", sa.String(8), nullable=False, server_default="off"),
+    sa.Column("dots", sa.Integer, nullable=False, server_default="3"),
+)
+
+participants = sa.Table(
+    "participants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.Text, nullable=False),
+    sa.Column("function", sa.Text, nullable=False),
+    sa.Column("joined_at", sa.Float, nullable=False),
+    sa.Index("ix_participants_workshop", "workshop_id"),
+)
+
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=True),
+    # The author's function when the story was told (a proxy entry has no participant).
+    sa.Column("function", sa.Text, nullable=False),
+    # Who told it when a facilitator typed it in for someone in the room (proxy entry).
+    sa.Column("proxy_name", sa.Text, nullable=True),
+    # An addition to another story ("build on it"), shown under that story.
+    sa.Column("builds_on", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("idempotency_key", sa.String(64), nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("workshop_id", "idempotency_key", name="uq_story_idempotency"),
+    sa.Index("ix_stories_workshop_exercise", "workshop_id", "exercise_key"),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("story_id", "participant_id", name="uq_one_dot_per_story"),
+    sa.Index("ix_votes_workshop", "workshop_id"),
+)
+
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("participant_id", "exercise_key", name="uq_one_draft_per_exercise"),
+)
+
+
+def default_database_url() -> str:
+    """`DATABASE_URL` if set, else an SQLite file under the data folder (created on first run)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    data_dir = Path(os.environ.get("STORY_RELAY_DATA_DIR", DEFAULT_DATA_DIR))
+    return f"sqlite:///{data_dir / 'story_relay.sqlite3'}"
+
+
+class Store:
+    """An engine with the schema in place and the two kinds of transaction the app uses."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = sa.engine.make_url(url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        metadata.create_all(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot on both databases)."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                # READ COMMITTED would let one read see half of a change made between two statements.
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that may read and then write: `BEGIN IMMEDIATE` on SQLite."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy emit BEGIN itself so that writers can ask for BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(url: str | None = None) -> Store:
+    """The process-wide store for a URL (default: `default_database_url()`), made once."""
+    url = url or default_database_url()
+    with _stores_lock:
+        store = _stores.get(url)
+        if store is None:
+            store = _stores[url] = Store(url)
+        return store

@@ -1,0 +1,542 @@
+"""Workshops and what happens in them: create, join, run the agenda, take stories.
+
+Every function here is a rule of the workshop and is called by the pages; each change
+bumps the workshop's `revision` in the same transaction so live views know to re-read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from . import access, input_rules
+from .exercises import Exercise, library
+from .store import Store, agenda_items, participants, stories, votes, workshops
+
+DEFAULT_FUNCTIONS = [
+    "Sales", "Marketing", "Engineering", "Product", "Implementation",
+    "Support", "Customer success", "Finance/billing", "Leadership",
+]
+DEFAULT_STAGES = ["Prospect", "Sale", "Onboarding", "Implementation", "Support & adoption", "Renewal & expansion"]
+MAX_AGENDA_MINUTES = 180
+NOT_SAVED_YET = ("Not saved yet: the server is busy and could not store your answer. "
+                 "Your text is still in the form; please press Send again in a moment.")
+Clock = Callable[[], float]
+
+
+class WorkshopInputError(ValueError):
+    """Input that cannot be accepted; `problems` maps each field to a message for a person."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Workshop:
+    id: int
+    code: str
+    title: str
+    organisation: str
+    held_on: dt.date | None
+    facilitator: str
+    functions: list[str]
+    stages: list[str]
+    show_names: bool
+    revision: int
+    live_position: int | None
+    live_state: str
+    created_at: float
+    lock_at_zero: bool = True
+    spotlight_story_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    position: int
+    exercise_key: str
+    minutes: int
+    opened_at: float | None
+    closed_at: float | None
+    extra_seconds: int = 0
+    blind: bool = False
+    revealed_at: float | None = None
+    voting: str = "off"
+    dots: int = 3
+
+    @property
+    def exercise(self) -> Exercise:
+        return library()[self.exercise_key]
+
+    @property
+    def deadline(self) -> float | None:
+        """When the countdown reaches zero (opening time + planned minutes + time added)."""
+        if self.opened_at is None:
+            return None
+        return self.opened_at + self.minutes * 60 + self.extra_seconds
+
+    @property
+    def on_projector(self) -> bool:
+        """Whether the room may see the stories (not while they are being collected blind)."""
+        return not self.blind or self.revealed_at is not None
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    workshop_id: int
+    token: str
+    display_name: str
+    function: str
+    joined_at: float
+
+
+@dataclass(frozen=True)
+class Story:
+    id: int
+    exercise_key: str
+    participant_id: int | None
+    author_name: str
+    function: str
+    answers: dict
+    hidden: bool
+    created_at: float
+    updated_at: float
+    builds_on: int | None = None
+    proxy_name: str | None = None
+
+    @property
+    def by_proxy(self) -> bool:
+        return self.participant_id is None
+
+
+@dataclass(frozen=True)
+class LiveExercise:
+    """What the room is doing now: which exercise, whether it takes stories, and its clock."""
+
+    revision: int
+    item: AgendaItem | None
+    state: str  # "waiting" before the first exercise, then "open" or "closed"
+    lock_at_zero: bool = True
+    spotlight_story_id: int | None = None
+
+    @property
+    def exercise(self) -> Exercise | None:
+        return self.item.exercise if self.item else None
+
+    @property
+    def signature(self) -> tuple:
+        """What a participant's screen depends on: it redraws only when this changes."""
+        if self.item is None:
+            return (None,)
+        return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero)
+
+    def seconds_left(self, now: float) -> float | None:
+        """Seconds on the countdown (never below zero), or None when nothing is running."""
+        if self.item is None or self.state != "open" or self.item.deadline is None:
+            return None
+        return max(0.0, self.item.deadline - now)
+
+    def time_is_up(self, now: float) -> bool:
+        left = self.seconds_left(now)
+        return left is not None and left <= 0
+
+    def accepting(self, now: float) -> bool:
+        """Whether stories are taken now: open, and not past zero when the workshop locks at zero."""
+        return self.item is not None and self.state == "open" and not (self.lock_at_zero and self.time_is_up(now))
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    story: Story | None
+    created: bool = False
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.story is not None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole workshop at one moment: what the map, the report and exports are built from."""
+
+    workshop: Workshop
+    agenda: list[AgendaItem]
+    participants: list[Participant]
+    stories: list[Story]
+    taken_at: float
+    votes: list[tuple[int, int]] = field(default_factory=list)  # (story id, participant id)
+
+    def stories_for(self, exercise_key: str, *, include_hidden: bool = False, include_build_ons: bool = False) -> list[Story]:
+        """An exercise's stories in arrival order; additions ("build on") only when asked for."""
+        return [s for s in self.stories if s.exercise_key == exercise_key and (include_hidden or not s.hidden)
+                and (include_build_ons or s.builds_on is None)]
+
+    def build_ons(self, story_id: int) -> list[Story]:
+        """The visible additions to one story, oldest first."""
+        return [s for s in self.stories if s.builds_on == story_id and not s.hidden]
+
+    def vote_counts(self) -> dict[int, int]:
+        """Dots per story id (stories without dots are absent)."""
+        counts: dict[int, int] = {}
+        for story_id, _participant_id in self.votes:
+            counts[story_id] = counts.get(story_id, 0) + 1
+        return counts
+
+
+# --- reading ---------------------------------------------------------------------------
+
+def _workshop(row) -> Workshop:
+    return Workshop(
+        id=row.id, code=row.code, title=row.title, organisation=row.organisation, held_on=row.held_on,
+        facilitator=row.facilitator, functions=list(row.functions), stages=list(row.stages),
+        show_names=bool(row.show_names), revision=row.revision, live_position=row.live_position,
+        live_state=row.live_state, created_at=row.created_at, lock_at_zero=bool(row.lock_at_zero),
+        spotlight_story_id=row.spotlight_story_id,
+    )
+
+
+def _agenda_item(row) -> AgendaItem:
+    return AgendaItem(position=row.position, exercise_key=row.exercise_key, minutes=row.minutes,
+                      opened_at=row.opened_at, closed_at=row.closed_at, extra_seconds=row.extra_seconds,
+                      blind=bool(row.blind), revealed_at=row.revealed_at, voting=row.voting, dots=row.dots)
+
+
+def _participant(row) -> Participant:
+    return Participant(id=row.id, workshop_id=row.workshop_id, token=row.token, display_name=row.display_name,
+                       function=row.function, joined_at=row.joined_at)
+
+
+def _story(row) -> Story:
+    return Story(id=row.id, exercise_key=row.exercise_key, participant_id=row.participant_id,
+                 author_name=row.display_name or row.proxy_name or "", function=row.function,
+                 answers=dict(row.answers), hidden=bool(row.hidden), created_at=row.created_at,
+                 updated_at=row.updated_at, builds_on=row.builds_on, proxy_name=row.proxy_name)
+
+
+def find_workshop(store: Store, code: str) -> Workshop | None:
+    """The workshop with this join code (as typed: case and spaces do not matter)."""
+    code = access.normalise_join_code(code)
+    if not code:
+        return None
+    with store.read() as conn:
+        row = conn.execute(sa.select(workshops).where(workshops.c.code == code)).first()
+    return _workshop(row) if row else None
+
+
+def get_workshop(store: Store, workshop_id: int) -> Workshop | None:
+    with store.read() as conn:
+        row = conn.execute(sa.select(workshops).where(workshops.c.id == workshop_id)).first()
+    return _workshop(row) if row else None
+
+
+def facilitator_workshop(store: Store, code: str, key: str | None) -> Workshop | None:
+    """The workshop if `key` is its facilitator key, else None (also for an unknown code)."""
+    code = access.normalise_join_code(code)
+    with store.read() as conn:
+        row = conn.execute(sa.select(workshops).where(workshops.c.code == code)).first()
+    if row is None:
+        access.key_matches(key, access.hash_key("no such workshop"))  # same work either way
+        return None
+    return _workshop(row) if access.key_matches(key, row.facilitator_key_hash) else None
+
+
+def revision(store: Store, workshop_id: int) -> int:
+    """The workshop's change counter: the only thing live views poll."""
+    with store.read() as conn:
+        return conn.execute(sa.select(workshops.c.revision).where(workshops.c.id == workshop_id)).scalar_one_or_none() or 0
+
+
+def agenda(store: Store, workshop_id: int) -> list[AgendaItem]:
+    with store.read() as conn:
+        return _agenda(conn, workshop_id)
+
+
+def _agenda(conn: Connection, workshop_id: int) -> list[AgendaItem]:
+    rows = conn.execute(sa.select(agenda_items).where(agenda_items.c.workshop_id == workshop_id)
+                        .order_by(agenda_items.c.position)).all()
+    return [_agenda_item(r) for r in rows]
+
+
+def live_exercise(store: Store, workshop_id: int) -> LiveExercise:
+    """What the room is on now, read in one transaction."""
+    with store.read() as conn:
+        w = conn.execute(sa.select(workshops.c.revision, workshops.c.live_position, workshops.c.live_state,
+                                   workshops.c.lock_at_zero, workshops.c.spotlight_story_id)
+                         .where(workshops.c.id == workshop_id)).one()
+        item = None
+        if w.live_position is not None:
+            row = conn.execute(sa.select(agenda_items).where(agenda_items.c.workshop_id == workshop_id,
+                                                             agenda_items.c.position == w.live_position)).first()
+            item = _agenda_item(row) if row else None
+    return LiveExercise(revision=w.revision, item=item, state=w.live_state if item else "waiting",
+                        lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id)
+
+
+def participant_by_token(store: Store, workshop_id: int, token: str | None) -> Participant | None:
+    """The participant with this token in this workshop; a token from another workshop is refused."""
+    if not token:
+        return None
+    with store.read() as conn:
+        row = conn.execute(sa.select(participants).where(participants.c.token == token,
+                                                         participants.c.workshop_id == workshop_id)).first()
+    return _participant(row) if row else None
+
+
+def list_participants(store: Store, workshop_id: int) -> list[Participant]:
+    with store.read() as conn:
+        rows = conn.execute(sa.select(participants).where(participants.c.workshop_id == workshop_id)
+                            .order_by(participants.c.joined_at, participants.c.id)).all()
+    return [_participant(r) for r in rows]
+
+
+def _stories_query(workshop_id: int):
+    return (sa.select(stories, participants.c.display_name)
+            .select_from(stories.outerjoin(participants, stories.c.participant_id == participants.c.id))
+            .where(stories.c.workshop_id == workshop_id)
+            .order_by(stories.c.created_at, stories.c.id))
+
+
+def list_stories(store: Store, workshop_id: int, exercise_key: str | None = None, *,
+                 include_hidden: bool = False, participant_id: int | None = None) -> list[Story]:
+    """Stories in the order they arrived; hidden ones only when asked for."""
+    q = _stories_query(workshop_id)
+    if exercise_key is not None:
+        q = q.where(stories.c.exercise_key == exercise_key)
+    if not include_hidden:
+        q = q.where(stories.c.hidden == sa.false())
+    if participant_id is not None:
+        q = q.where(stories.c.participant_id == participant_id)
+    with store.read() as conn:
+        return [_story(r) for r in conn.execute(q).all()]
+
+
+def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapshot:
+    """Everything about a workshop read in one transaction (hidden stories included, flagged)."""
+    with store.read() as conn:
+        w = _workshop(conn.execute(sa.select(workshops).where(workshops.c.id == workshop_id)).one())
+        items = _agenda(conn, workshop_id)
+        people = [_participant(r) for r in conn.execute(
+            sa.select(participants).where(participants.c.workshop_id == workshop_id)
+            .order_by(participants.c.joined_at, participants.c.id)).all()]
+        told = [_story(r) for r in conn.execute(_stories_query(workshop_id)).all()]
+        dots = [(r.story_id, r.participant_id) for r in conn.execute(
+            sa.select(votes.c.story_id, votes.c.participant_id).where(votes.c.workshop_id == workshop_id)
+            .order_by(votes.c.id)).all()]
+    return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots)
+
+
+# --- changing ----------------------------------------------------------------------------
+
+def _bump(conn: Connection, workshop_id: int) -> None:
+    conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id)
+                 .values(revision=workshops.c.revision + 1))
+
+
+def create_workshop(store: Store, *, title: str, organisation: str = "", held_on: dt.date | None = None,
+                    facilitator: str = "", functions: list[str] | None = None, stages: list[str] | None = None,
+                    agenda_plan: list[tuple[str, int]] | None = None, show_names: bool = True,
+                    clock: Clock = time.time) -> tuple[Workshop, str]:
+    """Create a workshop; returns it and the facilitator key (shown once, stored hashed)."""
+    functions = [f.strip() for f in (functions if functions is not None else DEFAULT_FUNCTIONS) if input_rules.visible_text(f)]
+    stages = [s.strip() for s in (stages if stages is not None else DEFAULT_STAGES) if input_rules.visible_text(s)]
+    lib = library()
+    if agenda_plan is None:
+        agenda_plan = [(e.key, e.minutes) for e in lib.values()]
+    problems: dict[str, str] = {}
+    if p := input_rules.text_problem(title, max_chars=input_rules.TITLE_MAX, what="The title", one_line=True):
+        problems["title"] = p
+    for name, value in (("organisation", organisation), ("facilitator", facilitator)):
+        if p := input_rules.text_problem(value, max_chars=input_rules.TITLE_MAX, required=False, what=f"The {name}",
+                                         one_line=True):
+            problems[name] = p
+    if p := input_rules.name_list_problem(functions, what="functions", max_chars=input_rules.FUNCTION_NAME_MAX):
+        problems["functions"] = p
+    if p := input_rules.name_list_problem(stages, what="stages", max_chars=input_rules.STAGE_NAME_MAX):
+        problems["stages"] = p
+    if not agenda_plan:
+        problems["agenda"] = "Please choose at least one exercise."
+    for key, minutes in agenda_plan:
+        if key not in lib:
+            problems["agenda"] = f"There is no exercise called '{key}'."
+        elif not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
+            problems["agenda"] = f"Minutes for '{lib[key].title}' must be between 1 and {MAX_AGENDA_MINUTES}."
+    if problems:
+        raise WorkshopInputError(problems)
+    key = access.new_facilitator_key()
+    for _attempt in range(20):
+        code = access.new_join_code()
+        try:
+            with store.write() as conn:
+                workshop_id = conn.execute(sa.insert(workshops).values(
+                    code=code, title=title.strip(), organisation=(organisation or "").strip(), held_on=held_on,
+                    facilitator=(facilitator or "").strip(), facilitator_key_hash=access.hash_key(key),
+                    functions=functions, stages=stages, show_names=show_names, revision=1,
+                    live_position=None, live_state="waiting", created_at=clock(),
+                )).inserted_primary_key[0]
+                conn.execute(sa.insert(agenda_items), [
+                    {"workshop_id": workshop_id, "position": i, "exercise_key": k, "minutes": m}
+                    for i, (k, m) in enumerate(agenda_plan)
+                ])
+            break
+        except sa.exc.IntegrityError:
+            continue  # the code was taken; draw another
+    else:  # pragma: no cover - would need 20 collisions in a space of 887 million
+        raise RuntimeError("could not draw a free join code")
+    return get_workshop(store, workshop_id), key
+
+
+def join_workshop(store: Store, code: str, display_name: str, function: str, clock: Clock = time.time) -> Participant:
+    """Add a participant to the workshop with this code; raises WorkshopInputError with reasons."""
+    workshop = find_workshop(store, code)
+    if workshop is None:
+        raise WorkshopInputError({"code": "No workshop has this code. Check the code on the screen and try again."})
+    problems = {}
+    if p := input_rules.text_problem(display_name, max_chars=input_rules.DISPLAY_NAME_MAX, what="Your name", one_line=True):
+        problems["display_name"] = p
+    if function not in workshop.functions:
+        problems["function"] = "Please choose your function from the list."
+    if problems:
+        raise WorkshopInputError(problems)
+    token = access.new_participant_token()
+    joined_at = clock()
+    with store.write() as conn:
+        pid = conn.execute(sa.insert(participants).values(
+            workshop_id=workshop.id, token=token, display_name=display_name.strip(), function=function,
+            joined_at=joined_at)).inserted_primary_key[0]
+        _bump(conn, workshop.id)
+    return Participant(id=pid, workshop_id=workshop.id, token=token, display_name=display_name.strip(),
+                       function=function, joined_at=joined_at)
+
+
+def open_exercise(store: Store, workshop_id: int, position: int, clock: Clock = time.time) -> None:
+    """Open the agenda item at `position`: the room's screens switch to it and its clock starts."""
+    with store.write() as conn:
+        found = conn.execute(sa.update(agenda_items)
+                             .where(agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == position)
+                             .values(opened_at=clock(), closed_at=None, extra_seconds=0)).rowcount
+        if not found:
+            raise WorkshopInputError({"agenda": "That exercise is not on this workshop's agenda."})
+        conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id)
+                     .values(live_position=position, live_state="open", spotlight_story_id=None))
+        _bump(conn, workshop_id)
+
+
+def close_exercise(store: Store, workshop_id: int, clock: Clock = time.time) -> None:
+    """Stop taking stories for the live exercise; what was sent stays on the screens."""
+    with store.write() as conn:
+        w = conn.execute(sa.select(workshops.c.live_position, workshops.c.live_state)
+                         .where(workshops.c.id == workshop_id)).one()
+        if w.live_position is None or w.live_state != "open":
+            return
+        conn.execute(sa.update(agenda_items)
+                     .where(agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == w.live_position)
+                     .values(closed_at=clock()))
+        conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(live_state="closed"))
+        _bump(conn, workshop_id)
+
+
+def submit_story(store: Store, participant: Participant, exercise_key: str, answers: dict, idempotency_key: str,
+                 clock: Clock = time.time) -> SubmitResult:
+    """Take one story. The same idempotency key twice stores it once (a double click, a retry)."""
+    if not idempotency_key or len(idempotency_key) > 64:
+        return SubmitResult(None, problems={"_form": "This form has lost its identity; please reload the page."})
+    lib = library()
+    exercise = lib.get(exercise_key)
+    if exercise is None:
+        return SubmitResult(None, problems={"_form": "This exercise no longer exists."})
+    try:
+        return _store_story(store, participant, exercise, answers, idempotency_key, clock)
+    except sa.exc.IntegrityError:
+        # Two deliveries of the same submission raced (PostgreSQL): the other one stored it.
+        with store.read() as conn:
+            existing = conn.execute(_stories_query(participant.workshop_id)
+                                    .where(stories.c.idempotency_key == idempotency_key)).first()
+        if existing is None:
+            raise
+        return SubmitResult(_story(existing), created=False)
+    except sa.exc.OperationalError:
+        return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
+
+
+def _store_story(store: Store, participant: Participant, exercise: Exercise, answers: dict, idempotency_key: str,
+                 clock: Clock) -> SubmitResult:
+    exercise_key = exercise.key
+    with store.write() as conn:
+        existing = conn.execute(_stories_query(participant.workshop_id)
+                                .where(stories.c.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return SubmitResult(_story(existing), created=False)
+        # Lock the workshop row: a facilitator closing the exercise waits for this story, or this story sees it closed.
+        w = conn.execute(sa.select(workshops).where(workshops.c.id == participant.workshop_id).with_for_update()).one()
+        live_key = conn.execute(sa.select(agenda_items.c.exercise_key).where(
+            agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).scalar_one_or_none()
+        if w.live_position is None:
+            return SubmitResult(None, problems={"_form": "No exercise is open yet, so your answer was not sent. Your text is still in the form."})
+        item = _agenda_item(conn.execute(sa.select(agenda_items).where(
+            agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
+        live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
+        if live_key != exercise_key or not live.accepting(clock()):
+            why = "time is up for this exercise" if live_key == exercise_key and w.live_state == "open" else "the facilitator has closed this exercise"
+            return SubmitResult(None, problems={"_form": f"Not sent: {why}. Your text is still in the form, so nothing is lost."})
+        partners = [r.display_name for r in conn.execute(
+            sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
+                                                          participants.c.id != participant.id))]
+        problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
+                                               stages=list(w.stages), partners=partners)
+        if problems:
+            return SubmitResult(None, problems=problems)
+        now = clock()
+        story_id = conn.execute(sa.insert(stories).values(
+            workshop_id=w.id, exercise_key=exercise_key, participant_id=participant.id,
+            function=participant.function, answers=input_rules.normalise_answers(exercise, answers),
+            idempotency_key=idempotency_key, hidden=False, created_at=now, updated_at=now,
+        )).inserted_primary_key[0]
+        _bump(conn, w.id)
+        row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
+    return SubmitResult(_story(row), created=True)
+
+
+def counts_by_function(people: list[Participant], functions: list[str]) -> dict[str, int]:
+    """How many people came from each function, in the workshop's order (zeros included)."""
+    counts = {f: 0 for f in functions}
+    for p in people:
+        counts[p.function] = counts.get(p.function, 0) + 1
+    return counts
+
+
+def edit_story(store: Store, participant: Participant, story_id: int, answers: dict, clock: Clock = time.time) -> SubmitResult:
+    """Change one's own story while its exercise still takes stories; the same checks as sending it."""
+    try:
+        with store.write() as conn:
+            row = conn.execute(_stories_query(participant.workshop_id).where(
+                stories.c.id == story_id, stories.c.participant_id == participant.id)).first()
+            if row is None or row.builds_on is not None:
+                return SubmitResult(None, problems={"_form": "You can only change your own stories."})
+            exercise = library().get(row.exercise_key)
+            w = conn.execute(sa.select(workshops).where(workshops.c.id == participant.workshop_id).with_for_update()).one()
+            item = None if w.live_position is None else _agenda_item(conn.execute(sa.select(agenda_items).where(
+                agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
+            live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
+            if exercise is None or item is None or item.exercise_key != row.exercise_key or not live.accepting(clock()):
+                return SubmitResult(None, problems={"_form": "Not changed: this exercise is locked. Your text is still in the form."})
+            partners = [r.display_name for r in conn.execute(
+                sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
+                                                              participants.c.id != participant.id))]
+            problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
+                                                   stages=list(w.stages), partners=partners)
+            if problems:
+                return SubmitResult(None, problems=problems)
+            conn.execute(sa.update(stories).where(stories.c.id == story_id).values(
+                answers=input_rules.normalise_answers(exercise, answers), updated_at=clock()))
+            _bump(conn, w.id)
+            row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
+    except sa.exc.OperationalError:
+        return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
+    return SubmitResult(_story(row), created=False)

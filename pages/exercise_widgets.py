@@ -1,0 +1,93 @@
+"""Generic rendering of an exercise from its declarative file: form fields and story cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from facilitation.exercises import Exercise, Field
+from facilitation.workshops import Story, Workshop
+
+
+def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *, disabled: bool = False,
+                 on_change=None, args: tuple = ()):
+    """One widget for one field; returns its value (max_chars is only the browser's hint)."""
+    label = f.label if f.required else f"{f.label} (optional)"
+    common = dict(key=key, help=f.help or None, disabled=disabled, on_change=on_change, args=args)
+    if f.kind == "short_text":
+        return st.text_input(label, max_chars=f.max_chars, placeholder=f.placeholder or None, **common)
+    if f.kind == "long_text":
+        return st.text_area(label, max_chars=f.max_chars, placeholder=f.placeholder or None, height=110, **common)
+    if f.kind in ("function", "stage", "choice", "partner"):
+        return st.selectbox(label, field_options(f, workshop, partners), index=None, placeholder="Choose…", **common)
+    if f.kind == "scale":
+        def describe(n: int) -> str:
+            if n == f.scale_min and f.scale_low:
+                return f"{n} · {f.scale_low}"
+            if n == f.scale_max and f.scale_high:
+                return f"{n} · {f.scale_high}"
+            return str(n)
+        return st.radio(label, list(range(f.scale_min, f.scale_max + 1)), index=None, horizontal=True,
+                        format_func=describe, **common)
+    if f.kind == "date":
+        return st.date_input(label, value=None, min_value=dt.date.today() - dt.timedelta(days=3650), **common)
+    raise ValueError(f"no widget for field kind {f.kind!r}")
+
+
+def field_options(f: Field, workshop: Workshop, partners: list[str]) -> list:
+    return {"function": workshop.functions, "stage": workshop.stages, "choice": list(f.options),
+            "partner": partners}.get(f.kind, [])
+
+
+def widget_value(f: Field, value, workshop: Workshop, partners: list[str]):
+    """A stored answer (JSON) as the value its widget takes, or None when it no longer fits."""
+    if value is None:
+        return None
+    if f.kind == "date":
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return None
+    if f.kind in ("function", "stage", "choice", "partner"):
+        return value if value in field_options(f, workshop, partners) else None
+    if f.kind == "scale":
+        return value if isinstance(value, int) and f.scale_min <= value <= f.scale_max else None
+    return value if isinstance(value, str) else None
+
+
+def json_value(value):
+    """A widget's value as it is stored in a draft (dates as ISO text)."""
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def answer_text(f: Field, value) -> str:
+    """An answer as plain text for display."""
+    if value is None:
+        return ""
+    if f.kind == "scale":
+        return f"{value} of {f.scale_max}"
+    return str(value)
+
+
+def story_card(exercise: Exercise, story: Story, *, show_author: bool, compact: bool = False, byline: str | None = None,
+               dots: int | None = None, additions: list[Story] = ()) -> None:
+    """A story as the room sees it; all participant text goes through st.text (no markdown, no HTML)."""
+    with st.container(border=True, key=f"story-{story.id}"):
+        with st.container(key=f"headline-{story.id}"):
+            st.text(story.answers.get(exercise.headline, ""))
+        if byline is None:
+            byline = story.function if not show_author or not story.author_name else f"{story.author_name} · {story.function}"
+            if story.by_proxy:
+                byline += " (entered by the facilitator)"
+        if byline or dots:
+            with st.container(key=f"byline-{story.id}"):
+                st.text(" · ".join(p for p in (byline, f"{'●' * min(dots, 12)} {dots}" if dots else "") if p))
+        if not compact:
+            for f in exercise.fields:
+                if f.name == exercise.headline or f.name not in story.answers:
+                    continue
+                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+        for addition in additions:
+            with st.container(key=f"addition-{addition.id}"):
+                st.text(f"+ {addition.answers.get('addition', '')}")

@@ -1,0 +1,69 @@
+"""Create a workshop: title, organisation, date, functions in the room, stages and the agenda."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from facilitation import workshops
+from facilitation.exercises import library
+from facilitation.input_rules import split_lines
+from pages.common import store
+
+created = st.session_state.get("just_created")
+if created:
+    st.title("Your workshop is ready")
+    st.success(f"Join code for the room: **{created['code']}**")
+    st.write("Your facilitator key is shown only once. Keep it: it opens the console and the report "
+             "from any browser. The console's address below already contains it.")
+    st.code(created["key"], language=None)
+    if st.button("Open the console", type="primary", icon=":material/tune:"):
+        del st.session_state["just_created"]
+        st.switch_page("pages/console.py", query_params={"code": created["code"], "key": created["key"]})
+    st.stop()
+
+st.title("New workshop")
+st.write("Everything here can be left as it is: change the title and start.")
+lib = library()
+plan = pd.DataFrame([
+    {"On agenda": True, "Order": i + 1, "Exercise": e.title, "Minutes": e.minutes, "What it asks": e.question}
+    for i, e in enumerate(lib.values())
+])
+with st.form("new_workshop"):
+    title = st.text_input("Title", placeholder="e.g. Where our customer story breaks", max_chars=200)
+    c1, c2, c3 = st.columns(3)
+    organisation = c1.text_input("Organisation", max_chars=200)
+    facilitator = c2.text_input("Facilitator", max_chars=200)
+    held_on = c3.date_input("Date", value=dt.date.today())
+    c4, c5 = st.columns(2)
+    functions_text = c4.text_area("Functions in the room, one per line", value="\n".join(workshops.DEFAULT_FUNCTIONS), height=240)
+    stages_text = c5.text_area("Lifecycle stages, in order, one per line", value="\n".join(workshops.DEFAULT_STAGES), height=240)
+    show_names = st.toggle("Show participants' names on the projector and in the report", value=True)
+    st.write("**Agenda** — tick the exercises to run, set their order and minutes.")
+    edited = st.data_editor(
+        plan, hide_index=True, width="stretch", disabled=["Exercise", "What it asks"],
+        column_config={
+            "Order": st.column_config.NumberColumn(min_value=1, max_value=50, step=1),
+            "Minutes": st.column_config.NumberColumn(min_value=1, max_value=workshops.MAX_AGENDA_MINUTES, step=1),
+        },
+    )
+    submitted = st.form_submit_button("Create workshop", type="primary")
+
+if submitted:
+    by_title = {e.title: e.key for e in lib.values()}
+    chosen = edited[edited["On agenda"]].sort_values("Order", kind="stable")
+    agenda_plan = [(by_title[row["Exercise"]], int(row["Minutes"] or 0)) for _, row in chosen.iterrows()]
+    try:
+        workshop, key = workshops.create_workshop(
+            store(), title=title, organisation=organisation, facilitator=facilitator, held_on=held_on,
+            functions=split_lines(functions_text), stages=split_lines(stages_text),
+            agenda_plan=agenda_plan, show_names=show_names,
+        )
+    except workshops.WorkshopInputError as exc:
+        for field_name, message in exc.problems.items():
+            st.error(f"{field_name.capitalize()}: {message}")
+    else:
+        st.session_state["facilitator_code"] = workshop.code
+        st.session_state["facilitator_key"] = key
+        st.session_state["just_created"] = {"code": workshop.code, "key": key}
+        st.rerun()

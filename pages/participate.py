@@ -1,0 +1,222 @@
+"""Participant page: what is live now, one clear task, the countdown, and what this person has sent.
+
+Every answer is kept as a server-side draft as soon as the field is left, so a refresh, a lost
+connection or a lock at zero never loses a word. A refused answer stays in its field.
+"""
+
+import time
+import uuid
+
+import streamlit as st
+
+from facilitation import controls, drafts, room, workshops
+from facilitation.exercises import library
+from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
+from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
+
+use_css("participant.css")
+workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
+participant = workshops.participant_by_token(store(), workshop.id, st.query_params.get("p")) if workshop else None
+if participant is None:
+    st.title("You are not in a workshop yet")
+    st.write("This link does not match anyone in a workshop. Join with the code on the screen.")
+    st.page_link("pages/join.py", label="Join a workshop", icon=":material/login:",
+                 query_params={"code": workshop.code} if workshop else None)
+    st.stop()
+
+live = workshops.live_exercise(store(), workshop.id)
+
+
+@st.fragment(run_every=LIVE_POLL_SECONDS)
+def follow_the_room():
+    """Poll the revision; redraw this screen when the facilitator changes what the room is doing."""
+    current = live if workshops.revision(store(), workshop.id) == live.revision else workshops.live_exercise(store(), workshop.id)
+    if current.signature != live.signature:
+        st.rerun(scope="app")
+    left = current.seconds_left(time.time())
+    if left is not None:
+        st.caption(f":material/timer: {format_clock(left)} left" if left > 0
+                   else ":material/timer: Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
+
+
+with st.container(key="whoami"):
+    st.text(f"{workshop.title}\n{participant.display_name} · {participant.function}")
+follow_the_room()
+
+if live.item is None:
+    st.header("Welcome — you're in")
+    st.write("The facilitator will open the first exercise in a moment. Keep this page open; it changes by itself.")
+    st.caption("Bookmark this page's address to come back as yourself from this device.")
+    st.stop()
+
+exercise = live.exercise
+item = live.item
+accepting = live.accepting(time.time())
+st.header(exercise.title)
+st.subheader(exercise.question)
+with st.expander("Why this exercise?"):
+    st.write(exercise.purpose)
+partners = [p.display_name for p in workshops.list_participants(store(), workshop.id) if p.id != participant.id]
+
+
+# --- dot voting -----------------------------------------------------------------------------------
+
+def toggle_dot(story_id: int, put: bool) -> None:
+    result = controls.cast_vote(store(), participant, story_id) if put else controls.withdraw_vote(store(), participant, story_id)
+    if not result.ok:
+        st.session_state["vote_message"] = result.message
+
+
+@st.fragment(run_every=LIVE_POLL_SECONDS)
+def vote_wall():
+    """The stories to vote on, with this person's dots; refreshes itself as stories and dots change."""
+    snap = workshops.snapshot(store(), workshop.id)
+    told = room.room_stories(snap, item)
+    mine = controls.my_dots(store(), participant, exercise.key)
+    st.subheader(f"Vote: {item.dots - len(mine)} of {item.dots} dots left")
+    st.caption("Put a dot on the stories worth telling. Tap again to take a dot back.")
+    if message := st.session_state.pop("vote_message", None):
+        st.warning(message)
+    labelled = room.labelled_functions(told, show_names=workshop.show_names)
+    for story in told:
+        with st.container(border=True, key=f"vote-{story.id}"):
+            st.text(story.answers.get(exercise.headline, ""))
+            if line := room.byline(story, show_names=workshop.show_names, labelled=labelled):
+                st.caption(line)
+            if story.id in mine:
+                st.button("Take my dot back", key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
+                          on_click=toggle_dot, args=(story.id, False))
+            else:
+                st.button("Put a dot here", key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
+                          on_click=toggle_dot, args=(story.id, True))
+
+
+if item.voting == "open":
+    vote_wall()
+elif item.voting == "closed":
+    st.info("Voting is closed. The results are on the screen at the front.")
+
+
+# --- the story form ---------------------------------------------------------------------------------
+
+form_key = f"form_id_{exercise.key}"
+editing = st.session_state.get("editing")  # (story id, form id) while changing a story already sent
+if editing and editing[2] != exercise.key:
+    editing = st.session_state["editing"] = None
+if form_key not in st.session_state:
+    st.session_state[form_key] = uuid.uuid4().hex
+    for f in exercise.fields:  # a refresh or a new device: bring back what was typed
+        value = widget_value(f, drafts.load_draft(store(), participant, exercise.key).get(f.name), workshop, partners)
+        if value is not None:
+            st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
+form_id = editing[1] if editing else st.session_state[form_key]
+
+
+def current_answers(ex_key: str, fid: str) -> dict:
+    return {f.name: json_value(st.session_state.get(f"{fid}-{f.name}")) for f in library()[ex_key].fields}
+
+
+def keep_draft(ex_key: str, fid: str) -> None:
+    if not st.session_state.get("editing"):
+        drafts.save_draft(store(), participant, ex_key, current_answers(ex_key, fid))
+
+
+def send(ex_key: str, fid: str) -> None:
+    """Store the story before the page draws: a success empties the form, a refusal keeps every word."""
+    answers = current_answers(ex_key, fid)
+    edit = st.session_state.get("editing")
+    if edit:
+        result = workshops.edit_story(store(), participant, edit[0], answers)
+    else:
+        drafts.save_draft(store(), participant, ex_key, answers)
+        result = workshops.submit_story(store(), participant, ex_key, answers, fid)
+    st.session_state["send_problems"] = fid, ({} if result.ok else result.problems)
+    if result.ok:
+        st.session_state["just_sent"] = "Changes saved." if edit else "Sent — thank you. You can add another below."
+        if edit:
+            st.session_state["editing"] = None
+        else:
+            drafts.discard_draft(store(), participant, ex_key)
+            st.session_state[form_key] = uuid.uuid4().hex  # a fresh, empty form for the next story
+
+
+if message := st.session_state.pop("just_sent", None):
+    st.success(message, icon=":material/check_circle:")
+
+if item.voting != "open" or editing:
+    problems_form, problems = st.session_state.get("send_problems", (None, {}))
+    if problems_form != form_id:
+        problems = {}
+    with st.container(border=True, key="story-form"):
+        if editing:
+            st.caption("Changing a story you sent")
+        elif not accepting:
+            st.warning("This exercise is locked. What you typed is kept here and on the server.", icon=":material/lock:")
+        for f in exercise.fields:
+            field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
+                         on_change=keep_draft, args=(exercise.key, form_id))
+            if f.name in problems:
+                st.error(problems[f.name])
+        for name, message in problems.items():
+            if name not in {f.name for f in exercise.fields}:
+                st.error(message)
+        st.button("Save changes" if editing else "Send", type="primary", width="stretch", disabled=not accepting,
+                  key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
+        if editing and st.button("Cancel", type="tertiary", key=f"cancel-{form_id}"):
+            st.session_state["editing"] = None
+            st.rerun()
+
+
+# --- building on other stories --------------------------------------------------------------------
+
+def add_to_story(story_id: int, key: str) -> None:
+    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"build-{key}", ""), key)
+    if result.ok:
+        del st.session_state[f"build-key-{story_id}"]
+    else:
+        st.session_state[f"build-problem-{story_id}"] = " ".join(result.problems.values())
+
+
+@st.fragment(run_every=LIVE_POLL_SECONDS * 3)
+def build_on_wall():
+    snap = workshops.snapshot(store(), workshop.id)
+    others = [s for s in room.room_stories(snap, item) if s.participant_id != participant.id]
+    if not others:
+        return
+    st.subheader("Build on someone's story")
+    st.caption("Add what you know about the same customer: why they bought, why they stay.")
+    for story in reversed(others[-12:]):
+        with st.expander(story.answers.get(exercise.headline, "")[:80] or "A story"):
+            st.text(story.answers.get(exercise.headline, ""))
+            for addition in snap.build_ons(story.id):
+                st.text(f"+ {addition.answers.get('addition', '')}")
+            key = st.session_state.setdefault(f"build-key-{story.id}", uuid.uuid4().hex)
+            st.text_area("Your addition", key=f"build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS, height=80)
+            if problem := st.session_state.pop(f"build-problem-{story.id}", None):
+                st.error(problem)
+            st.button("Add", key=f"build-send-{key}", on_click=add_to_story, args=(story.id, key))
+
+
+if exercise.build_on and accepting and item.voting != "open":
+    build_on_wall()
+
+
+# --- what this person sent --------------------------------------------------------------------------
+
+mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
+                                          include_hidden=True) if s.builds_on is None]
+if mine:
+    st.subheader(f"What you sent ({len(mine)})")
+    for story in reversed(mine):
+        with st.container(border=True, key=f"mine-{story.id}"):
+            for f in exercise.fields:
+                if f.name in story.answers:
+                    st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+            if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
+                fid = uuid.uuid4().hex
+                for f in exercise.fields:
+                    value = widget_value(f, story.answers.get(f.name), workshop, partners)
+                    if value is not None:
+                        st.session_state[f"{fid}-{f.name}"] = value
+                st.session_state["editing"] = (story.id, fid, exercise.key)
+                st.rerun()

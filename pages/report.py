@@ -1,0 +1,61 @@
+"""Report page: the Word report from a snapshot of the workshop, and beside it the stories as a
+spreadsheet (CSV) and the whole workshop as an archive (JSON) that restores it on another server."""
+
+import datetime as dt
+
+import streamlit as st
+
+from facilitation import archive, exports, figure_images, report, workshops
+from pages.common import require_facilitator, store
+
+workshop = require_facilitator()
+figure_images.warm_up()  # start the picture browser now, so the first report does not wait for it
+st.title("Report")
+st.text(workshop.title)
+st.write("The report is built from a snapshot of the workshop at the moment you press the button; "
+         "stories that arrive afterwards keep flowing and appear in the next build. Hidden stories are left out.")
+
+if st.button("Build the Word report", type="primary", icon=":material/description:"):
+    bar = st.progress(0.0, text="Taking a snapshot of the workshop…")
+    snap = workshops.snapshot(store(), workshop.id)
+    document = report.build_report(snap, progress=lambda fraction, message: bar.progress(min(1.0, fraction), text=message))
+    bar.progress(1.0, text="Ready.")
+    st.session_state["report"] = (workshop.id, document, dt.datetime.now().strftime("%Y-%m-%d_%H%M"),
+                                  len(exports.visible_stories(snap)), len(snap.participants))
+
+built = st.session_state.get("report")
+if built and built[0] == workshop.id:
+    _, document, stamp, n_stories, n_people = built
+    st.success(f"Report built at {stamp.replace('_', ' ')} with {n_stories} stories from {n_people} participants.")
+    st.download_button("Download the report (.docx)", document, file_name=f"story-relay-{workshop.code}-{stamp}.docx",
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                       type="primary", icon=":material/download:", on_click="ignore")
+
+st.subheader("Data")
+st.write("Each download takes its own snapshot when you press it.")
+stamp_now = dt.datetime.now().strftime("%Y-%m-%d_%H%M")
+workshop_id = workshop.id
+
+
+def _csv() -> bytes:
+    return exports.stories_csv(workshops.snapshot(store(), workshop_id))
+
+
+def _archive() -> bytes:
+    return archive.archive_json(store(), workshop_id)
+
+
+left, right = st.columns(2)
+with left:
+    st.download_button("Stories as a spreadsheet (.csv)", _csv,
+                       file_name=f"story-relay-{workshop.code}-{stamp_now}-stories.csv", mime="text/csv",
+                       icon=":material/table:", on_click="ignore",
+                       help="One row per story with every answer; opens in Excel. Hidden stories are left out; "
+                            "author names only when the workshop shows names.")
+with right:
+    st.download_button("Workshop archive (.json)", _archive,
+                       file_name=f"story-relay-{workshop.code}-{stamp_now}-archive.json", mime="application/json",
+                       icon=":material/archive:", on_click="ignore",
+                       help="Everything about this workshop, hidden stories included, to restore it on another "
+                            "Story Relay server; the same facilitator key opens the restored workshop. Keep the file "
+                            "private: it holds the participants' personal links.")

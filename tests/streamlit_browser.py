@@ -1,0 +1,41 @@
+"""Helpers for driving Story Relay in Playwright as a person would (after Streamlit's e2e_playwright)."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def wait_for_app(page: Page, timeout: float = 20_000) -> None:
+    """Wait until the app is connected and no script run is in progress."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    time.sleep(0.3)  # let the last deltas paint
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox by its label."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def pick_radio(page: Page, label_text: str) -> None:
+    page.locator('[data-testid="stRadio"] label').filter(has_text=label_text).first.click()
+
+
+def click_button(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name).first.click()
+    wait_for_app(page)
+
+
+def expect_text(page: Page, text: str, timeout: float = 10_000) -> None:
+    expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=timeout)

@@ -1,0 +1,105 @@
+"""facilitation.live_cache: one read per process for what every live view polls, never a stale screen for long."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from facilitation import live_cache, workshops as W
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    live_cache.clear()
+    yield
+    live_cache.clear()
+
+
+def count_calls(monkeypatch, name: str, delay: float = 0.0) -> list[int]:
+    calls: list[int] = []
+    real = getattr(W, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        if delay:
+            time.sleep(delay)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(W, name, counted)
+    return calls
+
+
+def test_revision_is_read_once_per_ttl_and_then_follows_the_database(store, make_workshop, make_participant, monkeypatch):
+    workshop, _ = make_workshop()
+    calls = count_calls(monkeypatch, "revision")
+    first = live_cache.revision(store, workshop.id, ttl=0.3)
+    for _ in range(50):
+        assert live_cache.revision(store, workshop.id, ttl=0.3) == first
+    assert len(calls) == 1
+    make_participant(workshop)  # bumps the revision
+    assert live_cache.revision(store, workshop.id, ttl=0.3) == first  # still within the TTL
+    time.sleep(0.35)
+    assert live_cache.revision(store, workshop.id, ttl=0.3) == first + 1
+    assert len(calls) == 2
+
+
+def test_live_exercise_and_snapshot_are_read_once_per_revision(store, make_workshop, make_participant, answers, monkeypatch):
+    workshop, _ = make_workshop()
+    live_calls = count_calls(monkeypatch, "live_exercise")
+    snap_calls = count_calls(monkeypatch, "snapshot")
+    assert live_cache.live_exercise(store, workshop.id, ttl=0).item is None
+    W.open_exercise(store, workshop.id, 0)
+    ann = make_participant(workshop)
+    assert W.submit_story(store, ann, "over_the_wall", answers(), "k1").ok
+    for _ in range(20):
+        live = live_cache.live_exercise(store, workshop.id, ttl=0)
+        snap = live_cache.snapshot(store, workshop.id, ttl=0)
+    assert live.accepting if isinstance(live.accepting, bool) else live.accepting(time.time())
+    assert len(snap.stories) == 1 and snap.workshop.revision == W.revision(store, workshop.id)
+    assert len(live_calls) == 2 and len(snap_calls) == 1
+    assert live_cache.snapshot(store, workshop.id, ttl=0) is snap  # the same object for every session
+
+
+def test_refresh_is_single_flight(store, make_workshop, monkeypatch):
+    """Many sessions polling at once cause one database read, not one each."""
+    workshop, _ = make_workshop()
+    live_cache.revision(store, workshop.id)
+    time.sleep(live_cache.REVISION_TTL_S + 0.05)
+    calls = count_calls(monkeypatch, "revision", delay=0.2)
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(live_cache.revision(store, workshop.id))) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(results) == 20 and len(set(results)) == 1
+    assert len(calls) == 1
+
+
+def test_a_failed_read_is_retried_by_the_next_caller(store, make_workshop, monkeypatch):
+    workshop, _ = make_workshop()
+    live_cache.revision(store, workshop.id, ttl=0)
+    real = W.revision
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(W, "revision", broken)
+    with pytest.raises(RuntimeError):
+        live_cache.revision(store, workshop.id, ttl=0)
+    monkeypatch.setattr(W, "revision", real)
+    assert live_cache.revision(store, workshop.id, ttl=0) == W.revision(store, workshop.id)
+
+
+def test_qr_code_is_drawn_once_per_address(monkeypatch):
+    from facilitation import links
+
+    calls = []
+    real = links.qr_png
+    monkeypatch.setattr(links, "qr_png", lambda url: calls.append(url) or real(url))
+    png = live_cache.qr_png("http://example.test/?code=ABC1234")
+    assert png.startswith(b"\x89PNG")
+    assert live_cache.qr_png("http://example.test/?code=ABC1234") is png
+    assert calls == ["http://example.test/?code=ABC1234"]
