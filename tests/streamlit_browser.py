@@ -24,8 +24,16 @@ def open_page(page: Page, url: str) -> None:
 
 def choose(page: Page, label: str, option: str) -> None:
     """Pick an option in a Streamlit selectbox by its label."""
-    page.get_by_role("combobox", name=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    box = page.get_by_role("combobox", name=label)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        box.click()
+        # Clicking the box blurs the field typed in before, whose draft save reruns the page and
+        # can close the list as it opens; a person would simply open it again.
+        wait_for_app(page)
+        if wanted.is_visible():
+            break
+    wanted.click()
 
 
 def pick_radio(page: Page, label_text: str) -> None:
@@ -35,6 +43,13 @@ def pick_radio(page: Page, label_text: str) -> None:
 def click_button(page: Page, name: str) -> None:
     page.get_by_role("button", name=name).first.click()
     wait_for_app(page)
+
+
+def open_agenda_item(console: Page, position: int = 0) -> None:
+    """Press the console's Open button of one agenda item (by its widget key: other widgets,
+    such as a selectbox's chevron, are also called "Open" by the browser)."""
+    console.locator(f".st-key-open-{position} button").click()
+    wait_for_app(console)
 
 
 def expect_text(page: Page, text: str, timeout: float = 10_000) -> None:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import workshops as W
-from streamlit_browser import choose, click_button, open_page, wait_for_app
+from streamlit_browser import choose, click_button, open_page, wait_for_app, open_agenda_item
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +35,17 @@ def phone(browser):
 
 
 def pick_date(page, label: str, typed: str) -> None:
+    """Type a date as YYYY/MM/DD the way a person does, into a text box or year/month/day segments."""
     box = page.locator('[data-testid="stDateInput"]').filter(has_text=label)
-    box.locator("input").first.fill(typed)
-    box.locator("input").first.press("Enter")
+    segments = box.get_by_role("spinbutton")
+    if segments.count() >= 3:
+        for segment, part in zip((segments.nth(0), segments.nth(1), segments.nth(2)), typed.split("/")):
+            segment.click()
+            page.keyboard.type(part)
+        page.keyboard.press("Tab")
+    else:
+        box.locator("input").first.fill(typed)
+        box.locator("input").first.press("Enter")
     wait_for_app(page)
 
 
@@ -73,7 +81,7 @@ def test_a_room_runs_two_exercises_with_a_vote_and_a_spotlight(browser, app_serv
     expect(projector.get_by_text("3 joined")).to_be_visible(timeout=8_000)
 
     # The projector and the phones follow the console within the polling interval.
-    console.get_by_role("button", name="Open").first.click()
+    open_agenda_item(console)
     followed = seconds_until_visible(projector, "What do we do for every customer")
     assert followed <= POLL_SECONDS + 2.5, f"projector took {followed:.1f} s to follow the console"
     for name, (_, page) in phones.items():

@@ -9,7 +9,7 @@ import docx
 import pytest
 from playwright.sync_api import expect
 
-from streamlit_browser import choose, click_button, expect_text, open_page, pick_radio, wait_for_app
+from streamlit_browser import choose, click_button, expect_text, open_page, pick_radio, wait_for_app, open_agenda_item
 
 pytestmark = pytest.mark.browser
 
@@ -69,8 +69,7 @@ def test_three_people_run_over_the_wall_and_get_the_report(browser, app_server, 
 
     people = {name: join(browser, app_server, code, name, s["function"]) for name, s in STORIES.items()}
 
-    console.get_by_role("button", name="Open").first.click()
-    wait_for_app(console)
+    open_agenda_item(console)
     expect_text(console, "Now: Over the wall")
     for name, (_, phone) in people.items():
         # the participant screen follows the console by itself, within the polling interval
