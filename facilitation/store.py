@@ -19,6 +19,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a PostgreSQL statement waits for a row lock before it gives up and the participant sees
+# "not saved yet" (the same patience as SQLite's busy timeout; without it a stuck lock waits forever).
+POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 metadata = sa.MetaData()
@@ -153,7 +156,11 @@ class Store:
             self.engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
             _configure_sqlite(self.engine)
         else:
-            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # libpq options from the URL (e.g. a search_path) are kept; the lock timeout is added to them.
+            options = sa.engine.make_url(url).query.get("options", "")
+            options = " ".join(options) if isinstance(options, tuple) else options
+            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={
+                "options": f"{options} -c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}".strip()})
         metadata.create_all(self.engine)
 
     @contextmanager

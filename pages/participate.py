@@ -82,7 +82,8 @@ def vote_wall():
         with st.container(border=True, key=f"vote-{story.id}"):
             st.text(story.answers.get(exercise.headline, ""))
             if line := room.byline(story, show_names=workshop.show_names, labelled=labelled):
-                st.caption(line)
+                with st.container(key=f"byline-{story.id}"):
+                    st.text(line)  # names and functions are typed by people: never markdown
             if story.id in mine:
                 st.button("Take my dot back", key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
                           on_click=toggle_dot, args=(story.id, False))
@@ -186,15 +187,18 @@ def build_on_wall():
     st.subheader("Build on someone's story")
     st.caption("Add what you know about the same customer: why they bought, why they stay.")
     for story in reversed(others[-12:]):
-        with st.expander(story.answers.get(exercise.headline, "")[:80] or "A story"):
+        additions = snap.build_ons(story.id)
+        with st.container(border=True, key=f"build-on-{story.id}"):
             st.text(story.answers.get(exercise.headline, ""))
-            for addition in snap.build_ons(story.id):
+            for addition in additions:
                 st.text(f"+ {addition.answers.get('addition', '')}")
-            key = st.session_state.setdefault(f"build-key-{story.id}", uuid.uuid4().hex)
-            st.text_area("Your addition", key=f"build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS, height=80)
-            if problem := st.session_state.pop(f"build-problem-{story.id}", None):
-                st.error(problem)
-            st.button("Add", key=f"build-send-{key}", on_click=add_to_story, args=(story.id, key))
+            # The label is ours, not the story's: an expander label is markdown.
+            with st.expander(f"Add to this story ({len(additions)} so far)" if additions else "Add to this story"):
+                key = st.session_state.setdefault(f"build-key-{story.id}", uuid.uuid4().hex)
+                st.text_area("Your addition", key=f"build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS, height=80)
+                if problem := st.session_state.pop(f"build-problem-{story.id}", None):
+                    st.error(problem)
+                st.button("Add", key=f"build-send-{key}", on_click=add_to_story, args=(story.id, key))
 
 
 if exercise.build_on and accepting and item.voting != "open":

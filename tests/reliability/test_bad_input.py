@@ -297,15 +297,6 @@ def _payload_answers(exercise, workshop, partner: str, n: int) -> dict:
     return out
 
 
-# Leaks found by the test below in pages the lead owns; the fixes are one line each (see the report).
-KNOWN_LEAKS = [
-    ("participant page", "in a caption", "pages/participate.py vote wall shows the byline (names, functions) "
-                                         "with st.caption: use st.text"),
-    ("participant page", "in a expander label", "pages/participate.py build-on wall uses the story's headline as "
-                                                "an st.expander label (markdown): use a fixed label"),
-]
-
-
 def test_participant_text_is_plain_text_in_every_exercise_view(page_store):
     """Every exercise in turn, with dot voting open and a story in the spotlight where the tree has them:
     participant page, console and projector show the payloads as plain text and never as markdown."""
@@ -352,11 +343,7 @@ def test_participant_text_is_plain_text_in_every_exercise_view(page_store):
         at = run_page("pages/journey_map.py", code=w.code, key=key)
         for problem in _literal_problems(at, [], never):
             problems.add(f"journey map page: {problem}")
-    unexpected = sorted(p for p in problems if not any(page in p and kind in p for page, kind, _ in KNOWN_LEAKS))
-    assert not unexpected, "\n".join(unexpected)
-    if problems:  # only the known ones: reported, and this test passes by itself once they are fixed
-        pytest.xfail("known markdown leaks: " + "; ".join(where for page, kind, where in KNOWN_LEAKS
-                                                          if any(page in p and kind in p for p in problems)))
+    assert not problems, "\n".join(sorted(problems))
 
 
 def test_facilitator_typed_names_are_plain_text_on_every_screen(page_store):

@@ -153,12 +153,14 @@ def test_postgresql_row_lock_with_lock_timeout_gives_not_saved_yet(pg_database):
         s.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason="store.py sets no lock_timeout on PostgreSQL: a submit waits without end "
-                                       "for a stuck lock instead of answering 'Not saved yet' (SQLite: 10 s busy timeout)")
-def test_postgresql_store_has_a_lock_timeout(pg_store):
+def test_postgresql_store_has_a_lock_timeout_and_keeps_the_urls_options(pg_store):
+    """A stuck lock ends in 'Not saved yet' rather than a wait without end, and libpq options given in
+    DATABASE_URL (here the test schema's search_path) still apply beside the lock timeout."""
     with pg_store.read() as conn:
         setting = conn.exec_driver_sql("SHOW lock_timeout").scalar_one()
-    assert setting not in ("0", "0ms", "0s")
+        search_path = conn.exec_driver_sql("SHOW search_path").scalar_one()
+    assert setting == f"{store_module.POSTGRES_LOCK_TIMEOUT_MS // 1000}s"
+    assert search_path in pg_store.url
 
 
 @pytest.fixture
