@@ -15,6 +15,11 @@ from .workshops import AgendaItem, Snapshot, Story
 MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL = 3
 
 
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 story', '2 stories': a count in words the room reads aloud."""
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def room_stories(snapshot: Snapshot, item: AgendaItem) -> list[Story]:
     """The stories of an agenda item the room may see: not hidden, not additions, and revealed if blind."""
     if not item.on_projector:

@@ -5,7 +5,7 @@ import uuid
 import sqlalchemy as sa
 import streamlit as st
 
-from facilitation import throttle, workshops
+from facilitation import demo, throttle, workshops
 from pages.common import query_code, store
 
 NOT_JOINED_YET = "Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment."
@@ -41,6 +41,16 @@ with middle:
                     throttle.join_throttle.record_success(session_id())
                     st.query_params["code"] = found.code
                     st.rerun()
+        if demo.database_is_empty(store()):
+            with st.container(border=True, key="demo-offer"):
+                st.write("**New to Story Relay?** Open a demo workshop already filled with a room's stories: "
+                         "the console, the projector, the journey map and a full Word report, in one minute.")
+                if st.button("Open the demo workshop", icon=":material/auto_awesome:", width="stretch"):
+                    with st.spinner("Filling the demo room with stories…"):
+                        made, made_key = demo.create_demo_workshop(store())
+                    st.session_state["facilitator_code"] = made.code
+                    st.session_state["facilitator_key"] = made_key
+                    st.switch_page("pages/console.py", query_params={"code": made.code, "key": made_key})
         st.divider()
         st.caption("Running a session?")
         st.page_link("pages/new.py", label="Create a workshop", icon=":material/add_circle:")

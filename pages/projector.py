@@ -42,8 +42,10 @@ def join_panel(big: bool) -> None:
     with st.container(key="join-panel-big" if big else "join-panel", horizontal=not big, vertical_alignment="center"):
         st.image(links.qr_png(join_link), width=380 if big else 150)
         with st.container(key="join-code-big" if big else "join-code"):
-            st.text(workshop.code)
-            st.text(join_link.split("://", 1)[-1])
+            with st.container(key="join-code-text-big" if big else "join-code-text"):
+                st.text(workshop.code)
+            with st.container(key="join-link-text"):
+                st.text(join_link.split("://", 1)[-1])
 
 
 if live.item is None:
@@ -93,7 +95,8 @@ with prompt_col:
         st.text(exercise.question)
     with st.container(key="counter"):
         arrived = snap.stories_for(exercise.key)
-        st.text(f"{len(arrived)} stories from {len({s.function for s in arrived})} functions · {len(snap.participants)} in the room")
+        st.text(f"{room.counted(len(arrived), 'story', 'stories')} from "
+                f"{room.counted(len({s.function for s in arrived}), 'function')} · {len(snap.participants)} in the room")
 with clock_col:
     with st.container(key="clock"):
         follow_the_room()
@@ -102,7 +105,8 @@ with join_col:
 
 if not item.on_projector:
     with st.container(key="blind"):
-        st.text(f"{len(snap.stories_for(exercise.key))} stories in")
+        with st.container(key="blind-count"):
+            st.text(f"{room.counted(len(snap.stories_for(exercise.key)), 'story', 'stories')} in")
         st.text("Collected blind — revealed all together")
     st.stop()
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from facilitation import archive, exports, figure_images, report, workshops
+from facilitation import archive, exports, figure_images, report, room, workshops
 from pages.common import require_facilitator, store
 
 workshop = require_facilitator()
@@ -26,7 +26,7 @@ if st.button("Build the Word report", type="primary", icon=":material/descriptio
 built = st.session_state.get("report")
 if built and built[0] == workshop.id:
     _, document, stamp, n_stories, n_people = built
-    st.success(f"Report built at {stamp.replace('_', ' ')} with {n_stories} stories from {n_people} participants.")
+    st.success(f"Report built at {stamp.replace('_', ' ')} with {room.counted(n_stories, 'story', 'stories')} from {room.counted(n_people, 'participant')}.")
     st.download_button("Download the report (.docx)", document, file_name=f"story-relay-{workshop.code}-{stamp}.docx",
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                        type="primary", icon=":material/download:", on_click="ignore")
