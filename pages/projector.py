@@ -3,7 +3,6 @@ stories as they arrive in the exercise's own view, votes, a spotlight. Never an 
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 from facilitation import journey_map, links, room, workshops
@@ -87,7 +86,7 @@ if spotlight is not None:
         follow_the_room()
     st.stop()
 
-prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.2], gap="medium", vertical_alignment="center")
+prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.6], gap="medium", vertical_alignment="center")
 with prompt_col:
     with st.container(key="prompt-title"):
         st.text(exercise.title)
@@ -156,8 +155,12 @@ elif exercise.room_view == "by_function":
         with columns[-1]:
             with st.container(key="glossary-label"):
                 st.text("Terminology wall")
-            st.dataframe(pd.DataFrame([(t, m) for t, m, _f in glossary], columns=["Term", "In plain words"]),
-                         hide_index=True, width="stretch")
+            # Plain text in our own rows: a dataframe's canvas is too small to read from the back.
+            for i, (term, meaning, _function) in enumerate(glossary[:10]):
+                with st.container(key=f"glossary-row-{i}"):
+                    with st.container(key=f"glossary-term-{i}"):
+                        st.text(term)
+                    st.text(meaning)
 elif exercise.room_view == "pairs" and exercise.side_by_side:
     left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
     for story in list(reversed(told))[:2]:

@@ -127,6 +127,9 @@ def test_projector_and_console_render_a_story(live_exercise, app_db):
     headline = answers[exercise.headline]
     if isinstance(headline, str):
         assert headline in all_text(projector), "the headline answer should be on the wall"
+    if exercise.glossary:  # the terminology wall: term and plain meaning, as text the back row can read
+        term, meaning = (answers[name] for name in exercise.glossary)
+        assert term in all_text(projector) and meaning in all_text(projector)
 
     console = run_page("pages/console.py", code=workshop.code, key=key)
     assert not console.exception, console.exception
