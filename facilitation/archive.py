@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterable
 import sqlalchemy as sa
 
 from . import access
+from .room import counted
 from .store import Store, metadata
 from .workshops import Workshop
 
@@ -405,10 +406,14 @@ def describe_archive(data: bytes | str | dict) -> dict:
     join code, when it was exported, and rows per table. Raises ArchiveError like `load`."""
     archive = load(data)
     w = archive["tables"][ROOT_TABLE][0]
+    rows = {name: len(rows) for name, rows in archive["tables"].items()}
+    counts = [counted(rows.get("participants", 0), "participant"),
+              counted(rows.get("stories", 0), "story or addition", "stories and additions"),
+              counted(rows.get("votes", 0), "vote")]
     return {
         "title": w.get("title"), "organisation": w.get("organisation"), "held_on": w.get("held_on"),
-        "code": w.get("code"), "exported_at": archive.get("exported_at"),
-        "rows": {name: len(rows) for name, rows in archive["tables"].items()},
+        "code": w.get("code"), "exported_at": archive.get("exported_at"), "rows": rows,
+        "summary": ", ".join(counts),
     }
 
 

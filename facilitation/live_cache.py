@@ -17,6 +17,9 @@ they have for the moment instead of queueing on the database (stale by at most o
 
 Staleness is bounded and small next to the 2 s poll: a change made in this process or on
 another replica (same database) is seen by every screen within REVISION_TTL_S plus one poll.
+Values are reused only for exactly the revision just read (not "at least"): a workshop deleted
+and another created under the same id starts again at revision 1 and is read afresh.
+
 Nothing here is written; writes still go through `facilitation.workshops`, which bumps the
 revision in the same transaction as the change.
 
@@ -84,14 +87,16 @@ _live = _Table()
 _snapshots = _Table()
 
 
-def revision(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> int:
-    """The workshop's change counter, at most `ttl` seconds old (one read per process per `ttl`)."""
+def revision(store: Store, workshop_id: int, *, ttl: float | None = None) -> int:
+    """The workshop's change counter, at most `ttl` (default REVISION_TTL_S) seconds old: one read
+    per process per `ttl`."""
+    ttl = REVISION_TTL_S if ttl is None else ttl
     now = time.monotonic()
     return _revisions.get(store, workshop_id, lambda e: now - e.key < ttl,
                           lambda: (workshops.revision(store, workshop_id), time.monotonic()))
 
 
-def live_exercise(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> workshops.LiveExercise:
+def live_exercise(store: Store, workshop_id: int, *, ttl: float | None = None) -> workshops.LiveExercise:
     """What the room is on now, read once per revision per process."""
     rev = revision(store, workshop_id, ttl=ttl)
 
@@ -99,10 +104,10 @@ def live_exercise(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S
         live = workshops.live_exercise(store, workshop_id)
         return live, live.revision
 
-    return _live.get(store, workshop_id, lambda e: e.key >= rev, read)
+    return _live.get(store, workshop_id, lambda e: e.key == rev, read)
 
 
-def snapshot(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> workshops.Snapshot:
+def snapshot(store: Store, workshop_id: int, *, ttl: float | None = None) -> workshops.Snapshot:
     """The whole workshop, read once per revision per process (the projector, the console, vote walls)."""
     rev = revision(store, workshop_id, ttl=ttl)
 
@@ -110,7 +115,7 @@ def snapshot(store: Store, workshop_id: int, *, ttl: float = REVISION_TTL_S) -> 
         snap = workshops.snapshot(store, workshop_id)
         return snap, snap.workshop.revision
 
-    return _snapshots.get(store, workshop_id, lambda e: e.key >= rev, read)
+    return _snapshots.get(store, workshop_id, lambda e: e.key == rev, read)
 
 
 @lru_cache(maxsize=256)

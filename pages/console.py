@@ -7,7 +7,7 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from facilitation import controls, room, workshops
+from facilitation import controls, live_cache, room, workshops
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 
@@ -20,7 +20,9 @@ now = time.time()
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
     """Redraw the console when anything in the workshop changed (a join, a story, a vote)."""
-    if workshops.revision(store(), workshop.id) != snap.workshop.revision:
+    # The page itself reads fresh (the facilitator must see their own click at once); the poll shares
+    # one read per process, which may be a moment older than the page, hence ">".
+    if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
     left = live.seconds_left(time.time())
     if left is not None:

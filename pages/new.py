@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from facilitation import workshops
+from facilitation import archive, workshops
 from facilitation.exercises import library
 from facilitation.input_rules import split_lines
 from pages.common import store
@@ -21,6 +21,15 @@ if created:
         del st.session_state["just_created"]
         st.switch_page("pages/console.py", query_params={"code": created["code"], "key": created["key"]})
     st.stop()
+
+restored = st.session_state.pop("just_restored", None)
+if restored:
+    st.success(f"Restored “{restored['title']}”. Join code: {restored['code']}", icon=":material/unarchive:")
+    for notice in restored["notices"]:
+        st.info(notice)
+    st.write("Open the console with the facilitator key the workshop had when it was archived.")
+    st.page_link("pages/console.py", label="Open the restored workshop's console", icon=":material/tune:",
+                 query_params={"code": restored["code"]})
 
 st.title("New workshop")
 st.write("Everything here can be left as it is: change the title and start.")
@@ -67,3 +76,26 @@ if submitted:
         st.session_state["facilitator_key"] = key
         st.session_state["just_created"] = {"code": workshop.code, "key": key}
         st.rerun()
+
+with st.expander("Restore a workshop from an archive (.json)", icon=":material/unarchive:"):
+    st.write("An archive downloaded from a workshop's report page brings the whole workshop back on this server: "
+             "agenda, participants, stories, votes and drafts.")
+    upload = st.file_uploader("Workshop archive", type=["json"], key="archive_upload")
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            about = archive.describe_archive(data)
+        except archive.ArchiveError as exc:
+            st.error(str(exc))
+        else:
+            st.text(f"{about['title']}\n{about['organisation'] or ''} {about['held_on'] or ''}".strip())
+            st.caption(about["summary"])
+            if st.button("Restore this workshop", icon=":material/unarchive:", type="primary"):
+                try:
+                    result = archive.import_archive(store(), data)
+                except archive.ArchiveError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["just_restored"] = {"title": result.workshop.title, "code": result.workshop.code,
+                                                         "notices": list(result.notices)}
+                    st.rerun()

@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, room, workshops
+from facilitation import controls, drafts, live_cache, room, workshops
 from facilitation.exercises import library
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
@@ -24,13 +24,14 @@ if participant is None:
                  query_params={"code": workshop.code} if workshop else None)
     st.stop()
 
-live = workshops.live_exercise(store(), workshop.id)
+live = live_cache.live_exercise(store(), workshop.id)
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
     """Poll the revision; redraw this screen when the facilitator changes what the room is doing."""
-    current = live if workshops.revision(store(), workshop.id) == live.revision else workshops.live_exercise(store(), workshop.id)
+    # The whole room asks this every poll: one read per server process answers them all.
+    current = live if live_cache.revision(store(), workshop.id) == live.revision else live_cache.live_exercise(store(), workshop.id)
     if current.signature != live.signature:
         st.rerun(scope="app")
     left = current.seconds_left(time.time())
@@ -70,7 +71,7 @@ def toggle_dot(story_id: int, put: bool) -> None:
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def vote_wall():
     """The stories to vote on, with this person's dots; refreshes itself as stories and dots change."""
-    snap = workshops.snapshot(store(), workshop.id)
+    snap = live_cache.snapshot(store(), workshop.id)
     told = room.room_stories(snap, item)
     mine = controls.my_dots(store(), participant, exercise.key)
     st.subheader(f"Vote: {item.dots - len(mine)} of {item.dots} dots left")
@@ -180,7 +181,7 @@ def add_to_story(story_id: int, key: str) -> None:
 
 @st.fragment(run_every=LIVE_POLL_SECONDS * 3)
 def build_on_wall():
-    snap = workshops.snapshot(store(), workshop.id)
+    snap = live_cache.snapshot(store(), workshop.id)
     others = [s for s in room.room_stories(snap, item) if s.participant_id != participant.id]
     if not others:
         return

@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from facilitation import journey_map, links, room, workshops
+from facilitation import journey_map, links, live_cache, room, workshops
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
 from pages.exercise_widgets import answer_text, story_card
 
@@ -19,15 +19,16 @@ if workshop is None:
     st.write("Open this page from the facilitator console, or add the workshop code to the address (…/projector?code=ABC123).")
     st.stop()
 
-snap = workshops.snapshot(store(), workshop.id)
-live = workshops.live_exercise(store(), workshop.id)
+snap = live_cache.snapshot(store(), workshop.id)
+live = live_cache.live_exercise(store(), workshop.id)
 join_link = links.join_url(st.context.url, workshop.code)
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
     """Redraw when the workshop changed; otherwise only the clock ticks."""
-    if workshops.revision(store(), workshop.id) != snap.workshop.revision:
+    # ">": the shared counter may be up to REVISION_TTL_S older than the snapshot drawn.
+    if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
     left = live.seconds_left(time.time())
     if left is not None:
@@ -39,7 +40,7 @@ def follow_the_room():
 def join_panel(big: bool) -> None:
     """The code and a QR code that opens the join page with the code filled in."""
     with st.container(key="join-panel-big" if big else "join-panel", horizontal=not big, vertical_alignment="center"):
-        st.image(links.qr_png(join_link), width=380 if big else 150)
+        st.image(live_cache.qr_png(join_link), width=380 if big else 150)
         with st.container(key="join-code-big" if big else "join-code"):
             with st.container(key="join-code-text-big" if big else "join-code-text"):
                 st.text(workshop.code)

@@ -63,6 +63,20 @@ PG_MAINTENANCE_DBS = ("postgres", "test")
 APP_START_TIMEOUT_S = 60
 
 
+@pytest.fixture(autouse=True)
+def pages_read_the_database_every_run(request, monkeypatch):
+    """Page tests (AppTest, in this process) change the workshop and run a page at once; in a room the
+    shared revision read of facilitation.live_cache may be REVISION_TTL_S old (tests/test_live_cache.py
+    covers that delay). Browser tests run their own server, with the real TTL."""
+    from facilitation import live_cache
+
+    live_cache.clear()
+    if request.module.__name__ != "test_live_cache":
+        monkeypatch.setattr(live_cache, "REVISION_TTL_S", 0.0)
+    yield
+    live_cache.clear()
+
+
 def in_ci() -> bool:
     """True when the CI environment variable is set (to anything but an explicit no)."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")

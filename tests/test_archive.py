@@ -258,6 +258,7 @@ def test_describe_archive(store):
     good = _valid(store)
     info = archive.describe_archive(archive.dumps(good))
     assert info["title"] == "Small" and info["rows"]["participants"] == 1
+    assert info["summary"].startswith("1 participant, ")  # what the restore page shows before restoring
     with pytest.raises(ArchiveError):
         archive.describe_archive(b"{}")
 

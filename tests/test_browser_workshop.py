@@ -102,6 +102,23 @@ def test_three_people_run_over_the_wall_and_get_the_report(browser, app_server, 
         assert story["promise"] in text
     assert "Where our customer story breaks" in text
 
+    # The archive restores the workshop through the app itself (here on the same server, so with a new code).
+    with console.expect_download() as archive_info:
+        console.get_by_role("button", name="Workshop archive (.json)").click()
+    archive_path = tmp_path / "archive.json"
+    archive_info.value.save_as(archive_path)
+    open_page(console, f"{app_server}/new")
+    console.get_by_text("Restore a workshop from an archive (.json)").click()
+    console.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(archive_path))
+    wait_for_app(console)
+    expect_text(console, "2 participants")
+    click_button(console, "Restore this workshop")
+    expect_text(console, "Restored “Where our customer story breaks”")
+    restored_code = console.get_by_text(re.compile(r"Join code: ")).inner_text().split(":")[-1].strip()
+    assert restored_code != code
+    restored = app_store_stories(app_store, restored_code)
+    assert sorted(s.answers["lost"] for s in restored) == sorted(s["lost"] for s in STORIES.values())
+
     for ctx, _ in people.values():
         ctx.close()
     projector_ctx.close()
