@@ -57,7 +57,9 @@ st.header(exercise.title)
 st.subheader(exercise.question)
 with st.expander("Why this exercise?"):
     st.write(exercise.purpose)
-partners = [p.display_name for p in workshops.list_participants(store(), workshop.id) if p.id != participant.id]
+# Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
+partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
+            if any(f.kind == "partner" for f in exercise.fields) else [])
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -107,8 +109,9 @@ if editing and editing[2] != exercise.key:
     editing = st.session_state["editing"] = None
 if form_key not in st.session_state:
     st.session_state[form_key] = uuid.uuid4().hex
+    draft = drafts.load_draft(store(), participant, exercise.key)
     for f in exercise.fields:  # a refresh or a new device: bring back what was typed
-        value = widget_value(f, drafts.load_draft(store(), participant, exercise.key).get(f.name), workshop, partners)
+        value = widget_value(f, draft.get(f.name), workshop, partners)
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
@@ -140,12 +143,20 @@ def send(ex_key: str, fid: str) -> None:
         else:
             drafts.discard_draft(store(), participant, ex_key)
             st.session_state[form_key] = uuid.uuid4().hex  # a fresh, empty form for the next story
+        st.session_state["redraw_page"] = True  # "What you sent" lives outside the form's fragment
 
 
 if message := st.session_state.pop("just_sent", None):
     st.success(message, icon=":material/check_circle:")
+    st.session_state.pop("redraw_page", None)  # this run already draws the whole page
 
-if item.voting != "open" or editing:
+
+@st.fragment
+def story_form():
+    """The form alone reruns as a person moves from field to field (each change keeps a draft on
+    the server); the whole page redraws only once a story is stored."""
+    if st.session_state.pop("redraw_page", False):
+        st.rerun(scope="app")
     problems_form, problems = st.session_state.get("send_problems", (None, {}))
     if problems_form != form_id:
         problems = {}
@@ -167,6 +178,10 @@ if item.voting != "open" or editing:
         if editing and st.button("Cancel", type="tertiary", key=f"cancel-{form_id}"):
             st.session_state["editing"] = None
             st.rerun()
+
+
+if item.voting != "open" or editing:
+    story_form()
 
 
 # --- building on other stories --------------------------------------------------------------------
