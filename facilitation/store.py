@@ -9,6 +9,7 @@ transaction; live views poll only that number.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -149,6 +150,7 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._writer = threading.Lock()
         if self.is_sqlite:
             path = sa.engine.make_url(url).database
             if path and path != ":memory:":
@@ -175,9 +177,28 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that may read and then write: `BEGIN IMMEDIATE` on SQLite."""
+        """A transaction that may read and then write: `BEGIN IMMEDIATE` on SQLite.
+
+        On SQLite the writers of this process first queue on one lock: SQLite's own busy handler
+        makes a waiting writer sleep in growing steps (up to 100 ms each), so under a full room the
+        unlucky ones waited seconds while the file was free most of the time. The queue is fair
+        and bounded by the same busy timeout; past it the caller gets the OperationalError that
+        the pages answer with "not saved yet". Other processes on the same file still meet the
+        busy handler.
+        """
+        if self.is_sqlite:
+            if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
+                                              sqlite3.OperationalError("database is locked (writers queued in this process)"))
+            try:
+                with self.engine.connect() as conn:
+                    conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                    with conn.begin():
+                        yield conn
+            finally:
+                self._writer.release()
+            return
         with self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
 

@@ -22,9 +22,14 @@ if created:
         st.switch_page("pages/console.py", query_params={"code": created["code"], "key": created["key"]})
     st.stop()
 
+if deleted := st.session_state.pop("just_deleted", None):
+    st.success(f"Workshop deleted with everything in it ({deleted[1]:,} records).", icon=":material/delete_forever:")
+    st.text(deleted[0])  # a title someone typed: never markdown
+
 restored = st.session_state.pop("just_restored", None)
 if restored:
-    st.success(f"Restored “{restored['title']}”. Join code: {restored['code']}", icon=":material/unarchive:")
+    st.success(f"Workshop restored. Join code: {restored['code']}", icon=":material/unarchive:")
+    st.text(restored["title"])
     for notice in restored["notices"]:
         st.info(notice)
     st.write("Open the console with the facilitator key the workshop had when it was archived.")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from facilitation import archive, exports, figure_images, report, room, workshops
+from facilitation import archive, exports, figure_images, lifecycle, live_cache, report, room, workshops
 from pages.common import require_facilitator, store
 
 workshop = require_facilitator()
@@ -59,3 +59,20 @@ with right:
                        help="Everything about this workshop, hidden stories included, to restore it on another "
                             "Story Relay server; the same facilitator key opens the restored workshop. Keep the file "
                             "private: it holds the participants' personal links.")
+
+st.subheader("When the workshop is over")
+with st.expander("Delete this workshop and everything in it", icon=":material/delete_forever:"):
+    st.write("Participants, stories, votes, drafts and the agenda are removed from this server for good. "
+             "Download the report and the archive first if you want to keep them.")
+    typed = st.text_input(f"Type the join code {workshop.code} to confirm", key="delete_confirm", max_chars=12)
+    if st.button("Delete the workshop", icon=":material/delete_forever:", disabled=typed.strip().upper() != workshop.code):
+        try:
+            gone = lifecycle.delete_workshop(store(), workshop.id, st.session_state.get("facilitator_key"))
+        except lifecycle.NotAllowed as exc:
+            st.error(str(exc))
+        else:
+            for name in ("facilitator_code", "facilitator_key", "report"):
+                st.session_state.pop(name, None)
+            live_cache.clear()
+            st.session_state["just_deleted"] = (workshop.title, sum(gone.values()))
+            st.switch_page("pages/new.py")

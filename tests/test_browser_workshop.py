@@ -113,7 +113,7 @@ def test_three_people_run_over_the_wall_and_get_the_report(browser, app_server, 
     wait_for_app(console)
     expect_text(console, "2 participants")
     click_button(console, "Restore this workshop")
-    expect_text(console, "Restored “Where our customer story breaks”")
+    expect_text(console, "Workshop restored")
     restored_code = console.get_by_text(re.compile(r"Join code: ")).inner_text().split(":")[-1].strip()
     assert restored_code != code
     restored = app_store_stories(app_store, restored_code)

@@ -145,3 +145,22 @@ def test_console_proxy_entry(retention_room, app_db):
     assert not at.exception
     stored = [s for s in W.list_stories(app_db, workshop.id, RETENTION) if s.by_proxy]
     assert [(s.author_name, s.function) for s in stored] == [("Dee", "Finance/billing")]
+
+
+def test_facilitator_deletes_the_workshop_from_the_report_page(retention_room, app_db):
+    """The delete button stays disabled until the join code is typed; then everything is gone and the
+    browser is no longer signed in as that workshop's facilitator."""
+    workshop, key, people, _ = retention_room
+    other, _ = W.create_workshop(app_db, title="Another room")
+    at = run_page("pages/report.py", code=workshop.code, key=key)
+    assert not at.exception
+    delete = next(b for b in at.button if b.label == "Delete the workshop")
+    assert delete.disabled
+    at.text_input(key="delete_confirm").input(workshop.code.lower()).run()
+    next(b for b in at.button if b.label == "Delete the workshop").click().run()
+    assert not at.exception
+    assert W.find_workshop(app_db, workshop.code) is None
+    assert W.list_stories(app_db, workshop.id) == [] and W.list_participants(app_db, workshop.id) == []
+    assert W.find_workshop(app_db, other.code) is not None
+    assert "facilitator_key" not in at.session_state
+    assert any("Workshop deleted" in s.value for s in at.success)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,7 @@ class ReadOnlyStore(Store):
         path = _db_path(url)
         self.url = url
         self.is_sqlite = True
+        self._writer = threading.Lock()
         self.engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=1))
         _configure_sqlite(self.engine)
