@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from . import access, input_rules
 from .exercises import Exercise, library
-from .store import Store, agenda_items, participants, stories, votes, workshops
+from .store import Store, agenda_items, drafts, participants, stories, votes, workshops
 
 DEFAULT_FUNCTIONS = [
     "Sales", "Marketing", "Engineering", "Product", "Implementation",
@@ -487,12 +487,16 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
             return SubmitResult(None, problems={"_form": f"Not sent: {why}. Your text is still in the form, so nothing is lost."})
         partners = [r.display_name for r in conn.execute(
             sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
-                                                          participants.c.id != participant.id))]
+                                                          participants.c.id != participant.id))
+                    ] if any(f.kind == "partner" for f in exercise.fields) else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
                                                stages=list(w.stages), partners=partners)
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
+        # The draft this story was typed in is done with, in the same transaction: one write per Send.
+        conn.execute(sa.delete(drafts).where(drafts.c.participant_id == participant.id,
+                                             drafts.c.exercise_key == exercise_key))
         story_id = conn.execute(sa.insert(stories).values(
             workshop_id=w.id, exercise_key=exercise_key, participant_id=participant.id,
             function=participant.function, answers=input_rules.normalise_answers(exercise, answers),

@@ -133,15 +133,16 @@ def send(ex_key: str, fid: str) -> None:
     if edit:
         result = workshops.edit_story(store(), participant, edit[0], answers)
     else:
-        drafts.save_draft(store(), participant, ex_key, answers)
+        # A stored story takes its draft with it (same transaction); a refused one keeps every word here.
         result = workshops.submit_story(store(), participant, ex_key, answers, fid)
+        if not result.ok:
+            drafts.save_draft(store(), participant, ex_key, answers)
     st.session_state["send_problems"] = fid, ({} if result.ok else result.problems)
     if result.ok:
         st.session_state["just_sent"] = "Changes saved." if edit else "Sent — thank you. You can add another below."
         if edit:
             st.session_state["editing"] = None
         else:
-            drafts.discard_draft(store(), participant, ex_key)
             st.session_state[form_key] = uuid.uuid4().hex  # a fresh, empty form for the next story
         st.session_state["redraw_page"] = True  # "What you sent" lives outside the form's fragment
 
