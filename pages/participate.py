@@ -209,8 +209,9 @@ def build_on_wall():
             st.text(story.answers.get(exercise.headline, ""))
             for addition in additions:
                 st.text(f"+ {addition.answers.get('addition', '')}")
-            # The label is ours, not the story's: an expander label is markdown.
-            with st.expander(f"Add to this story ({len(additions)} so far)" if additions else "Add to this story"):
+            # The label is ours, not the story's (an expander label is markdown), and it never changes,
+            # so a box someone is typing in stays open when others add to the same story.
+            with st.expander("Add to this story"):
                 key = st.session_state.setdefault(f"build-key-{story.id}", uuid.uuid4().hex)
                 st.text_area("Your addition", key=f"build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS, height=80)
                 if problem := st.session_state.pop(f"build-problem-{story.id}", None):
