@@ -122,3 +122,22 @@ def test_participant_error_keeps_the_text(live_workshop, app_db):
     assert at.text_area[0].value == "Only a promise, nothing else"
     assert any("Please choose" in e.value for e in at.error)
     assert len(W.list_stories(app_db, workshop.id, participant_id=ana.id)) == 1  # only the seeded one
+
+
+def test_an_empty_server_offers_the_demo_and_opens_its_console(app_db):
+    """A newcomer's first minute: the join page of an empty database offers a filled demo workshop;
+    one press creates it and signs this browser in as its facilitator."""
+    from facilitation import demo
+
+    at = run_page("pages/join.py")
+    offer = [b for b in at.button if b.label == "Open the demo workshop"]
+    assert offer, "an empty database should offer the demo"
+    offer[0].click().run()
+    assert not at.exception, at.exception
+    [workshop] = [W.find_workshop(app_db, at.session_state["facilitator_code"])]
+    assert workshop.title == demo.DEMO_TITLE
+    assert W.facilitator_workshop(app_db, workshop.code, at.session_state["facilitator_key"]) == workshop
+    assert any(h.value.startswith("Now: ") for h in at.subheader)  # the console, with an exercise live
+
+    again = run_page("pages/join.py")
+    assert not [b for b in again.button if b.label == "Open the demo workshop"]  # only on an empty server
