@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from facilitation import demo, throttle, workshops
-from pages.common import query_code, store
+from pages.common import query_code, store, use_css
 
 NOT_JOINED_YET = "Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment."
 
@@ -16,6 +16,7 @@ def session_id() -> str:
     return st.session_state.setdefault("join_throttle_id", uuid.uuid4().hex)
 
 
+use_css("participant.css")  # the join page is a phone's first screen too
 token = st.query_params.get("p", "")
 workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
 if workshop and token and workshops.participant_by_token(store(), workshop.id, token):
