@@ -58,8 +58,11 @@ def facilitator_workshop() -> Workshop | None:
         return None
     workshop = workshops.facilitator_workshop(store(), code, key)
     if workshop is not None:
+        signed_in_before = st.session_state.get("facilitator_code") == workshop.code
         st.session_state["facilitator_code"] = workshop.code
         st.session_state["facilitator_key"] = key
+        if not signed_in_before:
+            st.rerun()  # app.py builds the facilitator's menu from session state: draw it from this run on
     return workshop
 
 

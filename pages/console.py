@@ -45,7 +45,9 @@ with code_col:
     st.metric("Join code", workshop.code)
 with links:
     p1, p2 = st.columns([3, 2], vertical_alignment="bottom")
-    theme = p2.selectbox("Projector theme", ["dark", "light"], key="projector_theme", label_visibility="collapsed")
+    theme = p2.selectbox("Projector theme", ["dark", "light"], key="projector_theme", label_visibility="collapsed",
+                         format_func=lambda name: {"dark": "Dark screen", "light": "Light screen"}[name],
+                         help="The projector's colours: light for a bright room or a washed-out projector.")
     p1.link_button("Open projector ↗", f"projector?code={workshop.code}" + ("&theme=light" if theme == "light" else ""),
                    icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/report.py", label="Report and downloads", icon=":material/description:", query_params=facilitator_params(workshop))
