@@ -34,10 +34,3 @@ def load_draft(store: Store, participant: Participant, exercise_key: str) -> dic
         row = conn.execute(sa.select(drafts.c.answers).where(drafts.c.participant_id == participant.id,
                                                              drafts.c.exercise_key == exercise_key)).first()
     return dict(row.answers) if row else {}
-
-
-def discard_draft(store: Store, participant: Participant, exercise_key: str) -> None:
-    """Forget the draft once its story is stored."""
-    with store.write() as conn:
-        conn.execute(sa.delete(drafts).where(drafts.c.participant_id == participant.id,
-                                             drafts.c.exercise_key == exercise_key))

@@ -186,21 +186,17 @@ class Store:
         the pages answer with "not saved yet". Other processes on the same file still meet the
         busy handler.
         """
-        if self.is_sqlite:
-            if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
-                                              sqlite3.OperationalError("database is locked (writers queued in this process)"))
-            try:
-                with self.engine.connect() as conn:
-                    conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-                    with conn.begin():
-                        yield conn
-            finally:
+        if self.is_sqlite and not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
+                                          sqlite3.OperationalError("database is locked (writers queued in this process)"))
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        finally:
+            if self.is_sqlite:
                 self._writer.release()
-            return
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
