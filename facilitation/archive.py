@@ -406,7 +406,7 @@ def describe_archive(data: bytes | str | dict) -> dict:
     join code, when it was exported, and rows per table. Raises ArchiveError like `load`."""
     archive = load(data)
     w = archive["tables"][ROOT_TABLE][0]
-    rows = {name: len(rows) for name, rows in archive["tables"].items()}
+    rows = {name: len(table_rows) for name, table_rows in archive["tables"].items()}
     counts = [counted(rows.get("participants", 0), "participant"),
               counted(rows.get("stories", 0), "story or addition", "stories and additions"),
               counted(rows.get("votes", 0), "vote")]

@@ -139,7 +139,7 @@ def create_demo_workshop(store: Store, *, participants: int = 14, stories: int =
             workshops.close_exercise(store, workshop.id, clock=clock)
     if "retrace_the_steps" in positions:
         tellers = [crowd[1], crowd[4]]
-        partner_field = next(f.name for f in lib["retrace_the_steps"].fields if f.kind == "partner")
+        partner_field = lib["retrace_the_steps"].partner_field.name
         pairs = [dict(answers, **{partner_field: crowd[(i * 4 + 2) % len(crowd)].display_name}) for i, answers in enumerate(RETRACE)]
         run("retrace_the_steps", pairs, tellers)
         workshops.close_exercise(store, workshop.id, clock=clock)

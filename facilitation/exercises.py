@@ -87,6 +87,11 @@ class Exercise:
     def feeds_map(self) -> bool:
         return bool(self.handoff)
 
+    @property
+    def partner_field(self) -> Field | None:
+        """The field naming another person in the room, for exercises done in pairs."""
+        return next((f for f in self.fields if f.kind == "partner"), None)
+
 
 def _need(table: dict, key: str, kind: type, where: str, default=None):
     if key not in table:

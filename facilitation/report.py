@@ -600,7 +600,7 @@ def side_by_side_fields(ex: Exercise) -> tuple[Field, Field] | None:
 def _pairs(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
     """Each pair's story: who with whom, the two versions side by side, then the other fields."""
     w.heading("The pairs", 2)
-    partner = next((f for f in ex.fields if f.kind == "partner"), None)
+    partner = ex.partner_field
     pair = side_by_side_fields(ex)
     usable_w, _ = w.usable_mm()
     for s in told:

@@ -488,7 +488,7 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
         partners = [r.display_name for r in conn.execute(
             sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
                                                           participants.c.id != participant.id))
-                    ] if any(f.kind == "partner" for f in exercise.fields) else []
+                    ] if exercise.partner_field else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
                                                stages=list(w.stages), partners=partners)
         if problems:

@@ -50,6 +50,17 @@ def query_code() -> str:
     return st.query_params.get("code", "")
 
 
+def remember_facilitator(code: str, key: str) -> None:
+    """This browser session now facilitates the workshop with this code (the key is checked on every run)."""
+    st.session_state["facilitator_code"] = code
+    st.session_state["facilitator_key"] = key
+
+
+def forget_facilitator() -> None:
+    for name in ("facilitator_code", "facilitator_key"):
+        st.session_state.pop(name, None)
+
+
 def facilitator_workshop() -> Workshop | None:
     """The workshop this browser facilitates: key from the URL or from this session, checked each run."""
     code = st.query_params.get("code") or st.session_state.get("facilitator_code", "")
@@ -59,8 +70,7 @@ def facilitator_workshop() -> Workshop | None:
     workshop = workshops.facilitator_workshop(store(), code, key)
     if workshop is not None:
         signed_in_before = st.session_state.get("facilitator_code") == workshop.code
-        st.session_state["facilitator_code"] = workshop.code
-        st.session_state["facilitator_key"] = key
+        remember_facilitator(workshop.code, key)
         if not signed_in_before:
             st.rerun()  # app.py builds the facilitator's menu from session state: draw it from this run on
     return workshop
@@ -82,8 +92,7 @@ def require_facilitator() -> Workshop:
             if found is None:
                 st.error("That code and key do not match a workshop. Check both and try again.")
             else:
-                st.session_state["facilitator_code"] = found.code
-                st.session_state["facilitator_key"] = key
+                remember_facilitator(found.code, key)
                 st.query_params["code"] = found.code
                 st.query_params["key"] = key
                 st.rerun()

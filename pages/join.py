@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from facilitation import demo, throttle, workshops
-from pages.common import query_code, store, use_css
+from pages.common import query_code, remember_facilitator, store, use_css
 
 NOT_JOINED_YET = "Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment."
 
@@ -49,8 +49,7 @@ with middle:
                 if st.button("Open the demo workshop", icon=":material/auto_awesome:", width="stretch"):
                     with st.spinner("Filling the demo room with stories…"):
                         made, made_key = demo.create_demo_workshop(store())
-                    st.session_state["facilitator_code"] = made.code
-                    st.session_state["facilitator_key"] = made_key
+                    remember_facilitator(made.code, made_key)
                     st.switch_page("pages/console.py", query_params={"code": made.code, "key": made_key})
         st.divider()
         st.caption("Running a session?")

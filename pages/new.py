@@ -8,7 +8,7 @@ import streamlit as st
 from facilitation import archive, workshops
 from facilitation.exercises import library
 from facilitation.input_rules import split_lines
-from pages.common import store
+from pages.common import remember_facilitator, store
 
 created = st.session_state.get("just_created")
 if created:
@@ -77,8 +77,7 @@ if submitted:
         for field_name, message in exc.problems.items():
             st.error(f"{field_name.capitalize()}: {message}")
     else:
-        st.session_state["facilitator_code"] = workshop.code
-        st.session_state["facilitator_key"] = key
+        remember_facilitator(workshop.code, key)
         st.session_state["just_created"] = {"code": workshop.code, "key": key}
         st.rerun()
 

@@ -59,7 +59,7 @@ with st.expander("Why this exercise?"):
     st.write(exercise.purpose)
 # Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
-            if any(f.kind == "partner" for f in exercise.fields) else [])
+            if exercise.partner_field else [])
 
 
 # --- dot voting -----------------------------------------------------------------------------------

@@ -166,7 +166,7 @@ elif exercise.room_view == "pairs" and exercise.side_by_side:
     left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
     for story in list(reversed(told))[:2]:
         with st.container(border=True, key=f"pair-{story.id}"):
-            partner = next((story.answers[f.name] for f in exercise.fields if f.kind == "partner" and f.name in story.answers), "")
+            partner = story.answers.get(exercise.partner_field.name, "") if exercise.partner_field else ""
             with st.container(key=f"pair-head-{story.id}"):
                 st.text(story.answers.get(exercise.headline, ""))
             with st.container(key=f"byline-pair-{story.id}"):

@@ -5,8 +5,8 @@ import datetime as dt
 
 import streamlit as st
 
-from facilitation import archive, exports, figure_images, lifecycle, live_cache, report, room, workshops
-from pages.common import require_facilitator, store
+from facilitation import archive, exports, figure_images, lifecycle, report, room, workshops
+from pages.common import forget_facilitator, require_facilitator, store
 
 workshop = require_facilitator()
 figure_images.warm_up()  # start the picture browser now, so the first report does not wait for it
@@ -71,8 +71,7 @@ with st.expander("Delete this workshop and everything in it", icon=":material/de
         except lifecycle.NotAllowed as exc:
             st.error(str(exc))
         else:
-            for name in ("facilitator_code", "facilitator_key", "report"):
-                st.session_state.pop(name, None)
-            live_cache.clear()
+            forget_facilitator()
+            st.session_state.pop("report", None)
             st.session_state["just_deleted"] = (workshop.title, sum(gone.values()))
             st.switch_page("pages/new.py")
