@@ -1,24 +1,34 @@
-"""Story Relay: the entry point builds the navigation by role and nothing else."""
+"""Story Relay: the entry point builds the navigation by role and nothing else.
+
+`streamlit run app.py` finds the `app` (st.App) below and serves it: Streamlit's pages plus the
+routes in facilitation/routes.py. Streamlit then runs this same file as the page script, where
+`__name__` is "__main__", and that run builds the navigation.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="Story Relay", page_icon=":material/forum:", layout="wide")
+if __name__ != "__main__":
+    from facilitation import routes
 
-participant_pages = [
-    st.Page("pages/join.py", title="Join", icon=":material/login:", default=True),
-    st.Page("pages/participate.py", title="Your answers", icon=":material/edit_note:", url_path="participate"),
-]
-facilitator_pages = [
-    st.Page("pages/new.py", title="New workshop", icon=":material/add_circle:"),
-    st.Page("pages/console.py", title="Console", icon=":material/tune:", url_path="console"),
-    st.Page("pages/projector.py", title="Projector", icon=":material/present_to_all:", url_path="projector"),
-    st.Page("pages/map.py", title="Journey map", icon=":material/route:"),
-    st.Page("pages/report.py", title="Report", icon=":material/description:", url_path="report"),
-]
-# Only a signed-in facilitator sees a menu; participants and the projector see one page.
-is_facilitator = bool(st.session_state.get("facilitator_code"))
-page = st.navigation(
-    {"Participant": participant_pages, "Facilitator": facilitator_pages},
-    position="top" if is_facilitator else "hidden",
-)
-page.run()
+    app = st.App(__file__, routes=routes.routes(), middleware=routes.middleware(), lifespan=routes.lifespan)
+else:
+    st.set_page_config(page_title="Story Relay", page_icon=":material/forum:", layout="wide")
+
+    participant_pages = [
+        st.Page("pages/join.py", title="Join", icon=":material/login:", default=True),
+        st.Page("pages/participate.py", title="Your answers", icon=":material/edit_note:", url_path="participate"),
+    ]
+    facilitator_pages = [
+        st.Page("pages/new.py", title="New workshop", icon=":material/add_circle:"),
+        st.Page("pages/console.py", title="Console", icon=":material/tune:", url_path="console"),
+        st.Page("pages/projector.py", title="Projector", icon=":material/present_to_all:", url_path="projector"),
+        st.Page("pages/map.py", title="Journey map", icon=":material/route:"),
+        st.Page("pages/report.py", title="Report", icon=":material/description:", url_path="report"),
+    ]
+    # Only a signed-in facilitator sees a menu; participants and the projector see one page.
+    is_facilitator = bool(st.session_state.get("facilitator_code"))
+    page = st.navigation(
+        {"Participant": participant_pages, "Facilitator": facilitator_pages},
+        position="top" if is_facilitator else "hidden",
+    )
+    page.run()
