@@ -18,6 +18,12 @@ def new_join_code() -> str:
     return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
 
 
+def is_join_code(code: object) -> bool:
+    """Whether `code` is a join code as this server draws them (e.g. one read from an archive)."""
+    return (isinstance(code, str) and len(code) == JOIN_CODE_LENGTH
+            and all(ch in JOIN_CODE_ALPHABET for ch in code))
+
+
 def normalise_join_code(typed: str) -> str:
     """What a person typed, as a code: case, spaces and dashes do not matter."""
     folded = unicodedata.normalize("NFKC", typed or "").upper()  # full-width input on phones

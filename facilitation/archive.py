@@ -52,7 +52,7 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
-from . import access
+from . import access, input_rules, live_cache
 from .room import counted
 from .store import Store, metadata
 from .workshops import Workshop
@@ -72,6 +72,15 @@ REGENERATE: dict[tuple[str, str], Callable[[], str]] = {
     ("participants", "token"): access.new_participant_token,
 }
 _CHUNK = 5_000  # values per IN (...) when checking unique columns
+# Rows per table an archive may hold. A big real workshop (300 people, 1,500 stories, votes and
+# drafts) is 1.1 MB and well inside these; a file past them is refused before anything is written,
+# so one upload cannot keep the database busy for long (README, reliability table).
+MAX_ROWS: dict[str, int] = {
+    ROOT_TABLE: 1, "agenda_items": input_rules.MAX_AGENDA_ITEMS, "participants": 2_000, "stories": 10_000,
+    "votes": 60_000, "drafts": 12_000,
+}
+MAX_ROWS_OTHER = 10_000  # a table added to the schema later
+LIVE_STATES = ("waiting", "open", "closed")
 
 
 class ArchiveError(ValueError):
@@ -398,6 +407,11 @@ def load(data: bytes | str | dict) -> dict:
         raise ArchiveError("This archive is damaged: 'tables' must map each table to a list of rows.")
     if len(tables.get(ROOT_TABLE) or ()) != 1 or not isinstance(tables[ROOT_TABLE][0], dict):
         raise ArchiveError("This archive is damaged: it must hold exactly one workshop.")
+    for name, rows in tables.items():
+        limit = MAX_ROWS.get(name, MAX_ROWS_OTHER)
+        if len(rows) > limit:
+            raise ArchiveError(f"This archive holds {len(rows):,} rows of {name}; a workshop on this server holds at "
+                               f"most {limit:,}, so it cannot be restored here.")
     return data
 
 
@@ -430,11 +444,14 @@ def import_archive(store: Store, data: bytes | str | dict, *, attempts: int = 3,
     archive = load(data)
     plan = _plan(schema if schema is not None else metadata)
     rows_by_table = _decoded_rows(plan, archive)
+    _check_content(plan, rows_by_table)
     last: Exception | None = None
     for _attempt in range(max(1, attempts)):
         try:
             with store.write() as conn:
-                return _restore(conn, plan, rows_by_table)
+                result = _restore(conn, plan, rows_by_table)
+            live_cache.forget(store, result.workshop.id)  # nothing read before under this id is served again
+            return result
         except sa.exc.IntegrityError as exc:  # a code or token taken between our check and insert: draw again
             last = exc
             if not _is_unique_violation(exc):
@@ -512,6 +529,51 @@ def _decoded_rows(plan: _Plan, archive: dict) -> dict[str, list[dict]]:
     return out
 
 
+def _check_content(plan: _Plan, rows_by_table: dict[str, list[dict]]) -> None:
+    """Refuse, with ArchiveError, what the app's own rules would refuse and what no screen could show.
+
+    The workshop's title, organisation and facilitator, its functions and stages (and their
+    numbers), participants' names and functions go through the same input rules as when they
+    were typed; answers must be an object of answers; no text column may hold NUL (PostgreSQL
+    cannot store it) or half of a surrogate pair (no screen can show it). Story text inside
+    answers is kept as archived (the pages show it safely)."""
+    def refuse(where: str, problem: str) -> ArchiveError:
+        return ArchiveError(f"This archive cannot be restored: {where}: {problem}")
+
+    w = rows_by_table[ROOT_TABLE][0]
+    where = "the workshop"
+    for name, what, required in (("title", "The title", True), ("organisation", "The organisation", False),
+                                 ("facilitator", "The facilitator", False)):
+        if name in w and (p := input_rules.text_problem(w[name], max_chars=input_rules.TITLE_MAX, what=what,
+                                                        required=required, one_line=True)):
+            raise refuse(where, p)
+    for name, limit, max_chars in (("functions", input_rules.MAX_FUNCTIONS, input_rules.FUNCTION_NAME_MAX),
+                                   ("stages", input_rules.MAX_STAGES, input_rules.STAGE_NAME_MAX)):
+        if name in w and (p := input_rules.name_list_problem(w[name], what=name, max_chars=max_chars, maximum=limit)):
+            raise refuse(where, p)
+    if w.get("live_state") is not None and w.get("live_state") not in LIVE_STATES:
+        raise refuse(where, f"'live_state' should be one of {', '.join(LIVE_STATES)}.")
+    for i, p in enumerate(rows_by_table.get("participants", ())):
+        for name, limit in (("display_name", input_rules.DISPLAY_NAME_MAX), ("function", input_rules.FUNCTION_NAME_MAX)):
+            if name in p and (problem := input_rules.text_problem(p[name], max_chars=limit, one_line=True,
+                                                                  what=f"'{name}'")):
+                raise refuse(f"participants, row {i + 1}", problem)
+    for table in ("stories", "drafts"):
+        for i, row in enumerate(rows_by_table.get(table, ())):
+            answers = row.get("answers")
+            if answers is not None and not isinstance(answers, dict):
+                raise refuse(f"{table}, row {i + 1}", f"'answers' should be an object of answers, "
+                                                      f"not {type(answers).__name__ if answers is not None else 'nothing'}.")
+    for t in plan.tables:
+        text_columns = [c.name for c in t.columns if isinstance(c.type, sa.String)]
+        for i, row in enumerate(rows_by_table.get(t.name, ())):
+            for name in text_columns:
+                value = row.get(name)
+                if isinstance(value, str) and ("\x00" in value or input_rules.has_lone_surrogate(value)):
+                    raise refuse(f"{t.name}, row {i + 1}", f"'{name}' holds a NUL character or half of a surrogate "
+                                                           "pair, which this server cannot store or show.")
+
+
 def _unique_columns(t: sa.Table, skip: set[str]) -> list[str]:
     """Columns that must be unique across the whole table (one-column unique constraints/indexes)."""
     names: list[str] = [c.name for c in t.columns if c.unique]
@@ -554,6 +616,12 @@ def _restore(conn, plan: _Plan, rows_by_table: dict[str, list[dict]]) -> ImportR
         rows = [dict(r) for r in rows_by_table[t.name]]
         key = plan.surrogate[t.name]
         refs = {r.column: r for r in plan.refs[t.name]}
+        if t.name == ROOT_TABLE and "code" in t.c and rows and not access.is_join_code(rows[0].get("code")):
+            # Not a code this server would draw (hand-edited, or markup): never shown, replaced.
+            rows[0]["code"] = access.new_join_code()
+            code_changed = True
+            notices.append(f"The archived join code is not a valid join code here, so the restored workshop has "
+                           f"the new code {rows[0]['code']}.")
         # Globally unique values (join code, participant tokens) that are taken here get new ones.
         for cname in _unique_columns(t, {key or "", *refs}):
             col = t.c[cname]

@@ -7,7 +7,7 @@ import time
 import sqlalchemy as sa
 
 from .store import Store, drafts
-from .workshops import Clock, Participant
+from .workshops import Clock, Participant, _answers
 
 DRAFT_MAX_CHARS = 200_000  # far above any field's limit: a draft keeps what was typed, checks come at Send
 
@@ -33,4 +33,4 @@ def load_draft(store: Store, participant: Participant, exercise_key: str) -> dic
     with store.read() as conn:
         row = conn.execute(sa.select(drafts.c.answers).where(drafts.c.participant_id == participant.id,
                                                              drafts.c.exercise_key == exercise_key)).first()
-    return dict(row.answers) if row else {}
+    return _answers(row.answers) if row else {}  # whatever was stored, something a form can show

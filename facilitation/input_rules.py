@@ -7,6 +7,8 @@ say why not in words a participant understands.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import unicodedata
 
 from .exercises import Exercise, Field
@@ -15,6 +17,11 @@ DISPLAY_NAME_MAX = 60
 TITLE_MAX = 200
 FUNCTION_NAME_MAX = 60
 STAGE_NAME_MAX = 60
+# What one workshop may hold. A room has a handful of functions and stages (9 and 6 by default);
+# the map and the report draw every lane and column, so these bound what a page costs to draw.
+MAX_FUNCTIONS = 30
+MAX_STAGES = 15
+MAX_AGENDA_ITEMS = 30
 
 
 def visible_text(text: str) -> str:
@@ -26,6 +33,31 @@ def has_lone_surrogate(text: str) -> bool:
     """True if the text holds half of a UTF-16 surrogate pair: no browser sends one, UTF-8 cannot encode it,
     so it could be kept in a JSON answer but never shown on a screen, in a chart or sent to the browser."""
     return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def displayable(text: str) -> str:
+    """The text with any half of a surrogate pair replaced by U+FFFD, so a screen can show it.
+
+    Nothing the app accepts holds one (they are refused); this is for what got into the database
+    some other way (a row inserted by hand), which must not break a page for good."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def displayable_value(value: object) -> object:
+    """A stored answer as something every screen can draw: text (made displayable), a number, True/False,
+    or None; a list or an object someone stored by hand becomes its JSON text."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return displayable(value)
+    return displayable(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def text_problem(text: object, *, max_chars: int | None, required: bool = True, what: str = "This answer",
@@ -113,11 +145,19 @@ def normalise_answers(exercise: Exercise, answers: dict) -> dict:
     return out
 
 
-def name_list_problem(names: list[str], *, what: str, max_chars: int, minimum: int = 2) -> str | None:
-    """Why a list of function or stage names cannot be used, or None."""
+def name_list_problem(names: object, *, what: str, max_chars: int, minimum: int = 2,
+                      maximum: int | None = None) -> str | None:
+    """Why a list of function or stage names cannot be used, or None.
+
+    The count is checked first, so a list of any length costs one pass to refuse."""
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        return f"The {what} must be a list of names (text), one per line."
     cleaned = [n.strip() for n in names if visible_text(n)]
     if len(cleaned) < minimum:
         return f"Please give at least {minimum} {what}."
+    if maximum is not None and len(cleaned) > maximum:
+        return (f"{len(cleaned):,} {what} are more than one workshop can show: the limit is {maximum}. "
+                f"Please remove {len(cleaned) - maximum:,}.")
     seen: set[str] = set()
     for n in cleaned:
         if has_lone_surrogate(n):  # not echoed: it could not be shown

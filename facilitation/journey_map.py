@@ -38,6 +38,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from .exercises import Exercise, Field, library
+from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
 
 EMPTY_NOTE = "Stories will appear here as they arrive"
@@ -50,6 +51,10 @@ GAP_MIN, GAP_MAX = 1.0, 5.0
 HOVER_MAX_CHARS = 280
 HOVER_LINE_CHARS = 50
 DEFAULT_MAX_ARROWS = 30
+# At most this many lanes and columns are drawn (the limits of a new workshop), whatever is stored:
+# a workshop that got into the database some other way with 20,000 functions costs no more to draw.
+MAX_LANES_DRAWN = MAX_FUNCTIONS
+MAX_STAGES_DRAWN = MAX_STAGES
 ARROW_MIN_PX, ARROW_MAX_PX = 2.0, 18.0
 ARROW_FULL_AT = 6  # a handoff needs at least this many stories for a full-width arrow
 # Ranking: a handoff's mean gap is shrunk toward the room's mean as if this many more stories had given it.
@@ -135,6 +140,43 @@ class Handoff:
         return tuple(seen.values())
 
 
+class _Cells(Mapping):
+    """Every lane × column pair → its Cell; the empty ones are made when asked for, never stored,
+    so a grid of many lanes and columns costs only its filled cells."""
+
+    def __init__(self, lanes: list[str], columns: list[str], filled: dict[tuple[str, str], Cell]):
+        self._lanes, self._columns, self.filled = tuple(lanes), tuple(columns), filled
+        self._lane_set, self._column_set = set(lanes), set(columns)
+
+    def __getitem__(self, key):
+        found = self.filled.get(key)
+        if found is not None:
+            return found
+        function, stage = key
+        if function in self._lane_set and stage in self._column_set:
+            return Cell(function, stage)
+        raise KeyError(key)
+
+    def __contains__(self, key) -> bool:
+        try:
+            function, stage = key
+        except (TypeError, ValueError):
+            return False
+        return function in self._lane_set and stage in self._column_set
+
+    def __iter__(self):
+        return ((f, s) for f in self._lanes for s in self._columns)
+
+    def __len__(self) -> int:
+        return len(self._lanes) * len(self._columns)
+
+
+def _filled_cells(cells: Mapping[tuple[str, str], Cell]) -> Iterable[Cell]:
+    if isinstance(cells, _Cells):
+        return cells.filled.values()
+    return (c for c in cells.values() if c.count)
+
+
 @dataclass(frozen=True)
 class Journey:
     """The whole map: lanes (functions, top to bottom), columns (stages), cells, handoffs, gaps in ownership.
@@ -160,7 +202,7 @@ class Journey:
 
     @property
     def story_count(self) -> int:
-        return sum(c.count for c in self.cells.values())
+        return sum(c.count for c in _filled_cells(self.cells))
 
     @property
     def is_empty(self) -> bool:
@@ -428,7 +470,7 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
 
     used = sorted({column_index[stage] for (_f, stage) in told_cells})
     uncovered = tuple(columns[i] for i in range(used[0], used[-1] + 1) if i not in used) if used else ()
-    cells = {(f, s): Cell(f, s, tuple(placed.get((f, s), ()))) for f in lanes for s in columns}
+    cells = _Cells(lanes, columns, {(f, s): Cell(f, s, tuple(found)) for (f, s), found in placed.items()})
     return Journey(
         functions=tuple(lanes), stages=tuple(columns), cells=cells, handoffs=tuple(handoffs),
         uncovered_stages=uncovered, exercise_titles={k: e.title for k, (e, _r) in feeding.items()}, unplaced=unplaced,
@@ -624,6 +666,38 @@ def _select_arrows(handoffs: tuple[Handoff, ...], max_arrows: int | None) -> lis
     return [h for h in handoffs if id(h) in keep]
 
 
+def drawn_grid(journey: Journey, *, max_lanes: int = MAX_LANES_DRAWN,
+               max_stages: int = MAX_STAGES_DRAWN) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The lanes and columns to draw: all of them, or, when there are more than fit, those with the
+    most stories (handoffs count for both ends), in the map's own order."""
+    lane_n: dict[str, int] = defaultdict(int)
+    column_n: dict[str, int] = defaultdict(int)
+    for c in _filled_cells(journey.cells):
+        lane_n[c.function] += c.count
+        column_n[c.stage] += c.count
+    for h in journey.handoffs:
+        lane_n[h.to_function] += h.count
+        column_n[h.target_stage] += h.count
+
+    def pick(names: tuple[str, ...], counts: Mapping[str, int], limit: int) -> tuple[str, ...]:
+        if len(names) <= limit:
+            return names
+        keep = set(sorted(names, key=lambda n: -counts.get(n, 0))[:max(0, limit)])  # stable: ties keep the order
+        return tuple(n for n in names if n in keep)
+
+    return pick(journey.functions, lane_n, max_lanes), pick(journey.stages, column_n, max_stages)
+
+
+def grid_note(journey: Journey, lanes: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """'Showing N of M functions …' when the drawing leaves lanes or columns out; '' when it shows all."""
+    parts = []
+    if len(lanes) < len(journey.functions):
+        parts.append(f"{len(lanes):,} of {len(journey.functions):,} functions")
+    if len(columns) < len(journey.stages):
+        parts.append(f"{len(columns):,} of {len(journey.stages):,} stages")
+    return f"Showing {' and '.join(parts)}: those with the most stories" if parts else ""
+
+
 def journey_figure(journey: Journey, *, theme: str = "light", height: int | None = None,
                    max_arrows: int | None = DEFAULT_MAX_ARROWS) -> go.Figure:
     """The journey map as a Plotly figure: functions as swimlanes, stages as columns, handoffs as arrows.
@@ -636,7 +710,8 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     if theme not in _THEMES:
         raise ValueError(f"theme must be one of {', '.join(_THEMES)}, not {theme!r}")
     t = _THEMES[theme]
-    lanes, columns = journey.functions, journey.stages
+    lanes, columns = drawn_grid(journey)
+    trimmed = grid_note(journey, lanes, columns)
     n_lanes, n_cols = max(1, len(lanes)), max(1, len(columns))
     height = int(height or max(480, 90 * len(lanes) + 160))
     scale = height / max(480, 90 * len(lanes) + 160)  # fonts grow and shrink a little with the height
@@ -661,7 +736,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
                        "y0": -0.5, "y1": n_lanes - 0.5, "line": {"color": t["rule"], "width": 1}})
 
     # Stages nobody owns: a dashed outline and a label.
-    for stage in journey.uncovered_stages:
+    for stage in (s for s in journey.uncovered_stages if s in col_of):
         j = col_of[stage]
         shapes.append({"type": "rect", "layer": "above", "xref": "x", "yref": "y", "x0": j - 0.46, "x1": j + 0.46,
                        "y0": -0.46, "y1": n_lanes - 0.54, "fillcolor": "rgba(0,0,0,0)",
@@ -673,9 +748,9 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     # Stories: one scatter trace per exercise, markers spread in a grid inside their cell.
     aspect = (col_px * 0.84) / (lane_px * 0.7)
     per_exercise: dict[str, dict[str, list]] = {}
-    for (function, stage), cell in journey.cells.items():
-        n = cell.count
-        if not n:
+    for cell in _filled_cells(journey.cells):
+        function, stage, n = cell.function, cell.stage, cell.count
+        if not n or function not in lane_of or stage not in col_of:
             continue
         cols, rows = _grid(n, aspect)
         step_x, step_y = 0.84 / cols, 0.7 / rows
@@ -708,9 +783,14 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         })
 
     # Dead ends first: their boxed labels are obstacles for the gap labels placed below.
+    def on_grid(h: Handoff) -> bool:
+        return (h.from_function in lane_of and h.to_function in lane_of and h.stage in col_of
+                and h.target_stage in col_of)
+
     dead_cells: dict[tuple[str, str], list[Handoff]] = defaultdict(list)
     for h in journey.dead_ends:
-        dead_cells[(h.to_function, h.target_stage)].append(h)
+        if on_grid(h):
+            dead_cells[(h.to_function, h.target_stage)].append(h)
     dead_ids = {id(h) for h in journey.dead_ends}
     # Obstacles for labels, as (x, y, half width px, half height px).
     occupied: list[tuple[float, float, float, float]] = [
@@ -719,7 +799,8 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     ]
 
     # Handoff arrows: those leaving one cell fan out side by side, and so do those arriving at one.
-    drawn = _select_arrows(journey.handoffs, max_arrows)
+    drawable = tuple(h for h in journey.handoffs if on_grid(h)) if trimmed else journey.handoffs
+    drawn = _select_arrows(drawable, max_arrows)
     max_count = max((h.count for h in journey.handoffs), default=0)
     # Arrows within one column run straight down or up, each at its own x across the column,
     # so that several of them never lie on top of each other.
@@ -822,10 +903,17 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         annotations.append({"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
                             "text": EMPTY_NOTE, "font": {"size": font(28), "color": t["muted"]},
                             "bgcolor": t["paper"], "borderpad": 10})
-    else:
+    if journey.is_empty and trimmed:
+        annotations.append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top", "yshift": -16,
+                            "xanchor": "left", "showarrow": False, "text": trimmed,
+                            "font": {"size": font(15), "color": t["muted"]}})
+    elif not journey.is_empty:
         note = "Arrow width: number of stories · number on the arrow: mean gap (1–5)"
         if len(drawn) < len(journey.handoffs):
-            note += f" · arrows for the {len(drawn)} biggest of {len(journey.handoffs)} handoffs (all are in the table)"
+            which = f"{len(drawn)}" if trimmed else f"the {len(drawn)} biggest"
+            note += f" · arrows for {which} of {len(journey.handoffs)} handoffs (all are in the table)"
+        if trimmed:
+            note += f" · {trimmed}"
         # On its own line under the legend, which sits right under the plot.
         annotations.append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top",
                             "yshift": -(round(font(16) * 1.3) + 16), "xanchor": "left", "showarrow": False, "text": note,
@@ -944,9 +1032,12 @@ def sankey_figure(journey: Journey, *, theme: str = "light", height: int | None 
     if theme not in _THEMES:
         raise ValueError(f"theme must be one of {', '.join(_THEMES)}, not {theme!r}")
     t = _THEMES[theme]
-    links = flows(journey)
-    senders = [f for f in journey.functions if any(fl.from_function == f for fl in links)]
-    receivers = [f for f in journey.functions if any(fl.to_function == f for fl in links)]
+    lanes, _columns = drawn_grid(journey)  # the same functions as the map, however many are stored
+    shown = set(lanes)
+    links = [fl for fl in flows(journey) if fl.from_function in shown and fl.to_function in shown]
+    sending, receiving = {fl.from_function for fl in links}, {fl.to_function for fl in links}
+    senders = [f for f in lanes if f in sending]
+    receivers = [f for f in lanes if f in receiving]
     n_rows = max(len(senders), len(receivers), 1)
     height = int(height or max(420, 56 * n_rows + 170))
     scale = height / max(420, 56 * n_rows + 170)
@@ -991,13 +1082,13 @@ def sankey_figure(journey: Journey, *, theme: str = "light", height: int | None 
         "line": {"color": t["rule"], "width": 1},
         "pad": pad, "thickness": 22,
     }
+    stage_order = {stage: i for i, stage in enumerate(journey.stages)}
     link = {"source": [], "target": [], "value": [], "color": [], "customdata": [],
             "hovertemplate": "%{customdata}<extra></extra>"}
     for fl in links:
         gap = fl.mean_gap
         colour = _colour_at(t["gap_span"], gap) if gap is not None else t["no_gap"]
-        stages = ", ".join(_esc(h.stage) for h in sorted(fl.handoffs, key=lambda h: journey.stages.index(h.stage)
-                                                           if h.stage in journey.stages else 999))
+        stages = ", ".join(_esc(h.stage) for h in sorted(fl.handoffs, key=lambda h: stage_order.get(h.stage, 999)))
         link["source"].append(node_index[("from", fl.from_function)])
         link["target"].append(node_index[("to", fl.to_function)])
         link["value"].append(fl.count)

@@ -23,7 +23,7 @@ import sys
 
 import sqlalchemy as sa
 
-from . import access
+from . import access, live_cache
 from .store import Store, metadata, workshops
 
 WORKSHOP_ID_COLUMN = "workshop_id"
@@ -122,6 +122,7 @@ def delete_workshop(store: Store, workshop_id: int, key: str | None) -> dict[str
                 conn.exec_driver_sql("PRAGMA secure_delete=OFF")
     if store.is_sqlite:
         _checkpoint(store)
+    live_cache.forget(store, workshop_id)
     _forget_cached_text()
     return deleted
 

@@ -81,6 +81,10 @@ class _Table:
         with self.lock:
             self.entries.clear()
 
+    def drop(self, store: Store, workshop_id: int) -> None:
+        with self.lock:
+            self.entries.pop((store.url, workshop_id), None)
+
 
 _revisions = _Table()
 _live = _Table()
@@ -122,6 +126,13 @@ def snapshot(store: Store, workshop_id: int, *, ttl: float | None = None) -> wor
 def qr_png(url: str) -> bytes:
     """The join QR code for an address, drawn once per process (segno takes ~20 ms a code)."""
     return links.qr_png(url)
+
+
+def forget(store: Store, workshop_id: int) -> None:
+    """Drop what this process keeps for one workshop (called when it is deleted or restored), so no
+    screen is ever served a deleted workshop's stories, whatever id or revision comes next."""
+    for table in (_revisions, _live, _snapshots):
+        table.drop(store, workshop_id)
 
 
 def clear() -> None:

@@ -60,6 +60,7 @@ from lxml import etree
 
 from . import exports
 from .exercises import Exercise, Field, library
+from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
 
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "assets" / "report_template.docx"
@@ -416,6 +417,10 @@ def _workshop_section(w: _Writer, snap: Snapshot) -> None:
     for p in snap.participants:
         names[p.function].append(p.display_name)
     total = [[("Total", True)], [(f"{len(snap.participants):,}", True)]]
+    if len(counts) > MAX_FUNCTIONS:  # only a workshop stored some other way has more: list who came
+        listed = set(sorted(counts, key=lambda f: -counts[f])[:MAX_FUNCTIONS])
+        w.paragraph(f"The {MAX_FUNCTIONS} functions with the most people, of {len(counts):,}, are listed.", "Caption")
+        counts = {f: n for f, n in counts.items() if f in listed}
     if ws.show_names:
         rows = [[f, f"{n:,}", ", ".join(names.get(f, [])) or "—"] for f, n in counts.items()]
         w.table(["Function", "People", "Names"], [*rows, [*total, ""]], [45, 18, 107])
@@ -928,12 +933,17 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
         w.paragraph("Rows are functions, columns are stages of the customer's life; each cell counts the stories "
                     f"a function told about a stage and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.",
                     "Caption")
+    from .journey_map import drawn_grid, grid_note
+
+    lanes, columns = drawn_grid(journey)  # as many as the picture draws, however many are stored
+    if note := grid_note(journey, lanes, columns):
+        w.paragraph(f"{note}.", "Caption")
     first_col = 32
-    stage_w = (usable_w - first_col) / max(1, len(journey.stages))
+    stage_w = (usable_w - first_col) / max(1, len(columns))
     rows = []
-    for function in journey.functions:
+    for function in lanes:
         row: list = [[(function, True)]]
-        for stage in journey.stages:
+        for stage in columns:
             cell = journey.cell(function, stage)
             if not cell.count:
                 row.append("")
@@ -945,7 +955,7 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
                 lines.append((f"… and {cell.count - GRID_HEADLINES_PER_CELL:,} more", False))
             row.append(lines)
         rows.append(row)
-    w.table(["Function", *journey.stages], rows, [first_col] + [stage_w] * len(journey.stages))
+    w.table(["Function", *columns], rows, [first_col] + [stage_w] * len(columns))
     if journey.unplaced:
         w.paragraph(f"{_plural(journey.unplaced, 'story', 'stories')} named no stage and are not in the grid.",
                     "Caption")

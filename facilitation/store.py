@@ -50,6 +50,7 @@ workshops = sa.Table(
     # The story shown full-screen on the projector, if any (not a foreign key: deleting a story clears it in code).
     sa.Column("spotlight_story_id", sa.Integer, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 agenda_items = sa.Table(
@@ -70,6 +71,7 @@ agenda_items = sa.Table(
     # Dot voting: "off", "open" or "closed" (results stay on screen), with a cap per participant.
     sa.Column("voting", sa.String(8), nullable=False, server_default="off"),
     sa.Column("dots", sa.Integer, nullable=False, server_default="3"),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 participants = sa.Table(
@@ -82,6 +84,7 @@ participants = sa.Table(
     sa.Column("function", sa.Text, nullable=False),
     sa.Column("joined_at", sa.Float, nullable=False),
     sa.Index("ix_participants_workshop", "workshop_id"),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 stories = sa.Table(
@@ -104,6 +107,7 @@ stories = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("workshop_id", "idempotency_key", name="uq_story_idempotency"),
     sa.Index("ix_stories_workshop_exercise", "workshop_id", "exercise_key"),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 votes = sa.Table(
@@ -116,6 +120,7 @@ votes = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("story_id", "participant_id", name="uq_one_dot_per_story"),
     sa.Index("ix_votes_workshop", "workshop_id"),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 drafts = sa.Table(
@@ -128,6 +133,7 @@ drafts = sa.Table(
     sa.Column("answers", sa.JSON, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("participant_id", "exercise_key", name="uq_one_draft_per_exercise"),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 
@@ -164,6 +170,8 @@ class Store:
             self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={
                 "options": f"{options} -c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}".strip()})
         metadata.create_all(self.engine)
+        if self.is_sqlite:
+            _never_reuse_ids(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -218,6 +226,48 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn):
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _never_reuse_ids(engine: Engine) -> None:
+    """Give the tables of a database file made before AUTOINCREMENT their new definition, once.
+
+    Without AUTOINCREMENT SQLite hands out the id of a deleted highest row again, so a workshop
+    created after a deletion could take the deleted one's id (and anything keyed on it). SQLite
+    cannot add AUTOINCREMENT to a table, so each such table is rebuilt in one transaction (the
+    procedure of https://sqlite.org/lang_altertable.html#otheralter): new table, copy, drop, rename,
+    indexes again. Ids are kept; sqlite_sequence starts from each table's highest id.
+    PostgreSQL sequences never hand out an id twice, so it needs nothing.
+    """
+    with engine.connect() as conn:
+        old = [t for t in metadata.sorted_tables if t.dialect_options["sqlite"]["autoincrement"]
+               and "AUTOINCREMENT" not in (conn.exec_driver_sql(
+                   "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (t.name,)).scalar() or "AUTOINCREMENT").upper()]
+        conn.commit()
+        if not old:
+            return
+        raw = conn.connection.driver_connection  # autocommit (see _configure_sqlite): no transaction open
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside a transaction, or SQLite ignores it
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("PRAGMA legacy_alter_table=OFF")
+                for t in old:
+                    columns = ", ".join(f'"{c.name}"' for c in t.columns)
+                    temporary = f"{t.name}__autoincrement"
+                    ddl = str(sa.schema.CreateTable(t).compile(dialect=engine.dialect)).strip()
+                    head = f"CREATE TABLE {t.name} "
+                    if not ddl.startswith(head):
+                        raise RuntimeError(f"unexpected DDL for {t.name}: {ddl[:60]!r}")
+                    conn.exec_driver_sql(f'CREATE TABLE "{temporary}" ' + ddl[len(head):])
+                    conn.exec_driver_sql(f'INSERT INTO "{temporary}" ({columns}) SELECT {columns} FROM "{t.name}"')
+                    conn.exec_driver_sql(f'DROP TABLE "{t.name}"')
+                    conn.exec_driver_sql(f'ALTER TABLE "{temporary}" RENAME TO "{t.name}"')
+                    for index in t.indexes:
+                        index.create(conn)
+                problems = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if problems:
+                    raise RuntimeError(f"foreign keys broken by the AUTOINCREMENT migration: {problems[:3]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 _stores: dict[str, Store] = {}

@@ -192,10 +192,26 @@ class Snapshot:
 
 # --- reading ---------------------------------------------------------------------------
 
+def _names(value: object) -> list[str]:
+    """A stored list of function or stage names as the pages can use it, whatever was stored (a row
+    inserted by hand may hold a number, or names that no screen can show)."""
+    if not isinstance(value, list):
+        return []
+    return list(dict.fromkeys(input_rules.displayable(n) for n in value if isinstance(n, str)))
+
+
+def _answers(value: object) -> dict:
+    """Stored answers as every screen can draw them: an object of displayable values (else empty)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): input_rules.displayable_value(v) for k, v in value.items()}
+
+
 def _workshop(row) -> Workshop:
     return Workshop(
-        id=row.id, code=row.code, title=row.title, organisation=row.organisation, held_on=row.held_on,
-        facilitator=row.facilitator, functions=list(row.functions), stages=list(row.stages),
+        id=row.id, code=row.code, title=input_rules.displayable(row.title),
+        organisation=input_rules.displayable(row.organisation), held_on=row.held_on,
+        facilitator=input_rules.displayable(row.facilitator), functions=_names(row.functions), stages=_names(row.stages),
         show_names=bool(row.show_names), revision=row.revision, live_position=row.live_position,
         live_state=row.live_state, created_at=row.created_at, lock_at_zero=bool(row.lock_at_zero),
         spotlight_story_id=row.spotlight_story_id,
@@ -209,15 +225,18 @@ def _agenda_item(row) -> AgendaItem:
 
 
 def _participant(row) -> Participant:
-    return Participant(id=row.id, workshop_id=row.workshop_id, token=row.token, display_name=row.display_name,
-                       function=row.function, joined_at=row.joined_at)
+    return Participant(id=row.id, workshop_id=row.workshop_id, token=row.token,
+                       display_name=input_rules.displayable(row.display_name),
+                       function=input_rules.displayable(row.function), joined_at=row.joined_at)
 
 
 def _story(row) -> Story:
     return Story(id=row.id, exercise_key=row.exercise_key, participant_id=row.participant_id,
-                 author_name=row.display_name or row.proxy_name or "", function=row.function,
-                 answers=dict(row.answers), hidden=bool(row.hidden), created_at=row.created_at,
-                 updated_at=row.updated_at, builds_on=row.builds_on, proxy_name=row.proxy_name)
+                 author_name=input_rules.displayable(row.display_name or row.proxy_name or ""),
+                 function=input_rules.displayable(row.function), answers=_answers(row.answers),
+                 hidden=bool(row.hidden), created_at=row.created_at, updated_at=row.updated_at,
+                 builds_on=row.builds_on,
+                 proxy_name=input_rules.displayable(row.proxy_name) if row.proxy_name is not None else None)
 
 
 def find_workshop(store: Store, code: str) -> Workshop | None:
@@ -343,29 +362,45 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
                     facilitator: str = "", functions: list[str] | None = None, stages: list[str] | None = None,
                     agenda_plan: list[tuple[str, int]] | None = None, show_names: bool = True,
                     clock: Clock = time.time) -> tuple[Workshop, str]:
-    """Create a workshop; returns it and the facilitator key (shown once, stored hashed)."""
-    functions = [f.strip() for f in (functions if functions is not None else DEFAULT_FUNCTIONS) if input_rules.visible_text(f)]
-    stages = [s.strip() for s in (stages if stages is not None else DEFAULT_STAGES) if input_rules.visible_text(s)]
+    """Create a workshop; returns it and the facilitator key (shown once, stored hashed).
+
+    Every list is bounded here, on the server (input_rules.MAX_FUNCTIONS, MAX_STAGES,
+    MAX_AGENDA_ITEMS): whatever a browser sends, a workshop stays small enough to draw."""
+    problems: dict[str, str] = {}
+    lists = {}
+    for name, given, default, limit, max_chars in (
+            ("functions", functions, DEFAULT_FUNCTIONS, input_rules.MAX_FUNCTIONS, input_rules.FUNCTION_NAME_MAX),
+            ("stages", stages, DEFAULT_STAGES, input_rules.MAX_STAGES, input_rules.STAGE_NAME_MAX)):
+        names = given if given is not None else default
+        if p := input_rules.name_list_problem(names, what=name, max_chars=max_chars, maximum=limit):
+            problems[name] = p
+            lists[name] = []
+        else:
+            lists[name] = [n.strip() for n in names if input_rules.visible_text(n)]
+    functions, stages = lists["functions"], lists["stages"]
     lib = library()
     if agenda_plan is None:
         agenda_plan = [(e.key, e.minutes) for e in lib.values()]
-    problems: dict[str, str] = {}
     if p := input_rules.text_problem(title, max_chars=input_rules.TITLE_MAX, what="The title", one_line=True):
         problems["title"] = p
     for name, value in (("organisation", organisation), ("facilitator", facilitator)):
         if p := input_rules.text_problem(value, max_chars=input_rules.TITLE_MAX, required=False, what=f"The {name}",
                                          one_line=True):
             problems[name] = p
-    if p := input_rules.name_list_problem(functions, what="functions", max_chars=input_rules.FUNCTION_NAME_MAX):
-        problems["functions"] = p
-    if p := input_rules.name_list_problem(stages, what="stages", max_chars=input_rules.STAGE_NAME_MAX):
-        problems["stages"] = p
-    if not agenda_plan:
+    if not isinstance(agenda_plan, (list, tuple)) or not all(
+            isinstance(step, (list, tuple)) and len(step) == 2 for step in agenda_plan):
+        problems["agenda"] = "The agenda must be a list of (exercise, minutes)."
+        agenda_plan = []
+    elif not agenda_plan:
         problems["agenda"] = "Please choose at least one exercise."
+    elif len(agenda_plan) > input_rules.MAX_AGENDA_ITEMS:
+        problems["agenda"] = (f"{len(agenda_plan):,} exercises are more than one workshop can run: the limit is "
+                              f"{input_rules.MAX_AGENDA_ITEMS}.")
+        agenda_plan = []
     for key, minutes in agenda_plan:
-        if key not in lib:
-            problems["agenda"] = f"There is no exercise called '{key}'."
-        elif not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
+        if not isinstance(key, str) or key not in lib:
+            problems["agenda"] = f"There is no exercise called '{str(key)[:40]}'."
+        elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
             problems["agenda"] = f"Minutes for '{lib[key].title}' must be between 1 and {MAX_AGENDA_MINUTES}."
     if problems:
         raise WorkshopInputError(problems)

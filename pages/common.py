@@ -31,6 +31,32 @@ def _use_app_navigation() -> None:
 _use_app_navigation()
 
 
+_MARKDOWN_PUNCTUATION = frozenset("\\`*_{}[]()<>#+-!|~$=^\"'/%;,?&")
+_WORD_JOINER = "\u2060"
+
+
+def plain(text: object) -> str:
+    """Text someone typed, made literal for a place Streamlit reads as markdown (st.error, a label …).
+
+    Every ASCII punctuation mark gets a backslash (CommonMark lets any of them be escaped), so
+    links, images, emphasis, `:red[…]` colours, `:material/…:` icons, `$…$` maths and HTML show
+    as the characters typed. Streamlit also turns bare addresses (https://…, www.…, a@b.c) into
+    links after parsing, which no escape prevents: an invisible word joiner (U+2060) after each
+    ':' and '@' and before each '.' breaks those patterns. Prefer st.text where the layout allows.
+    """
+    out = []
+    for ch in str(text):
+        if ch in ":@":
+            out.append(f"\\{ch}{_WORD_JOINER}")
+        elif ch == ".":
+            out.append(f"{_WORD_JOINER}\\.")
+        elif ch in _MARKDOWN_PUNCTUATION:
+            out.append(f"\\{ch}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def format_clock(seconds: float) -> str:
     """A countdown as m:ss."""
     seconds = int(round(seconds))

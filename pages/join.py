@@ -56,9 +56,12 @@ with middle:
         st.page_link("pages/new.py", label="Create a workshop", icon=":material/add_circle:")
         st.page_link("pages/console.py", label="Open my facilitator console", icon=":material/tune:")
     else:
-        st.subheader(workshop.title)
+        # Typed by the facilitator: plain text, never markdown (a title can hold a link or an image).
+        with st.container(key="join-title"):
+            st.text(workshop.title)
         if workshop.organisation:
-            st.caption(workshop.organisation)
+            with st.container(key="join-organisation"):
+                st.text(workshop.organisation)
         with st.form("join_details"):
             name = st.text_input("Your name", max_chars=60, placeholder="First name is fine")
             function = st.selectbox("Your function", workshop.functions, index=None,

@@ -7,8 +7,8 @@ import streamlit as st
 
 from facilitation import archive, workshops
 from facilitation.exercises import library
-from facilitation.input_rules import split_lines
-from pages.common import remember_facilitator, store
+from facilitation.input_rules import MAX_FUNCTIONS, MAX_STAGES, split_lines
+from pages.common import plain, remember_facilitator, store
 
 created = st.session_state.get("just_created")
 if created:
@@ -31,7 +31,7 @@ if restored:
     st.success(f"Workshop restored. Join code: {restored['code']}", icon=":material/unarchive:")
     st.text(restored["title"])
     for notice in restored["notices"]:
-        st.info(notice)
+        st.info(plain(notice))  # may quote what the archive held
     st.write("Open the console with the facilitator key the workshop had when it was archived.")
     st.page_link("pages/console.py", label="Open the restored workshop's console", icon=":material/tune:",
                  query_params={"code": restored["code"]})
@@ -50,8 +50,10 @@ with st.form("new_workshop"):
     facilitator = c2.text_input("Facilitator", max_chars=200)
     held_on = c3.date_input("Date", value=dt.date.today())
     c4, c5 = st.columns(2)
-    functions_text = c4.text_area("Functions in the room, one per line", value="\n".join(workshops.DEFAULT_FUNCTIONS), height=240)
-    stages_text = c5.text_area("Lifecycle stages, in order, one per line", value="\n".join(workshops.DEFAULT_STAGES), height=240)
+    functions_text = c4.text_area("Functions in the room, one per line", value="\n".join(workshops.DEFAULT_FUNCTIONS),
+                                  height=240, help=f"From 2 to {MAX_FUNCTIONS} functions.")
+    stages_text = c5.text_area("Lifecycle stages, in order, one per line", value="\n".join(workshops.DEFAULT_STAGES),
+                               height=240, help=f"From 2 to {MAX_STAGES} stages.")
     show_names = st.toggle("Show participants' names on the projector and in the report", value=True)
     st.write("**Agenda** — tick the exercises to run, set their order and minutes.")
     edited = st.data_editor(
@@ -75,7 +77,7 @@ if submitted:
         )
     except workshops.WorkshopInputError as exc:
         for field_name, message in exc.problems.items():
-            st.error(f"{field_name.capitalize()}: {message}")
+            st.error(f"{field_name.capitalize()}: {plain(message)}")  # a message may quote a typed name
     else:
         remember_facilitator(workshop.code, key)
         st.session_state["just_created"] = {"code": workshop.code, "key": key}
@@ -90,7 +92,7 @@ with st.expander("Restore a workshop from an archive (.json)", icon=":material/u
         try:
             about = archive.describe_archive(data)
         except archive.ArchiveError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))  # may quote what the file held
         else:
             st.text(f"{about['title']}\n{about['organisation'] or ''} {about['held_on'] or ''}".strip())
             st.caption(about["summary"])
@@ -98,7 +100,7 @@ with st.expander("Restore a workshop from an archive (.json)", icon=":material/u
                 try:
                     result = archive.import_archive(store(), data)
                 except archive.ArchiveError as exc:
-                    st.error(str(exc))
+                    st.error(plain(exc))
                 else:
                     st.session_state["just_restored"] = {"title": result.workshop.title, "code": result.workshop.code,
                                                          "notices": list(result.notices)}

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation import archive
+from facilitation import archive, input_rules
 from facilitation import workshops as W
 from facilitation.archive import ArchiveError
 from facilitation.store import Store, metadata
@@ -295,10 +295,16 @@ def test_any_text_survives_export_import_export(tmp_path_factory, texts):
             conn.execute(sa.delete(metadata.tables["workshops"]))
         result = archive.import_archive(db, first)
         assert archive.archive_json(db, result.workshop.id, clock=fixed_clock) == first
-        restored = W.snapshot(db, result.workshop.id).stories
-        for s, (a, b, _c) in zip(restored, texts):
-            assert s.answers["promise"].encode("utf-8", "surrogatepass") == a.encode("utf-8", "surrogatepass")
-            assert s.answers["experience"] == b
+        with db.read() as conn:  # the rows hold exactly what was archived …
+            stored = [r.answers for r in conn.execute(sa.select(stories.c.answers).where(
+                stories.c.workshop_id == result.workshop.id).order_by(stories.c.id))]
+        for answers, (a, b, _c) in zip(stored, texts):
+            assert answers["promise"].encode("utf-8", "surrogatepass") == a.encode("utf-8", "surrogatepass")
+            assert answers["experience"] == b
+        # … and the pages get text they can show: half a surrogate pair becomes U+FFFD there.
+        for s, (a, b, _c) in zip(W.snapshot(db, result.workshop.id).stories, texts):
+            assert s.answers["promise"] == input_rules.displayable(a) and s.answers["experience"] == input_rules.displayable(b)
+            s.answers["promise"].encode("utf-8")
     finally:
         db.dispose()
 
