@@ -355,3 +355,16 @@ def build_on(store: Store, participant: Participant, story_id: int, text: str, i
     except sa.exc.OperationalError:
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
     return SubmitResult(_story(row), created=True)
+
+
+def lock_state(live: LiveExercise, now: float) -> tuple[str, str]:
+    """The live exercise's lock state for the console: ("open" | "locked" | "overtime", a sentence)."""
+    if live.item is None:
+        return "locked", "Nothing is live."
+    if live.state != "open":
+        return "locked", "Locked: the room cannot send stories (Reopen on the agenda to take more)."
+    if live.accepting(now):
+        if live.time_is_up(now):
+            return "overtime", "Time is up, still taking stories: lock at zero is off."
+        return "open", "Open: taking stories."
+    return "locked", "Locked: time is up. +1 minute reopens it for one minute from now."

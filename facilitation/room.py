@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Mapping
 
 from .exercises import Exercise
-from .workshops import AgendaItem, Snapshot, Story
+from .workshops import AgendaItem, Participant, Snapshot, Story
 
 # Below this many contributors a function's label would point at a person, so it is left off.
 MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL = 3
@@ -208,3 +208,56 @@ def commitment_board(stories: list[Story], exercise: Exercise, functions: list[s
     for s in stories:
         board[(s.function, s.answers.get(exercise.board_by, "") if exercise.board_by else "")].append(s)
     return dict(sorted(board.items(), key=lambda kv: (order.get(kv[0][0], 99), order.get(kv[0][1], 99), kv[0])))
+
+
+# --- the facilitator's view of the live exercise ----------------------------------------------------
+
+INCOMING_SORTS = {"newest": "Newest first", "oldest": "Oldest first", "gap": "Biggest gap first", "votes": "Most dots first"}
+
+
+def not_sent_yet(snapshot: Snapshot, exercise_key: str) -> dict[str, list[Participant]]:
+    """The people in the room who have sent nothing to this exercise yet (no story, no addition), by
+    function in the workshop's order (functions where everyone has sent something left out)."""
+    sent = {s.participant_id for s in snapshot.stories if s.exercise_key == exercise_key and s.participant_id is not None}
+    waiting: dict[str, list[Participant]] = {f: [] for f in snapshot.workshop.functions}
+    for p in snapshot.participants:
+        if p.id not in sent:
+            waiting.setdefault(p.function, []).append(p)
+    return {f: people for f, people in waiting.items() if people}
+
+
+def gap_field(exercise: Exercise) -> str | None:
+    """The field whose score a facilitator sorts incoming stories by: the handoff's gap, else the first scale."""
+    if exercise.handoff and exercise.handoff.get("gap"):
+        return exercise.handoff["gap"]
+    return next((f.name for f in exercise.fields if f.kind == "scale"), None)
+
+
+def incoming_rows(stories: list[Story], exercise: Exercise, vote_counts: dict[int, int], *, sort: str = "newest",
+                  spotlight_story_id: int | None = None) -> list[dict]:
+    """One line per incoming story for the console's compact list (plain text, never markup).
+
+    Keys: id, on projector (bool), time (float), function, author, story (the headline answer),
+    gap (number or None), dots. `sort` is one of INCOMING_SORTS; ties keep the newest first.
+    """
+    gap_name = gap_field(exercise)
+    rows = []
+    for s in stories:
+        gap = s.answers.get(gap_name) if gap_name else None
+        rows.append({
+            "id": s.id, "on projector": s.id == spotlight_story_id, "time": s.created_at, "function": s.function,
+            "author": s.author_name + (" (entered by the facilitator)" if s.by_proxy else ""),
+            "story": str(s.answers.get(exercise.headline, "")),
+            "gap": gap if isinstance(gap, (int, float)) and not isinstance(gap, bool) else None,
+            "dots": vote_counts.get(s.id, 0),
+        })
+    rows.sort(key=lambda r: (-r["time"], -r["id"]))
+    if sort == "oldest":
+        rows.reverse()
+    elif sort == "gap":
+        rows.sort(key=lambda r: (r["gap"] is None, -(r["gap"] or 0)))
+    elif sort == "votes":
+        rows.sort(key=lambda r: -r["dots"])
+    elif sort != "newest":
+        raise ValueError(sort)
+    return rows
