@@ -362,9 +362,9 @@ def lock_state(live: LiveExercise, now: float) -> tuple[str, str]:
     if live.item is None:
         return "locked", "Nothing is live."
     if live.state != "open":
-        return "locked", "Locked: the room cannot send stories (Reopen on the agenda to take more)."
+        return "locked", "The room cannot send stories. Reopen it on the agenda to take more."
     if live.accepting(now):
         if live.time_is_up(now):
             return "overtime", "Time is up, still taking stories: lock at zero is off."
-        return "open", "Open: taking stories."
-    return "locked", "Locked: time is up. +1 minute reopens it for one minute from now."
+        return "open", "Taking stories" + (", until the countdown reaches zero." if live.lock_at_zero else ".")
+    return "locked", "Time is up: the room cannot send stories. +1 minute reopens it for one minute from now."

@@ -239,17 +239,19 @@ with live_col:
     elif compact:
         rows = room.incoming_rows(told, exercise, counts, sort=order, spotlight_story_id=live.spotlight_story_id)
         frame = pd.DataFrame([{
-            "On projector": "★ on projector" if r["on projector"] else "",
-            "Time": time.strftime("%H:%M:%S", time.localtime(r["time"])),
-            "Function": r["function"], "Author": r["author"], "Story": r["story"],
-            "Gap": r["gap"], "Dots": r["dots"],
+            "On projector": "★" if r["on projector"] else "",
+            "Time": time.strftime("%H:%M", time.localtime(r["time"])),
+            "Gap": r["gap"], "Dots": r["dots"], "Function": r["function"], "Author": r["author"], "Story": r["story"],
         } for r in rows])
         if room.gap_field(exercise) is None:
             frame = frame.drop(columns=["Gap"])
         picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                               key=f"incoming-list-{snap.workshop.revision}-{order}",
-                              column_config={"Story": st.column_config.TextColumn("Story", width="large"),
-                                             "Dots": st.column_config.NumberColumn("Dots", format="%d")})
+                              column_config={"On projector": st.column_config.TextColumn("★", width="small", help="On the projector now"),
+                                             "Time": st.column_config.TextColumn("Time", width="small"),
+                                             "Gap": st.column_config.NumberColumn("Gap", format="%d", width="small"),
+                                             "Dots": st.column_config.NumberColumn("Dots", format="%d", width="small"),
+                                             "Story": st.column_config.TextColumn("Story", width="large")})
         chosen = picked.selection.rows if picked is not None else []
         if chosen and 0 <= chosen[0] < len(rows):
             story_id = rows[chosen[0]]["id"]

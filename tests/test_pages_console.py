@@ -66,12 +66,12 @@ def test_three_more_minutes_long_after_zero_open_three_minutes(console_room, app
     workshop, key, _, _ = console_room
     W.open_exercise(app_db, workshop.id, 1, clock=lambda: time.time() - 30 * 60)  # zero was 15 minutes ago
     at = console(workshop, key)
-    assert "Locked: time is up" in all_text(at)
+    assert "Time is up: the room cannot send stories" in all_text(at)
     for _ in range(3):
         next(b for b in at.button if b.label == "+1 minute").click().run()
     left = W.live_exercise(app_db, workshop.id).seconds_left(time.time())
     assert 170 < left <= 181  # whole seconds, rounded up
-    assert "Open: taking stories." in all_text(at)
+    assert "Taking stories, until the countdown reaches zero." in all_text(at)
 
 
 def test_minutes_that_would_lock_the_room_out_ask_first(console_room, app_db):
@@ -86,7 +86,7 @@ def test_minutes_that_would_lock_the_room_out_ask_first(console_room, app_db):
     at.number_input(key="min-1-15").set_value(5).run()
     at.button(key="confirm-min-1").click().run()
     assert W.live_exercise(app_db, workshop.id).item.minutes == 5
-    assert "Locked: time is up" in all_text(at)
+    assert "Time is up: the room cannot send stories" in all_text(at)
 
 
 def test_the_console_shows_who_has_not_sent_anything_yet(console_room, app_db):
@@ -112,7 +112,7 @@ def test_compact_list_sorts_by_gap_and_votes_and_marks_the_spotlight(console_roo
     assert not at.exception, at.exception
     listed = next(d for d in at.dataframe if "Story" in d.value.columns).value
     assert list(listed["Story"]) == ["Third", "Second", "First <b>in</b>"]  # newest first
-    assert list(listed["On projector"]) == ["", "", "★ on projector"]
+    assert list(listed["On projector"]) == ["", "", "★"]
     at.selectbox(key="incoming-sort").select("gap").run()
     listed = next(d for d in at.dataframe if "Story" in d.value.columns).value
     assert list(listed["Gap"]) == [5, 3, 2]
@@ -141,9 +141,9 @@ def test_the_spotlighted_card_is_marked_with_end_spotlight_beside_it(console_roo
 def test_the_console_shows_the_lock_state(console_room, app_db):
     workshop, key, _, _ = console_room
     at = console(workshop, key)
-    assert "Open: taking stories." in all_text(at)
+    assert "Taking stories, until the countdown reaches zero." in all_text(at)
     at.button(key="close-1").click().run()
-    assert "Locked: the room cannot send stories" in all_text(at)
+    assert "The room cannot send stories. Reopen" in all_text(at)
     C.set_lock_at_zero(app_db, workshop.id, False)
     W.open_exercise(app_db, workshop.id, 1, clock=lambda: time.time() - 3600)
     at = console(workshop, key)
