@@ -150,8 +150,8 @@ with live_col:
 
     item, exercise = live.item, live.exercise
     here = {"position": item.position, "exercise_key": item.exercise_key}  # what this screen shows live
-    st.subheader(f"Now: {workshops.item_label(item)}")
-    st.caption(exercise.question)
+    st.subheader(f"Now: {exercise.title}")
+    st.caption(f"Agenda item {item.position + 1} of {len(snap.agenda)} · {exercise.question}")
     c1, c2, c3 = st.columns(3)
     c1.button("+1 minute", icon=":material/more_time:", width="stretch", on_click=act,
               args=(controls.add_time, store(), workshop.id, 60), kwargs=here,
