@@ -7,6 +7,7 @@ workshop's revision in the same transaction, so every screen follows within one 
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -16,12 +17,13 @@ from . import input_rules
 from .exercises import library
 from .store import Store, agenda_items, participants, stories, votes, workshops
 from .workshops import (
-    NOT_SAVED_YET, Clock, LiveExercise, Participant, SubmitResult, WorkshopInputError, _agenda_item, _bump,
-    _stories_query, _story, live_exercise,
+    NOT_SAVED_YET, Clock, LiveExercise, Participant, StaleControl, SubmitResult, WorkshopInputError, _agenda_item,
+    _bump, _stories_query, _story, check_item, live_exercise,
 )
 
 BUILD_ON_MAX_CHARS = 600
 TELLER_NAME_MAX = 60
+MAX_MINUTES = 180
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,17 @@ class VoteResult:
     message: str = ""
 
 
-def _set_item(store: Store, workshop_id: int, position: int, **values) -> None:
+class ConfirmPastZero(WorkshopInputError):
+    """A change of minutes that would put an open exercise past zero and lock the room out: ask first."""
+
+    def __init__(self, message: str):
+        super().__init__({"confirm": message})
+
+
+def _set_item(store: Store, workshop_id: int, position: int, *, exercise_key: str | None = None, live: bool = False,
+              **values) -> None:
     with store.write() as conn:
+        check_item(conn, workshop_id, position, exercise_key, live=live)
         found = conn.execute(sa.update(agenda_items).where(
             agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == position).values(**values)).rowcount
         if not found:
@@ -47,34 +58,74 @@ def _set_workshop(store: Store, workshop_id: int, **values) -> None:
 
 # --- time ----------------------------------------------------------------------------------
 
-def add_time(store: Store, workshop_id: int, seconds: int = 60) -> None:
-    """Give the live exercise more time (also reopens a countdown that reached zero)."""
-    live = live_exercise(store, workshop_id)
-    if live.item is None:
-        return
+def add_time(store: Store, workshop_id: int, seconds: int = 60, *, position: int | None = None,
+             exercise_key: str | None = None, clock: Clock = time.time) -> None:
+    """Give the room `seconds` more from now: from the deadline while time is left, from now once past zero.
+
+    So three clicks of "+1 minute" long after zero open three minutes, not what is left of three
+    minutes counted from zero. A console names the item (`position`, `exercise_key`); refused
+    (StaleControl) when another screen opened something else meanwhile.
+    """
     with store.write() as conn:
-        conn.execute(sa.update(agenda_items).where(
-            agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == live.item.position)
-            .values(extra_seconds=agenda_items.c.extra_seconds + seconds))
+        if position is not None:
+            check_item(conn, workshop_id, position, exercise_key, live=True)
+        w = conn.execute(sa.select(workshops.c.live_position).where(workshops.c.id == workshop_id)
+                         .with_for_update()).one()
+        if w.live_position is None:
+            return
+        row = conn.execute(sa.select(agenda_items).where(
+            agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == w.live_position)).one()
+        if row.opened_at is None:
+            return
+        deadline = row.opened_at + row.minutes * 60 + row.extra_seconds
+        start = max(deadline, clock())
+        extra = math.ceil(start + seconds - row.opened_at - row.minutes * 60)
+        conn.execute(sa.update(agenda_items).where(agenda_items.c.id == row.id).values(extra_seconds=extra))
         _bump(conn, workshop_id)
 
 
 def set_lock_at_zero(store: Store, workshop_id: int, lock: bool) -> None:
-    """Whether submissions stop by themselves when the countdown reaches zero."""
+    """Whether submissions stop by themselves when the countdown reaches zero (the whole workshop's setting)."""
     _set_workshop(store, workshop_id, lock_at_zero=lock)
 
 
-def set_minutes(store: Store, workshop_id: int, position: int, minutes: int) -> None:
-    if not isinstance(minutes, int) or not 1 <= minutes <= 180:
-        raise WorkshopInputError({"minutes": "Minutes must be a whole number from 1 to 180."})
-    _set_item(store, workshop_id, position, minutes=minutes)
+def set_minutes(store: Store, workshop_id: int, position: int, minutes: int, *, exercise_key: str | None = None,
+                confirmed: bool = False, clock: Clock = time.time) -> None:
+    """Plan `minutes` for an agenda item. For the open exercise, a change that puts the countdown past
+    zero (and so locks the room out, with lock at zero on) is refused with ConfirmPastZero unless `confirmed`."""
+    if not isinstance(minutes, int) or not 1 <= minutes <= MAX_MINUTES:
+        raise WorkshopInputError({"minutes": f"Minutes must be a whole number from 1 to {MAX_MINUTES}."})
+    with store.write() as conn:
+        check_item(conn, workshop_id, position, exercise_key)
+        w = conn.execute(sa.select(workshops.c.live_position, workshops.c.live_state, workshops.c.lock_at_zero)
+                         .where(workshops.c.id == workshop_id).with_for_update()).one()
+        row = conn.execute(sa.select(agenda_items).where(agenda_items.c.workshop_id == workshop_id,
+                                                         agenda_items.c.position == position)).first()
+        if row is None:
+            raise WorkshopInputError({"agenda": "That exercise is not on this workshop's agenda."})
+        live_open = w.live_position == position and w.live_state == "open" and row.opened_at is not None
+        if live_open and w.lock_at_zero and not confirmed:
+            now = clock()
+            old_deadline = row.opened_at + row.minutes * 60 + row.extra_seconds
+            new_deadline = row.opened_at + minutes * 60 + row.extra_seconds
+            if new_deadline <= now < old_deadline:
+                ran = max(0, round((now - row.opened_at) / 60))
+                raise ConfirmPastZero(
+                    f"{minutes} min is already past: this exercise has run for {ran} min, so the room would be "
+                    "locked out at once. Lock them out now, or keep the current minutes?")
+        conn.execute(sa.update(agenda_items).where(agenda_items.c.id == row.id).values(minutes=minutes))
+        _bump(conn, workshop_id)
 
 
 # --- agenda --------------------------------------------------------------------------------
 
-def move_agenda_item(store: Store, workshop_id: int, position: int, delta: int) -> None:
-    """Move an agenda item up (delta -1) or down (+1); the live exercise stays live wherever it goes."""
+def move_agenda_item(store: Store, workshop_id: int, position: int, delta: int, *,
+                     exercise_key: str | None = None) -> None:
+    """Move an agenda item up (delta -1) or down (+1); the live exercise stays live wherever it goes.
+
+    `exercise_key` is the exercise the console showed at `position` (refused when it moved meanwhile)."""
     with store.write() as conn:
+        check_item(conn, workshop_id, position, exercise_key)
         rows = conn.execute(sa.select(agenda_items.c.id, agenda_items.c.position)
                             .where(agenda_items.c.workshop_id == workshop_id)
                             .order_by(agenda_items.c.position)).all()
@@ -98,20 +149,24 @@ def move_agenda_item(store: Store, workshop_id: int, position: int, delta: int) 
 
 # --- blind collection and reveal ------------------------------------------------------------
 
-def set_blind(store: Store, workshop_id: int, position: int, blind: bool) -> None:
+def set_blind(store: Store, workshop_id: int, position: int, blind: bool, *, exercise_key: str | None = None) -> None:
     """Collect this exercise's stories blind: the projector shows only a count until reveal."""
-    _set_item(store, workshop_id, position, blind=blind, revealed_at=None)
+    _set_item(store, workshop_id, position, exercise_key=exercise_key, blind=blind, revealed_at=None)
 
 
-def reveal(store: Store, workshop_id: int, position: int, clock: Clock = time.time) -> None:
+def reveal(store: Store, workshop_id: int, position: int, clock: Clock = time.time, *,
+           exercise_key: str | None = None) -> None:
     """Show the stories collected blind, all at once."""
-    _set_item(store, workshop_id, position, revealed_at=clock())
+    _set_item(store, workshop_id, position, exercise_key=exercise_key, revealed_at=clock())
 
 
 # --- voting --------------------------------------------------------------------------------
 
-def set_voting(store: Store, workshop_id: int, position: int, state: str, dots: int | None = None) -> None:
-    """Open, close (results stay) or switch off dot voting on an agenda item; `dots` is the cap per person."""
+def set_voting(store: Store, workshop_id: int, position: int, state: str, dots: int | None = None, *,
+               exercise_key: str | None = None) -> None:
+    """Open, close (results stay) or switch off dot voting on an agenda item; `dots` is the cap per person.
+
+    With `exercise_key` (a console's press) the item must still be the live one, else StaleControl."""
     if state not in ("off", "open", "closed"):
         raise ValueError(state)
     values: dict = {"voting": state}
@@ -119,7 +174,7 @@ def set_voting(store: Store, workshop_id: int, position: int, state: str, dots: 
         if not 1 <= dots <= 20:
             raise WorkshopInputError({"dots": "Dots per person must be between 1 and 20."})
         values["dots"] = dots
-    _set_item(store, workshop_id, position, **values)
+    _set_item(store, workshop_id, position, exercise_key=exercise_key, live=exercise_key is not None, **values)
 
 
 def _vote_target_problem(conn, participant: Participant, story_id: int) -> tuple[str | None, int]:
@@ -201,15 +256,23 @@ def hide_story(store: Store, workshop_id: int, story_id: int, hidden: bool = Tru
         _bump(conn, workshop_id)
 
 
-def set_spotlight(store: Store, workshop_id: int, story_id: int | None) -> None:
-    """Show one story full-screen on the projector (None to go back to the wall)."""
-    if story_id is not None:
-        with store.read() as conn:
+def set_spotlight(store: Store, workshop_id: int, story_id: int | None, *, position: int | None = None,
+                  exercise_key: str | None = None) -> None:
+    """Show one story full-screen on the projector (None to go back to the wall).
+
+    A console names the live item it showed (`position`, `exercise_key`): refused when another
+    screen opened something else meanwhile, so an old story never takes over the new exercise's wall.
+    """
+    with store.write() as conn:
+        if position is not None:
+            check_item(conn, workshop_id, position, exercise_key, live=True)
+        if story_id is not None:
             ok = conn.execute(sa.select(stories.c.id).where(stories.c.id == story_id, stories.c.workshop_id == workshop_id,
                                                             stories.c.hidden == sa.false())).first()
-        if ok is None:
-            raise WorkshopInputError({"story": "That story cannot be shown."})
-    _set_workshop(store, workshop_id, spotlight_story_id=story_id)
+            if ok is None:
+                raise WorkshopInputError({"story": "That story cannot be shown."})
+        conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(spotlight_story_id=story_id))
+        _bump(conn, workshop_id)
 
 
 def set_show_names(store: Store, workshop_id: int, show: bool) -> None:
@@ -292,3 +355,16 @@ def build_on(store: Store, participant: Participant, story_id: int, text: str, i
     except sa.exc.OperationalError:
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
     return SubmitResult(_story(row), created=True)
+
+
+def lock_state(live: LiveExercise, now: float) -> tuple[str, str]:
+    """The live exercise's lock state for the console: ("open" | "locked" | "overtime", a sentence)."""
+    if live.item is None:
+        return "locked", "Nothing is live."
+    if live.state != "open":
+        return "locked", "The room cannot send stories. Reopen it on the agenda to take more."
+    if live.accepting(now):
+        if live.time_is_up(now):
+            return "overtime", "Time is up, still taking stories: lock at zero is off."
+        return "open", "Taking stories" + (", until the countdown reaches zero." if live.lock_at_zero else ".")
+    return "locked", "Time is up: the room cannot send stories. +1 minute reopens it for one minute from now."

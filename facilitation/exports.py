@@ -29,6 +29,8 @@ import re
 from typing import Iterable
 
 from .exercises import Exercise, Field, library
+from .room import MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL as MIN_PEOPLE_FOR_FUNCTION
+from .room import anonymous_snapshot
 from .workshops import Snapshot, Story
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -90,6 +92,9 @@ def shown_partner(value: object, show_names: bool, functions_by_name: dict[str, 
     if show_names:
         return value if isinstance(value, str) else str(value)
     function = functions_by_name.get(value) if isinstance(value, str) else None
+    # Names off: a function with fewer than three people in it would name the colleague.
+    if function is not None and sum(1 for f in functions_by_name.values() if f == function) < MIN_PEOPLE_FOR_FUNCTION:
+        function = None
     return f"a colleague from {function}" if function else "a colleague"
 
 
@@ -145,7 +150,10 @@ def _columns(exercises: Iterable[Exercise], stories: list[Story]) -> list[tuple[
 
 
 def stories_csv(snapshot: Snapshot, *, vote_counts_by_story: dict[int, int] | None = None) -> bytes:
-    """Every visible story as one CSV row (see the module docstring). UTF-8 with BOM, CRLF lines."""
+    """Every visible story as one CSV row (see the module docstring). UTF-8 with BOM, CRLF lines.
+
+    With names off, a function that could point at one or two people reads "Other functions"."""
+    snapshot = anonymous_snapshot(snapshot)
     ws = snapshot.workshop
     lib = library()
     stories = visible_stories(snapshot)

@@ -37,6 +37,7 @@ from typing import Iterable, Mapping
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from . import room
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
@@ -384,6 +385,11 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
     (`filter_snapshot`), is what dead ends and stages nobody owns are judged on, and its stages
     become columns too, so a filtered map keeps the whole map's columns.
     """
+    if not snapshot.workshop.show_names:
+        # Names off: no lane, hover or label may point at one or two people (room.anonymous_snapshot).
+        same = whole is None or whole is snapshot
+        whole = room.anonymous_snapshot(whole) if whole is not None else None
+        snapshot = whole if same and whole is not None else room.anonymous_snapshot(snapshot, whole=whole)
     feeding = _map_exercises(exercises)
     workshop = snapshot.workshop
     lanes = list(dict.fromkeys(_name(f) for f in workshop.functions if _name(f)))

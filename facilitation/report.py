@@ -58,7 +58,7 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports
+from . import exports, room
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
@@ -396,11 +396,13 @@ def _workshop_section(w: _Writer, snap: Snapshot) -> None:
         ex = lib.get(item.exercise_key)
         title = ex.title if ex else item.exercise_key
         ran = ""
-        if item.opened_at and item.closed_at and item.closed_at >= item.opened_at:
-            ran = f"{round((item.closed_at - item.opened_at) / 60):,} min"
+        stopped = room.stopped_at(snap, item)
+        if item.opened_at and stopped is not None and stopped >= item.opened_at:
+            minutes = (stopped - item.opened_at) / 60
+            ran = f"{round(minutes):,} min" if minutes >= 0.5 else "under 1 min"
         rows.append([str(item.position + 1), title, f"{item.minutes} min",
                      _when(item.opened_at) or "not opened",
-                     _when(item.closed_at) or ("still open" if item.opened_at else ""), ran])
+                     _when(stopped) or ("still open" if item.opened_at else ""), ran])
     if rows:
         w.table(["#", "Exercise", "Planned", "Opened", "Closed", "Ran for"], rows, [10, 70, 22, 22, 22, 24])
         tz = dt.datetime.fromtimestamp(snap.taken_at).astimezone().tzname()
@@ -610,7 +612,8 @@ def _pairs(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
     usable_w, _ = w.usable_mm()
     for s in told:
         a = _answers(s)
-        who = exports.author(s, ctx.show_names) or f"Someone from {s.function}"
+        who = exports.author(s, ctx.show_names) or ("Someone" if s.function == room.OTHER_FUNCTIONS
+                                                     else f"Someone from {s.function}")
         if exports.author(s, ctx.show_names):
             who += f" ({s.function})"
         heading = f"Pair {ctx.number.get(s.id, '')} · {who}"
@@ -990,6 +993,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     say(0.0, "Preparing the report…")
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
+    snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
     snap = replace(snapshot, stories=visible)
     lib = library()

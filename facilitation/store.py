@@ -136,6 +136,18 @@ drafts = sa.Table(
     sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
+# Workshops a facilitator linked for the cross-workshop trend (proving the other workshop's key
+# when linking); one series per workshop. A workshop's organisation name links nothing by itself.
+trend_links = sa.Table(
+    "trend_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False,
+              unique=True),
+    sa.Column("series", sa.String(64), nullable=False),
+    sa.Index("ix_trend_links_series", "series"),
+)
+
 
 def default_database_url() -> str:
     """`DATABASE_URL` if set, else an SQLite file under the data folder (created on first run)."""

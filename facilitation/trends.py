@@ -1,9 +1,13 @@
 """Across workshops: is a seam between two functions closing from one workshop to the next?
 
 An organisation that runs Story Relay every quarter wants to see each handoff's gap over
-time. `gap_trend(store, organisation)` reads that organisation's workshops (the name
-compared without case or surrounding spaces) and their visible stories with SQLAlchemy Core,
-and gives one row per workshop and handoff. A handoff here is a pair of functions, all stages
+time. `gap_trend(store, workshop_id)` reads the workshops linked to this one and their visible
+stories with SQLAlchemy Core, and gives one row per workshop and handoff. Linked means one
+facilitator can open them all: workshops with the same facilitator key, and workshops joined to
+one series by `link_workshop`, which asks for the other workshop's join code and facilitator
+key. The organisation's name links nothing: anyone can type "Acme", nobody else has the key.
+With names off in a workshop, a function that could point at one or two people is folded into
+"Other functions" there, as on its own map (`room.named_functions`). A handoff here is a pair of functions, all stages
 together: stages can be renamed between workshops, the seam between two teams stays.
 `trend_figure(rows)` draws the handoffs most stories describe as lines over the workshop dates.
 
@@ -15,6 +19,7 @@ and additions to other stories left out).
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -23,13 +28,15 @@ import sqlalchemy as sa
 
 from .exercises import Exercise, library
 from .journey_map import GAP_MAX, GAP_MIN, _THEMES, _FONT_FAMILY, _esc, _field, _gap, _make_figure, _name, map_roles
-from .store import Store, stories, workshops
+from .room import OTHER_FUNCTIONS, contributor, named_functions
+from .store import Store, stories, trend_links, workshops
+from .workshops import WorkshopInputError, facilitator_workshop
 
 DEFAULT_TOP = 6
 # Okabe & Ito's palette: told apart with every common form of colour blindness (and each line has its own dash).
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 LINE_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-TREND_EMPTY_NOTE = "The trend appears once two workshops of this organisation have handoff stories"
+TREND_EMPTY_NOTE = "The trend appears once two linked workshops have handoff stories"
 
 
 @dataclass(frozen=True)
@@ -86,43 +93,122 @@ def trend_rows(items: Iterable[tuple[TrendWorkshop, Iterable[tuple[str, str, dic
     return rows
 
 
-def organisation_workshops(store: Store, organisation: str) -> list[TrendWorkshop]:
-    """The organisation's workshops, oldest first ([] for a blank name)."""
-    name = organisation.strip().lower()
-    if not name:
-        return []
+LINK_REFUSED = ("That join code and facilitator key do not open a workshop on this server. "
+                "Check both (the key was shown once, when the workshop was created) and try again.")
+
+
+def _trend_workshop(r) -> TrendWorkshop:
+    return TrendWorkshop(r.id, r.title, workshop_date(r.held_on, r.created_at))
+
+
+def linked_workshops(store: Store, workshop_id: int) -> list[TrendWorkshop]:
+    """This workshop and every workshop its facilitator can open through it, oldest first: the same
+    facilitator key or the same series (`link_workshop`), and so on from those. [] for an unknown workshop."""
     with store.read() as conn:
-        found = conn.execute(
-            sa.select(workshops.c.id, workshops.c.title, workshops.c.held_on, workshops.c.created_at)
-            .where(sa.func.lower(sa.func.trim(workshops.c.organisation)) == name)).all()
-    out = [TrendWorkshop(r.id, r.title, workshop_date(r.held_on, r.created_at)) for r in found]
-    out.sort(key=lambda w: (w.date, w.id))
-    return out
+        ids: set[int] = {workshop_id}
+        while True:
+            hashes = sa.select(workshops.c.facilitator_key_hash).where(workshops.c.id.in_(ids))
+            series = sa.select(trend_links.c.series).where(trend_links.c.workshop_id.in_(ids))
+            found = set(conn.execute(sa.select(workshops.c.id).where(workshops.c.facilitator_key_hash.in_(hashes))
+                                     ).scalars())
+            found |= set(conn.execute(sa.select(trend_links.c.workshop_id).where(trend_links.c.series.in_(series))
+                                      ).scalars())
+            if found <= ids:
+                break
+            ids |= found
+        rows = conn.execute(sa.select(workshops.c.id, workshops.c.title, workshops.c.held_on, workshops.c.created_at)
+                            .where(workshops.c.id.in_(ids))).all()
+    return sorted((_trend_workshop(r) for r in rows), key=lambda w: (w.date, w.id))
 
 
-def gap_trend(store: Store, organisation: str, exercises: Mapping[str, Exercise] | None = None) -> list[dict]:
-    """Each handoff's mean gap per workshop of `organisation`, oldest workshop first (see `trend_rows`).
+def series_members(store: Store, workshop_id: int) -> list[TrendWorkshop]:
+    """The workshops linked to this one by `link_workshop` (not by a shared key), oldest first."""
+    with store.read() as conn:
+        series = conn.execute(sa.select(trend_links.c.series).where(trend_links.c.workshop_id == workshop_id)
+                              ).scalar_one_or_none()
+        if series is None:
+            return []
+        found = conn.execute(sa.select(workshops.c.id, workshops.c.title, workshops.c.held_on, workshops.c.created_at)
+                             .select_from(workshops.join(trend_links, trend_links.c.workshop_id == workshops.c.id))
+                             .where(trend_links.c.series == series, workshops.c.id != workshop_id)).all()
+    return sorted((_trend_workshop(r) for r in found), key=lambda w: (w.date, w.id))
 
-    Reads the workshops and their visible stories (not hidden, not additions to another story)
-    of the exercises that make handoffs, in one read transaction.
+
+def link_workshop(store: Store, workshop_id: int, code: str, key: str) -> TrendWorkshop:
+    """Put another workshop into this workshop's trend, proven by its join code and facilitator key.
+
+    Both end up in one series (two series already made are merged). Raises WorkshopInputError
+    with a message for a person when the code and key do not open a workshop, or name this one.
+    """
+    other = facilitator_workshop(store, code, key)
+    if other is None:
+        raise WorkshopInputError({"link": LINK_REFUSED})
+    if other.id == workshop_id:
+        raise WorkshopInputError({"link": "That is this workshop: enter the code and key of another one."})
+    with store.write() as conn:
+        mine = conn.execute(sa.select(trend_links.c.series).where(trend_links.c.workshop_id == workshop_id)
+                            ).scalar_one_or_none()
+        theirs = conn.execute(sa.select(trend_links.c.series).where(trend_links.c.workshop_id == other.id)
+                              ).scalar_one_or_none()
+        series = mine or theirs or secrets.token_hex(16)
+        if theirs is not None and theirs != series:
+            conn.execute(sa.update(trend_links).where(trend_links.c.series == theirs).values(series=series))
+        for wid, had in ((workshop_id, mine), (other.id, theirs)):
+            if had is None:
+                conn.execute(sa.insert(trend_links).values(workshop_id=wid, series=series))
+    return TrendWorkshop(other.id, other.title, workshop_date(other.held_on, other.created_at))
+
+
+def unlink_workshop(store: Store, workshop_id: int, other_id: int) -> None:
+    """Take a workshop out of this workshop's series (this workshop itself too); nothing else changes."""
+    with store.write() as conn:
+        series = conn.execute(sa.select(trend_links.c.series).where(trend_links.c.workshop_id == workshop_id)
+                              ).scalar_one_or_none()
+        if series is None:
+            return
+        conn.execute(sa.delete(trend_links).where(trend_links.c.workshop_id == other_id,
+                                                  trend_links.c.series == series))
+
+
+def gap_trend(store: Store, workshop_id: int, exercises: Mapping[str, Exercise] | None = None) -> list[dict]:
+    """Each handoff's mean gap per workshop linked to this one, oldest workshop first (see `trend_rows`).
+
+    Reads the linked workshops (`linked_workshops`) and their visible stories (not hidden, not
+    additions to another story) of the exercises that make handoffs, in one read transaction.
     """
     lib = library() if exercises is None else exercises
     keys = [k for k, ex in lib.items() if (r := map_roles(ex)) is not None and r.handoff]
-    found = organisation_workshops(store, organisation)
+    found = linked_workshops(store, workshop_id)
     if not found or not keys:
         return []
     by_id = {w.id: w for w in found}
-    told: dict[int, list[tuple[str, str, dict]]] = defaultdict(list)
-    query = (sa.select(stories.c.workshop_id, stories.c.exercise_key, stories.c.function, stories.c.answers)
+    told: dict[int, list[tuple]] = defaultdict(list)
+    query = (sa.select(stories.c.id, stories.c.workshop_id, stories.c.exercise_key, stories.c.function,
+                       stories.c.answers, stories.c.participant_id, stories.c.proxy_name, workshops.c.show_names)
+             .select_from(stories.join(workshops, workshops.c.id == stories.c.workshop_id))
              .where(stories.c.workshop_id.in_(list(by_id)), stories.c.exercise_key.in_(keys),
-                    stories.c.hidden == sa.false())
+                    stories.c.hidden == sa.false(), stories.c.builds_on.is_(None))
              .order_by(stories.c.workshop_id, stories.c.created_at, stories.c.id))
-    if "builds_on" in stories.c:
-        query = query.where(stories.c.builds_on.is_(None))
     with store.read() as conn:
-        for r in conn.execute(query):
-            told[r.workshop_id].append((r.exercise_key, r.function, r.answers))
+        rows = conn.execute(query).all()
+    for wid in by_id:
+        mine = [r for r in rows if r.workshop_id == wid]
+        folds = _anonymous_folds(mine) if mine and not mine[0].show_names else None
+        told[wid] = [(r.exercise_key, folds.get((r.exercise_key, r.function), OTHER_FUNCTIONS) if folds is not None
+                      else r.function, r.answers) for r in mine]
     return trend_rows(((w, told.get(w.id, [])) for w in found), lib)
+
+
+def _anonymous_folds(rows) -> dict[tuple[str, str], str]:
+    """(exercise, teller's function) → the function a workshop with names off may show (room's rule)."""
+    contributors: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    for r in rows:
+        contributors[r.exercise_key][r.function].add(contributor(r.participant_id, r.function, r.proxy_name, r.id))
+    folds = {}
+    for key, by_function in contributors.items():
+        named = named_functions(by_function)
+        folds.update({(key, f): f if f in named else OTHER_FUNCTIONS for f in by_function})
+    return folds
 
 
 def trend_workshop_count(rows: list[dict]) -> int:

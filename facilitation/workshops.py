@@ -27,6 +27,8 @@ MAX_AGENDA_MINUTES = 180
 NOT_SAVED_YET = ("Not saved yet: the server is busy and could not store your answer. "
                  "Your text is still in the form; please press Send again in a moment.")
 Clock = Callable[[], float]
+EDIT_FROZEN_BY_VOTING = ("Not changed: the room is voting on these stories, so they stay as they were when the "
+                         "dots were given. Your new text is still in the form.")
 
 
 class WorkshopInputError(ValueError):
@@ -450,12 +452,92 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
                        function=function, joined_at=joined_at)
 
 
-def open_exercise(store: Store, workshop_id: int, position: int, clock: Clock = time.time) -> None:
-    """Open the agenda item at `position`: the room's screens switch to it and its clock starts."""
+class StaleControl(WorkshopInputError):
+    """A facilitator control pressed on a screen that no longer shows the workshop as it is."""
+
+    def __init__(self, message: str):
+        super().__init__({"stale": message})
+
+
+# `seen_live` when the caller does not say what it saw (scripts, the demo): no check.
+UNCHECKED = object()
+
+
+def _item_title(key: str) -> str:
+    ex = library().get(key)
+    return ex.title if ex else key
+
+
+def item_label(item: AgendaItem) -> str:
+    """How a control names its agenda item: '2. Over the wall'."""
+    return f"{item.position + 1}. {_item_title(item.exercise_key)}"
+
+
+def check_item(conn: Connection, workshop_id: int, position: int, exercise_key: str | None, *,
+               live: bool = False) -> None:
+    """Refuse a control (StaleControl) when the item it names is not where the pressing screen saw it.
+
+    `exercise_key` is the exercise the screen showed at `position` (None: no check, for scripts);
+    with `live`, the item must also be the one the room is on now.
+    """
+    if exercise_key is None:
+        return
+    found = conn.execute(sa.select(agenda_items.c.exercise_key).where(
+        agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == position)).scalar_one_or_none()
+    named = f"{position + 1}. {_item_title(exercise_key)}"
+    if found != exercise_key:
+        raise StaleControl(f"Nothing was changed: the agenda changed on another screen and item {named} is not "
+                           "where this screen showed it. Look again and press once more if you still mean it.")
+    if live:
+        w = conn.execute(sa.select(workshops.c.live_position).where(workshops.c.id == workshop_id)).one()
+        if w.live_position != position:
+            now = conn.execute(sa.select(agenda_items.c.exercise_key).where(
+                agenda_items.c.workshop_id == workshop_id,
+                agenda_items.c.position == w.live_position)).scalar_one_or_none() if w.live_position is not None else None
+            what = f"{w.live_position + 1}. {_item_title(now)} is live now" if now else "nothing is live now"
+            raise StaleControl(f"Nothing was changed: {named} is no longer live ({what}, changed on another "
+                               "screen). This screen shows the room as it is now.")
+
+
+def _really_stopped(row, lock_at_zero: bool, now: float) -> float:
+    """When a live item stopped taking stories: now, or its zero if it locked there before now."""
+    if lock_at_zero and row.opened_at is not None:
+        deadline = row.opened_at + row.minutes * 60 + row.extra_seconds
+        return max(row.opened_at, min(now, deadline))
+    return now
+
+
+def open_exercise(store: Store, workshop_id: int, position: int, clock: Clock = time.time, *,
+                  exercise_key: str | None = None, seen_live=UNCHECKED) -> None:
+    """Open the agenda item at `position`: the room's screens switch to it and its clock starts.
+
+    The item that was live stops (its `closed_at` is when it really stopped: now, or its zero if
+    it locked there). A console names what it pressed: `exercise_key` shown at `position`, and
+    `seen_live`, the (position, exercise key) it showed live or None; when another screen changed
+    either meanwhile the control is refused (StaleControl) and nothing changes.
+    """
     with store.write() as conn:
+        check_item(conn, workshop_id, position, exercise_key)
+        w = conn.execute(sa.select(workshops.c.live_position, workshops.c.live_state, workshops.c.lock_at_zero)
+                         .where(workshops.c.id == workshop_id).with_for_update()).one()
+        previous = None
+        if w.live_position is not None:
+            previous = conn.execute(sa.select(agenda_items).where(
+                agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == w.live_position)).first()
+        if seen_live is not UNCHECKED:
+            now_live = (previous.position, previous.exercise_key) if previous is not None else None
+            if now_live != (tuple(seen_live) if seen_live is not None else None):
+                what = (f"{previous.position + 1}. {_item_title(previous.exercise_key)} is live now" if previous
+                        else "nothing is live now")
+                raise StaleControl(f"Not opened: another screen changed what the room is on ({what}). "
+                                   "Look again and press Open once more if you still mean it.")
+        now = clock()
+        if previous is not None and w.live_state == "open" and previous.closed_at is None:
+            conn.execute(sa.update(agenda_items).where(agenda_items.c.id == previous.id)
+                         .values(closed_at=_really_stopped(previous, bool(w.lock_at_zero), now)))
         found = conn.execute(sa.update(agenda_items)
                              .where(agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == position)
-                             .values(opened_at=clock(), closed_at=None, extra_seconds=0)).rowcount
+                             .values(opened_at=now, closed_at=None, extra_seconds=0)).rowcount
         if not found:
             raise WorkshopInputError({"agenda": "That exercise is not on this workshop's agenda."})
         conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id)
@@ -463,16 +545,24 @@ def open_exercise(store: Store, workshop_id: int, position: int, clock: Clock = 
         _bump(conn, workshop_id)
 
 
-def close_exercise(store: Store, workshop_id: int, clock: Clock = time.time) -> None:
-    """Stop taking stories for the live exercise; what was sent stays on the screens."""
+def close_exercise(store: Store, workshop_id: int, position: int | None = None, exercise_key: str | None = None,
+                   clock: Clock = time.time) -> None:
+    """Stop taking stories for the live exercise; what was sent stays on the screens.
+
+    A console names the item it means (`position`, `exercise_key`): refused (StaleControl) when
+    that item is no longer live. Without them (scripts) it locks whatever is live.
+    """
     with store.write() as conn:
-        w = conn.execute(sa.select(workshops.c.live_position, workshops.c.live_state)
-                         .where(workshops.c.id == workshop_id)).one()
+        w = conn.execute(sa.select(workshops.c.live_position, workshops.c.live_state, workshops.c.lock_at_zero)
+                         .where(workshops.c.id == workshop_id).with_for_update()).one()
+        if position is not None:
+            check_item(conn, workshop_id, position, exercise_key, live=True)
         if w.live_position is None or w.live_state != "open":
             return
-        conn.execute(sa.update(agenda_items)
-                     .where(agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == w.live_position)
-                     .values(closed_at=clock()))
+        row = conn.execute(sa.select(agenda_items).where(
+            agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == w.live_position)).one()
+        conn.execute(sa.update(agenda_items).where(agenda_items.c.id == row.id)
+                     .values(closed_at=_really_stopped(row, bool(w.lock_at_zero), clock())))
         conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(live_state="closed"))
         _bump(conn, workshop_id)
 
@@ -565,6 +655,11 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
             if exercise is None or item is None or item.exercise_key != row.exercise_key or not live.accepting(clock()):
                 return SubmitResult(None, problems={"_form": "Not changed: this exercise is locked. Your text is still in the form."})
+            dotted = conn.execute(sa.select(sa.func.count()).select_from(votes)
+                                  .where(votes.c.story_id == story_id)).scalar_one()
+            if item.voting != "off" or dotted:
+                # Dots were given to the text people read: it may not change under them.
+                return SubmitResult(None, problems={"_form": EDIT_FROZEN_BY_VOTING})
             partners = [r.display_name for r in conn.execute(
                 sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
                                                               participants.c.id != participant.id))]

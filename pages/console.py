@@ -24,17 +24,45 @@ def follow_the_room():
     # one read per process, which may be a moment older than the page, hence ">".
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
-    left = live.seconds_left(time.time())
+    now_ = time.time()
+    state, sentence = controls.lock_state(live, now_)
+    left = live.seconds_left(now_)
+    c1, c2 = st.columns([1, 2], vertical_alignment="center")
     if left is not None:
-        st.metric("Time left", format_clock(left) if left > 0 else ("Time is up — locked" if live.lock_at_zero else "Time is up"))
+        c1.metric("Time left", format_clock(left) if left > 0 else "0:00")
+    with c2.container(key=f"lock-state-{state}"):
+        st.badge({"open": "Open", "overtime": "Open, past zero", "locked": "Locked"}[state],
+                 icon={"open": ":material/lock_open:", "overtime": ":material/timer_off:", "locked": ":material/lock:"}[state],
+                 color={"open": "green", "overtime": "orange", "locked": "red"}[state])
+        st.caption(sentence)
 
 
 def act(action, *args, **kwargs) -> None:
-    """Run a control and redraw; a refusal is shown, never a traceback."""
+    """Run a control and redraw; a refusal (stale screen, bad value) is shown, never a traceback."""
     try:
         action(*args, **kwargs)
+    except controls.ConfirmPastZero as exc:
+        st.session_state["confirm_minutes"] = (args[2], kwargs.get("exercise_key"), args[3], exc.problems["confirm"])
     except workshops.WorkshopInputError as exc:
         st.session_state["console_problem"] = " ".join(exc.problems.values())
+
+
+def act_on_value(widget_key: str, action, *args, **kwargs) -> None:
+    """A control fed by a widget's new value (minutes, a toggle): the value goes last among the arguments."""
+    act(action, *args, st.session_state[widget_key], **kwargs)
+
+
+def keep_minutes(widget_key: str) -> None:
+    st.session_state.pop("confirm_minutes", None)
+    st.session_state.pop(widget_key, None)
+
+
+def lock_them_out(position: int, exercise_key: str, minutes: int) -> None:
+    st.session_state.pop("confirm_minutes", None)
+    act(controls.set_minutes, store(), workshop.id, position, minutes, exercise_key=exercise_key, confirmed=True)
+
+
+seen_live = (live.item.position, live.item.exercise_key) if live.item is not None else None
 
 
 head, code_col, links = st.columns([3, 1.2, 1.6], vertical_alignment="bottom")
@@ -62,34 +90,45 @@ with agenda_col:
     for item in snap.agenda:
         is_live = live.item is not None and live.item.position == item.position
         status = ("live" if live.state == "open" else "locked, on screen") if is_live else ("done" if item.opened_at else "not started")
+        # Every control names the item it acts on (position and exercise): pressed on a screen that no
+        # longer shows the agenda as it is, it is refused with a message instead of acting on another item.
+        ref = {"exercise_key": item.exercise_key}
         with st.container(border=True, key=f"agenda-{item.position}"):
             a, b = st.columns([3, 2], vertical_alignment="center")
-            a.text(f"{item.position + 1}. {item.exercise.title}\n{item.minutes} min · {status}" + (" · blind" if item.blind else ""))
+            a.text(f"{workshops.item_label(item)}\n{item.minutes} min · {status}" + (" · blind" if item.blind else ""))
             with b:
                 if is_live and live.state == "open":
                     st.button("Lock", key=f"close-{item.position}", width="stretch", icon=":material/lock:",
-                              on_click=act, args=(workshops.close_exercise, store(), workshop.id))
+                              on_click=act, args=(workshops.close_exercise, store(), workshop.id, item.position, item.exercise_key))
                 else:
                     is_next = (live.item is None and item.position == 0) or (live.item is not None and item.position == live.item.position + 1)
                     st.button("Reopen" if item.opened_at else "Open", key=f"open-{item.position}", width="stretch",
                               type="primary" if is_next else "secondary", icon=":material/play_arrow:",
-                              on_click=act, args=(workshops.open_exercise, store(), workshop.id, item.position))
+                              on_click=act, args=(workshops.open_exercise, store(), workshop.id, item.position),
+                              kwargs={**ref, "seen_live": seen_live})
+            confirm = st.session_state.get("confirm_minutes")
+            minutes_key = f"min-{item.position}-{item.minutes}"
+            if confirm and confirm[0] == item.position and confirm[1] == item.exercise_key:
+                st.warning(confirm[3])
+                k1, k2 = st.columns(2)
+                k1.button(f"Lock them out: {confirm[2]} min", key=f"confirm-min-{item.position}", type="primary",
+                          on_click=lock_them_out, args=(item.position, item.exercise_key, confirm[2]))
+                k2.button(f"Keep {item.minutes} min", key=f"keep-min-{item.position}", on_click=keep_minutes,
+                          args=(minutes_key,))
             with st.expander("Settings", expanded=False):
                 c1, c2, c3 = st.columns(3)
                 c1.button("Up", key=f"up-{item.position}", icon=":material/arrow_upward:", disabled=item.position == 0,
-                          on_click=act, args=(controls.move_agenda_item, store(), workshop.id, item.position, -1))
+                          on_click=act, args=(controls.move_agenda_item, store(), workshop.id, item.position, -1), kwargs=ref)
                 c2.button("Down", key=f"down-{item.position}", icon=":material/arrow_downward:",
                           disabled=item.position == len(snap.agenda) - 1,
-                          on_click=act, args=(controls.move_agenda_item, store(), workshop.id, item.position, +1))
-                minutes = c3.number_input("Minutes", 1, 180, item.minutes, key=f"min-{item.position}-{item.minutes}",
-                                          label_visibility="collapsed")
-                if minutes != item.minutes:
-                    act(controls.set_minutes, store(), workshop.id, item.position, int(minutes))
-                    st.rerun()
-                blind = st.toggle("Collect blind, reveal together", value=item.blind, key=f"blind-{item.position}-{item.blind}")
-                if blind != item.blind:
-                    act(controls.set_blind, store(), workshop.id, item.position, blind)
-                    st.rerun()
+                          on_click=act, args=(controls.move_agenda_item, store(), workshop.id, item.position, +1), kwargs=ref)
+                c3.number_input("Minutes", 1, controls.MAX_MINUTES, item.minutes, key=minutes_key, label_visibility="collapsed",
+                                on_change=act_on_value, args=(minutes_key, controls.set_minutes, store(), workshop.id, item.position),
+                                kwargs=ref)
+                blind_key = f"blind-{item.position}-{item.blind}"
+                st.toggle("Collect blind, reveal together", value=item.blind, key=blind_key,
+                          on_change=act_on_value, args=(blind_key, controls.set_blind, store(), workshop.id, item.position),
+                          kwargs=ref)
 
     st.subheader(f"In the room ({len(snap.participants)})")
     counts = workshops.counts_by_function(snap.participants, workshop.functions)
@@ -110,30 +149,53 @@ with live_col:
         st.stop()
 
     item, exercise = live.item, live.exercise
+    here = {"position": item.position, "exercise_key": item.exercise_key}  # what this screen shows live
     st.subheader(f"Now: {exercise.title}")
-    st.caption(exercise.question)
+    st.caption(f"Agenda item {item.position + 1} of {len(snap.agenda)} · {exercise.question}")
     c1, c2, c3 = st.columns(3)
-    c1.button("+1 minute", icon=":material/more_time:", width="stretch", on_click=act, args=(controls.add_time, store(), workshop.id, 60))
+    c1.button("+1 minute", icon=":material/more_time:", width="stretch", on_click=act,
+              args=(controls.add_time, store(), workshop.id, 60), kwargs=here,
+              help="One more minute from now: after zero too, it reopens the exercise for one minute.")
     lock = c2.toggle("Lock at zero", value=live.lock_at_zero, key=f"laz-{live.lock_at_zero}")
     if lock != live.lock_at_zero:
         act(controls.set_lock_at_zero, store(), workshop.id, lock)
         st.rerun()
     if item.blind and item.revealed_at is None:
         c3.button("Reveal all", type="primary", icon=":material/visibility:", width="stretch",
-                  on_click=act, args=(controls.reveal, store(), workshop.id, item.position))
+                  on_click=act, args=(controls.reveal, store(), workshop.id, item.position),
+                  kwargs={"exercise_key": item.exercise_key})
 
     v1, v2, v3 = st.columns([1.2, 1, 1], vertical_alignment="bottom")
     dots = v1.number_input("Dots per person", 1, 20, item.dots, key=f"dots-{item.position}")
+    voting_ref = {"exercise_key": item.exercise_key}
     if item.voting == "open":
         v2.button("Close voting", icon=":material/how_to_vote:", width="stretch",
-                  on_click=act, args=(controls.set_voting, store(), workshop.id, item.position, "closed"))
+                  on_click=act, args=(controls.set_voting, store(), workshop.id, item.position, "closed"), kwargs=voting_ref)
     else:
         v2.button("Open voting" if item.voting == "off" else "Reopen voting", icon=":material/how_to_vote:", width="stretch",
-                  on_click=act, args=(controls.set_voting, store(), workshop.id, item.position, "open", int(dots)))
+                  on_click=act, args=(controls.set_voting, store(), workshop.id, item.position, "open", int(dots)),
+                  kwargs=voting_ref)
     if item.voting != "off":
-        v3.button("Hide results", width="stretch", on_click=act, args=(controls.set_voting, store(), workshop.id, item.position, "off"))
-    if live.spotlight_story_id is not None:
-        st.button("End spotlight", icon=":material/flashlight_off:", on_click=act, args=(controls.set_spotlight, store(), workshop.id, None))
+        v3.button("Hide results", width="stretch", on_click=act,
+                  args=(controls.set_voting, store(), workshop.id, item.position, "off"), kwargs=voting_ref)
+    if item.voting == "open":
+        st.caption("Voting is open: stories with dots, and every story while the room votes, cannot be changed by their authors.")
+
+    waiting = room.not_sent_yet(snap, exercise.key)
+    n_waiting = sum(len(people) for people in waiting.values())
+    with st.expander(f"Not sent anything yet: {n_waiting} of {len(snap.participants)}" if snap.participants
+                     else "Not sent anything yet: nobody has joined", expanded=bool(n_waiting) and n_waiting <= 12):
+        if not snap.participants:
+            st.caption("People who join appear here until they send their first story.")
+        elif not waiting:
+            st.caption("Everyone in the room has sent something to this exercise.")
+        else:
+            st.dataframe(pd.DataFrame({
+                "Function": list(waiting),
+                "Waiting": [len(people) for people in waiting.values()],
+                **({"Who": [", ".join(p.display_name for p in people) for people in waiting.values()]}
+                   if workshop.show_names else {}),
+            }), hide_index=True, width="stretch", key="not-sent-yet")
 
     with st.expander("Your notes for this exercise", expanded=False):
         st.markdown(f"**What to say.** {exercise.say}\n\n**Debrief.** {exercise.debrief}")
@@ -158,17 +220,70 @@ with live_col:
 
     told = snap.stories_for(exercise.key)
     counts = snap.vote_counts()
-    st.subheader(f"Incoming ({len(told)})" + (" · collected blind" if item.blind and item.revealed_at is None else ""))
+    head_col, mode_col, sort_col = st.columns([2, 1.2, 1.4], vertical_alignment="bottom")
+    head_col.subheader(f"Incoming ({len(told)})" + (" · collected blind" if item.blind and item.revealed_at is None else ""))
+    compact = mode_col.toggle("Compact list", key="incoming-compact", help="One line per story, sortable.")
+    order = sort_col.selectbox("Sort", list(room.INCOMING_SORTS), format_func=room.INCOMING_SORTS.get,
+                               key="incoming-sort", label_visibility="collapsed") if compact else "newest"
+    spotlit = next((s for s in told if s.id == live.spotlight_story_id), None)
+    if live.spotlight_story_id is not None and (spotlit is None or compact):
+        m1, m2 = st.columns([3, 1.3], vertical_alignment="center")
+        with m1.container(key="spotlight-marker"):
+            st.badge("On the projector now", icon=":material/flashlight_on:", color="orange")
+            if spotlit is not None:
+                st.text(str(spotlit.answers.get(exercise.headline, "")))
+        m2.button("End spotlight", key="unspot-top", icon=":material/flashlight_off:", width="stretch", on_click=act,
+                  args=(controls.set_spotlight, store(), workshop.id, None), kwargs=here)
     if not told:
         st.caption("Stories appear here as soon as they are sent.")
-    for story in reversed(told):
-        story_card(exercise, story, show_author=True, dots=counts.get(story.id, 0) if item.voting != "off" else None,
-                   additions=snap.build_ons(story.id))
-        b1, b2, _ = st.columns([1, 1, 2])
-        b1.button("Spotlight", key=f"spot-{story.id}", icon=":material/flashlight_on:",
-                  on_click=act, args=(controls.set_spotlight, store(), workshop.id, story.id))
-        b2.button("Hide", key=f"hide-{story.id}", icon=":material/visibility_off:",
-                  on_click=act, args=(controls.hide_story, store(), workshop.id, story.id, True))
+    elif compact:
+        rows = room.incoming_rows(told, exercise, counts, sort=order, spotlight_story_id=live.spotlight_story_id)
+        frame = pd.DataFrame([{
+            "On projector": "★" if r["on projector"] else "",
+            "Time": time.strftime("%H:%M", time.localtime(r["time"])),
+            "Gap": r["gap"], "Dots": r["dots"], "Function": r["function"], "Author": r["author"], "Story": r["story"],
+        } for r in rows])
+        if room.gap_field(exercise) is None:
+            frame = frame.drop(columns=["Gap"])
+        picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                              key=f"incoming-list-{snap.workshop.revision}-{order}",
+                              column_config={"On projector": st.column_config.TextColumn("★", width="small", help="On the projector now"),
+                                             "Time": st.column_config.TextColumn("Time", width="small"),
+                                             "Gap": st.column_config.NumberColumn("Gap", format="%d", width="small"),
+                                             "Dots": st.column_config.NumberColumn("Dots", format="%d", width="small"),
+                                             "Story": st.column_config.TextColumn("Story", width="large")})
+        chosen = picked.selection.rows if picked is not None else []
+        if chosen and 0 <= chosen[0] < len(rows):
+            story_id = rows[chosen[0]]["id"]
+            s1, s2, _ = st.columns([1.3, 1, 2])
+            if story_id == live.spotlight_story_id:
+                s1.button("End spotlight", key=f"unspot-{story_id}", icon=":material/flashlight_off:", on_click=act,
+                          args=(controls.set_spotlight, store(), workshop.id, None), kwargs=here)
+            else:
+                s1.button("Spotlight", key=f"spot-{story_id}", icon=":material/flashlight_on:", on_click=act,
+                          args=(controls.set_spotlight, store(), workshop.id, story_id), kwargs=here)
+            s2.button("Hide", key=f"hide-{story_id}", icon=":material/visibility_off:",
+                      on_click=act, args=(controls.hide_story, store(), workshop.id, story_id, True))
+        else:
+            st.caption("Select a line to spotlight or hide its story.")
+    else:
+        # The spotlighted story first, marked, with "End spotlight" beside it; then the newest first.
+        for story in ([spotlit] if spotlit else []) + [s for s in reversed(told) if s is not spotlit]:
+            on_wall = story is spotlit
+            if on_wall:
+                with st.container(key="spotlight-marker"):
+                    st.badge("On the projector now", icon=":material/flashlight_on:", color="orange")
+            story_card(exercise, story, show_author=True, dots=counts.get(story.id, 0) if item.voting != "off" else None,
+                       additions=snap.build_ons(story.id))
+            b1, b2, _ = st.columns([1.3, 1, 2])
+            if on_wall:
+                b1.button("End spotlight", key=f"unspot-{story.id}", icon=":material/flashlight_off:", on_click=act,
+                          args=(controls.set_spotlight, store(), workshop.id, None), kwargs=here)
+            else:
+                b1.button("Spotlight", key=f"spot-{story.id}", icon=":material/flashlight_on:",
+                          on_click=act, args=(controls.set_spotlight, store(), workshop.id, story.id), kwargs=here)
+            b2.button("Hide", key=f"hide-{story.id}", icon=":material/visibility_off:",
+                      on_click=act, args=(controls.hide_story, store(), workshop.id, story.id, True))
 
     hidden = [s for s in snap.stories_for(exercise.key, include_hidden=True) if s.hidden]
     if hidden:

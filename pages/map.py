@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from facilitation import journey_map as jm
-from facilitation import trends, workshops
+from facilitation import room, trends, workshops
 from pages.common import LIVE_POLL_SECONDS, require_facilitator, store
 
 workshop = require_facilitator()
-snap = workshops.snapshot(store(), workshop.id)
+# As the room may see it: with names off, no name and no function that points at one or two people
+# (this page is often shown on the wall too).
+snap = room.anonymous_snapshot(workshops.snapshot(store(), workshop.id))
 everything = jm.build_journey(snap)
 
 
@@ -100,14 +102,37 @@ else:
                 lines.append(f"Gap: {round(a.gap, 1):g} of 5" if a.gap is not None else "Gap: not scored")
                 st.text("\n".join(lines))
 
-if len(trends.organisation_workshops(store(), workshop.organisation)) >= 2:
-    st.subheader("Across workshops")
-    trend = trends.gap_trend(store(), workshop.organisation)
-    if trends.trend_workshop_count(trend) >= 2:
-        st.caption(f"The mean gap of the {trends.DEFAULT_TOP} handoffs most stories describe, in each workshop "
-                   "of this organisation (a handoff here is a pair of functions, all stages together). "
-                   "A falling line is a seam that is closing.")
-        st.plotly_chart(trends.trend_figure(trend), width="stretch", theme=None, config={"displayModeBar": False},
-                        key="map-trend")
-    else:
-        st.caption(trends.TREND_EMPTY_NOTE + ".")
+st.subheader("Across workshops")
+st.caption("Follow each seam from one workshop to the next: link the other workshops you facilitate. Only "
+           "workshops whose join code and facilitator key you enter here (or that share this workshop's key) "
+           "are in the trend; the organisation's name links nothing.")
+linked = trends.series_members(store(), workshop.id)
+with st.expander(f"Linked workshops ({len(linked)})" if linked else "Link another workshop",
+                 expanded="linked_message" in st.session_state):
+    if message := st.session_state.pop("linked_message", None):
+        st.success("Linked. It is in the list below and in the trend.")
+    for other in linked:
+        l1, l2 = st.columns([4, 1], vertical_alignment="center")
+        l1.text(f"{other.title} · {other.date.strftime('%d %b %Y')}")
+        l2.button("Unlink", key=f"unlink-{other.id}", on_click=trends.unlink_workshop,
+                  args=(store(), workshop.id, other.id))
+    with st.form("link-workshop", clear_on_submit=True):
+        k1, k2 = st.columns(2)
+        other_code = k1.text_input("Its join code", max_chars=12)
+        other_key = k2.text_input("Its facilitator key", type="password", max_chars=64)
+        if st.form_submit_button("Link to this workshop's trend", icon=":material/link:"):
+            try:
+                added = trends.link_workshop(store(), workshop.id, other_code, other_key)
+            except workshops.WorkshopInputError as exc:
+                st.error(" ".join(exc.problems.values()))
+            else:
+                st.session_state["linked_message"] = f"Linked: {added.title}"
+                st.rerun()
+trend = trends.gap_trend(store(), workshop.id)
+if trends.trend_workshop_count(trend) >= 2:
+    st.caption(f"The mean gap of the {trends.DEFAULT_TOP} handoffs most stories describe, in each linked workshop "
+               "(a handoff here is a pair of functions, all stages together). A falling line is a seam that is closing.")
+    st.plotly_chart(trends.trend_figure(trend), width="stretch", theme=None, config={"displayModeBar": False},
+                    key="map-trend")
+else:
+    st.caption(trends.TREND_EMPTY_NOTE + ".")

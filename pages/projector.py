@@ -142,7 +142,7 @@ if exercise.room_view == "map":
         for story in list(reversed(told))[:5]:
             story_card(exercise, story, show_author=False, compact=True, byline=line(story))
 elif exercise.room_view == "by_function":
-    groups = room.by_function(told, workshop.functions)
+    groups = room.by_function(told, workshop.functions, labelled=labelled)
     glossary = room.glossary(told, exercise)
     columns = st.columns(max(1, min(4, len(groups))) + (1 if glossary else 0), gap="medium")
     for column, (function, stories) in zip(columns, list(groups.items())[:4]):

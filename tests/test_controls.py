@@ -46,7 +46,7 @@ def test_countdown_is_the_same_for_everyone_and_time_can_be_added(store, room_of
     W.open_exercise(store, w.id, 0, clock=clock)
     live = W.live_exercise(store, w.id)
     assert live.seconds_left(clock.now + 60) == 14 * 60  # a late joiner sees the same clock
-    C.add_time(store, w.id, 60)
+    C.add_time(store, w.id, 60, clock=clock)
     assert W.live_exercise(store, w.id).seconds_left(clock.now + 60) == 15 * 60
 
 
@@ -57,7 +57,7 @@ def test_stories_stop_at_zero_and_the_text_stays(store, room_of_three, answers):
     clock.now += 15 * 60 + 1
     result = W.submit_story(store, ana, OTW, answers(), "late-1", clock=clock)
     assert not result.ok and "time is up" in result.problems["_form"] and "still in the form" in result.problems["_form"]
-    C.add_time(store, w.id, 60)  # "one more minute" reopens it
+    C.add_time(store, w.id, 60, clock=clock)  # "one more minute" reopens it
     assert W.submit_story(store, ana, OTW, answers(), "late-1", clock=clock).ok
 
 
@@ -75,7 +75,7 @@ def test_reopening_resets_the_added_time(store, room_of_three):
     w, *_ = room_of_three
     clock = FakeClock()
     W.open_exercise(store, w.id, 0, clock=clock)
-    C.add_time(store, w.id, 120)
+    C.add_time(store, w.id, 120, clock=clock)
     W.open_exercise(store, w.id, 0, clock=clock)
     assert W.live_exercise(store, w.id).item.deadline == clock.now + 15 * 60
 
@@ -210,8 +210,14 @@ def test_small_functions_lose_their_label_when_anonymous(store, room_of_three, m
     for i, p in enumerate((ana, ben, cy, dee)):
         W.submit_story(store, p, RETENTION, retention_answers(i), f"a{i}")
     told = W.snapshot(store, w.id).stories_for(RETENTION)
+    # Three Support people and Ana alone in Sales: labelling Support would leave Ana's story as the only
+    # unlabelled one, Sales by elimination; so nothing is labelled until the unlabelled hide three people.
+    assert room.labelled_functions(told, show_names=False) == set()
+    for i, function in enumerate(("Marketing", "Product"), start=4):
+        W.submit_story(store, make_participant(w, function=function), RETENTION, retention_answers(i), f"a{i}")
+    told = W.snapshot(store, w.id).stories_for(RETENTION)
     labelled = room.labelled_functions(told, show_names=False)
-    assert labelled == {"Support"}  # three Support people; Sales has one, which would point at Ana
+    assert labelled == {"Support"}  # Sales has one, which would point at Ana
     sales_story = next(s for s in told if s.function == "Sales")
     assert room.byline(sales_story, show_names=False, labelled=labelled) == ""
     assert room.byline(told[1], show_names=False, labelled=labelled) == "Support"
@@ -243,3 +249,128 @@ def test_blind_stories_stay_off_the_projector_map(store, make_workshop, make_par
     assert room.room_snapshot(W.snapshot(store, w.id)).stories == []
     C.reveal(store, w.id, 0)
     assert len(room.room_snapshot(W.snapshot(store, w.id)).stories) == 1
+
+
+# --- time from now, minutes past zero, when an item really stopped (issue 12) ---------------
+
+def test_one_more_minute_after_zero_counts_from_now(store, room_of_three, answers):
+    w, _, (ana, *_rest) = room_of_three
+    clock = FakeClock()
+    W.open_exercise(store, w.id, 0, clock=clock)
+    clock.now += 15 * 60 + 5 * 60  # five minutes after zero
+    for _ in range(3):
+        C.add_time(store, w.id, 60, clock=clock)
+    live = W.live_exercise(store, w.id)
+    assert live.seconds_left(clock.now) == 3 * 60
+    clock.now += 2 * 60 + 50
+    assert W.submit_story(store, ana, OTW, answers(), "after-zero", clock=clock).ok
+    clock.now += 11
+    assert not W.live_exercise(store, w.id).accepting(clock.now)
+
+
+def test_one_more_minute_before_zero_adds_to_what_is_left(store, room_of_three):
+    w, *_ = room_of_three
+    clock = FakeClock()
+    W.open_exercise(store, w.id, 0, clock=clock)
+    clock.now += 10 * 60
+    C.add_time(store, w.id, 60, clock=clock)
+    assert W.live_exercise(store, w.id).seconds_left(clock.now) == 6 * 60
+
+
+def test_minutes_that_put_the_open_exercise_past_zero_ask_first(store, room_of_three, answers):
+    w, _, (ana, *_rest) = room_of_three
+    clock = FakeClock()
+    W.open_exercise(store, w.id, 0, clock=clock)
+    clock.now += 8 * 60
+    with pytest.raises(C.ConfirmPastZero) as asked:
+        C.set_minutes(store, w.id, 0, 5, exercise_key=OTW, clock=clock)
+    assert "locked out" in asked.value.problems["confirm"] and "8 min" in asked.value.problems["confirm"]
+    assert W.live_exercise(store, w.id).item.minutes == 15  # nothing changed yet
+    assert W.submit_story(store, ana, OTW, answers(), "still-open", clock=clock).ok
+    C.set_minutes(store, w.id, 0, 12, exercise_key=OTW, clock=clock)  # still ahead: no question
+    C.set_minutes(store, w.id, 0, 5, exercise_key=OTW, confirmed=True, clock=clock)
+    assert not W.live_exercise(store, w.id).accepting(clock.now)
+    C.set_minutes(store, w.id, 1, 1, exercise_key=RETENTION, clock=clock)  # not live: never asks
+
+
+def test_opening_the_next_item_records_when_the_previous_stopped(store, room_of_three):
+    w, *_ = room_of_three
+    clock = FakeClock()
+    W.open_exercise(store, w.id, 0, clock=clock)
+    clock.now += 600
+    W.open_exercise(store, w.id, 1, clock=clock)  # never locked by hand
+    clock.now += 20 * 60  # item 1 (10 min) locks at zero, nobody presses anything
+    W.open_exercise(store, w.id, 2, clock=clock)
+    first, second, third = W.agenda(store, w.id)
+    assert first.closed_at == 10_600.0
+    assert second.closed_at == second.opened_at + 10 * 60  # it really stopped at its zero
+    assert third.closed_at is None
+    clock.now += 60
+    W.close_exercise(store, w.id, clock=clock)
+    assert W.agenda(store, w.id)[2].closed_at == clock.now
+
+
+# --- stale consoles (issue 11, item 9) ---------------------------------------------------------
+
+def test_a_lock_pressed_on_a_stale_console_does_not_close_another_item(store, room_of_three):
+    w, *_ = room_of_three
+    W.open_exercise(store, w.id, 2)          # console A shows item 3 live
+    W.open_exercise(store, w.id, 0)          # console B opens item 1 meanwhile
+    with pytest.raises(W.StaleControl) as refused:
+        W.close_exercise(store, w.id, 2, HALF)
+    assert "no longer live" in refused.value.problems["stale"] and "1. Over the wall is live now" in refused.value.problems["stale"]
+    live = W.live_exercise(store, w.id)
+    assert live.item.position == 0 and live.state == "open"
+    W.close_exercise(store, w.id, 0, OTW)
+    assert W.live_exercise(store, w.id).state == "closed"
+
+
+def test_every_live_control_is_refused_when_stale(store, room_of_three, answers):
+    w, _, (ana, *_rest) = room_of_three
+    W.open_exercise(store, w.id, 0)
+    story = W.submit_story(store, ana, OTW, answers(), "s-1").story
+    W.open_exercise(store, w.id, 1)  # another console moved on
+    before = W.snapshot(store, w.id)
+    for press in (lambda: C.add_time(store, w.id, 60, position=0, exercise_key=OTW),
+                  lambda: C.set_voting(store, w.id, 0, "open", exercise_key=OTW),
+                  lambda: C.set_spotlight(store, w.id, story.id, position=0, exercise_key=OTW),
+                  lambda: W.open_exercise(store, w.id, 2, exercise_key=HALF, seen_live=(0, OTW))):
+        with pytest.raises(W.StaleControl):
+            press()
+    after = W.snapshot(store, w.id)
+    assert after.agenda == before.agenda and after.workshop.spotlight_story_id is None
+    assert after.workshop.live_position == 1
+
+
+def test_agenda_controls_name_the_exercise_not_just_the_position(store, room_of_three):
+    w, *_ = room_of_three
+    C.move_agenda_item(store, w.id, 0, +1)  # another console swapped items 1 and 2
+    for press in (lambda: C.set_minutes(store, w.id, 0, 30, exercise_key=OTW),
+                  lambda: C.set_blind(store, w.id, 0, True, exercise_key=OTW),
+                  lambda: C.move_agenda_item(store, w.id, 0, +1, exercise_key=OTW),
+                  lambda: W.open_exercise(store, w.id, 0, exercise_key=OTW, seen_live=None)):
+        with pytest.raises(W.StaleControl):
+            press()
+    assert [(i.exercise_key, i.minutes, i.blind) for i in W.agenda(store, w.id)] == [
+        (RETENTION, 10, False), (OTW, 15, False), (HALF, 10, False)]
+    C.set_minutes(store, w.id, 1, 30, exercise_key=OTW)
+    W.open_exercise(store, w.id, 1, exercise_key=OTW, seen_live=None)
+    assert W.live_exercise(store, w.id).item.exercise_key == OTW
+
+
+# --- an author cannot rewrite a story the room is voting on (issue 11, item 9) --------------------
+
+def test_a_story_cannot_be_rewritten_while_the_room_votes_on_it(store, room_of_three, answers):
+    w, _, (ana, ben, _cy) = room_of_three
+    W.open_exercise(store, w.id, 0)
+    story = W.submit_story(store, ana, OTW, answers(experience="The honest version."), "v-1").story
+    C.set_voting(store, w.id, 0, "open")
+    assert C.cast_vote(store, ben, story.id).ok
+    edited = W.edit_story(store, ana, story.id, answers(experience="Something everyone loves."))
+    assert not edited.ok and edited.problems["_form"] == W.EDIT_FROZEN_BY_VOTING
+    C.set_voting(store, w.id, 0, "off")  # results hidden, but the dot is still on the story
+    assert not W.edit_story(store, ana, story.id, answers(experience="Something everyone loves.")).ok
+    (kept,) = W.list_stories(store, w.id)
+    assert kept.answers["experience"] == "The honest version."
+    other = W.submit_story(store, ben, OTW, answers(experience="Undotted."), "v-2").story
+    assert W.edit_story(store, ben, other.id, answers(experience="Undotted, clearer.")).ok

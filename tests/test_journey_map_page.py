@@ -1,5 +1,5 @@
 """AppTest of the journey map page (/map): filters, the figures, the handoff table and its stories,
-and the trend across one organisation's workshops."""
+and the trend across the workshops a facilitator linked."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_the_map_page_renders_and_a_selected_handoff_shows_its_stories(mapped_wo
     text = all_text(at)
     assert "Journey map" in text and "Who hands the customer to whom" in text and "Handoffs" in text
     assert "Sorted by weighted gap" in text
-    assert "Across workshops" not in text  # one workshop of this organisation
+    assert not any(getattr(e, "key", None) == "map-trend" for e in at.main)  # one workshop: no trend yet
     charts = [e for e in at.main if getattr(e, "key", None) in ("map-figure", "map-sankey")]
     assert {c.key for c in charts} == {"map-figure", "map-sankey"}
     assert [m.value for m in at.metric][:2] == ["4", "3"]
@@ -92,10 +92,10 @@ def test_filters_narrow_the_map_and_the_table(mapped_workshop):
     assert not at.exception and len(at.dataframe[0].value) == 3
 
 
-def test_the_trend_appears_once_the_organisation_has_two_workshops(mapped_workshop, app_db):  # noqa: F811
+def test_the_trend_appears_once_another_workshop_is_linked_with_its_key(mapped_workshop, app_db):  # noqa: F811
     workshop, key = mapped_workshop
-    second, _ = W.create_workshop(app_db, title="Autumn", organisation="northwind", held_on=dt.date(2026, 9, 1),
-                                  agenda_plan=[("over_the_wall", 15)])
+    second, second_key = W.create_workshop(app_db, title="Autumn <i>secret</i>", organisation="northwind",
+                                           held_on=dt.date(2026, 9, 1), agenda_plan=[("over_the_wall", 15)])
     dee = W.join_workshop(app_db, second.code, "Dee", "Sales")
     W.open_exercise(app_db, second.id, 0)
     assert W.submit_story(app_db, dee, "over_the_wall", {
@@ -103,7 +103,23 @@ def test_the_trend_appears_once_the_organisation_has_two_workshops(mapped_worksh
         "gap": 2}, "autumn-1").ok
     at = run_page("pages/map.py", code=workshop.code, key=key)
     assert not at.exception, at.exception
-    assert "Across workshops" in all_text(at)
+    # The same organisation name links nothing (issue 11, item 3).
+    assert not any(getattr(e, "key", None) == "map-trend" for e in at.main)
+    assert "Autumn <i>secret</i>" not in all_text(at)
+
+    def link(code: str, typed_key: str):
+        inputs = [t for t in at.text_input if t.label in ("Its join code", "Its facilitator key")]
+        inputs[0].input(code)
+        inputs[1].input(typed_key)
+        next(b for b in at.button if b.label == "Link to this workshop's trend").click()
+        at.run()
+        assert not at.exception, at.exception
+
+    link(second.code, "a guessed key")
+    assert any("do not open a workshop" in e.value for e in at.error)
+    assert not any(getattr(e, "key", None) == "map-trend" for e in at.main)
+    link(second.code, second_key)
+    assert "Autumn <i>secret</i>" in [t.value.split(" · ")[0] for t in at.text]
     assert any(getattr(e, "key", None) == "map-trend" for e in at.main)
 
 
