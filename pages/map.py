@@ -8,6 +8,7 @@ import streamlit as st
 
 from facilitation import journey_map as jm
 from facilitation import trends, workshops
+from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, require_facilitator, store
 
 workshop = require_facilitator()
@@ -100,6 +101,7 @@ else:
                 lines.append(f"Gap: {round(a.gap, 1):g} of 5" if a.gap is not None else "Gap: not scored")
                 st.text("\n".join(lines))
 
+after_widgets.follow_through_table(workshop)
 if len(trends.organisation_workshops(store(), workshop.organisation)) >= 2:
     st.subheader("Across workshops")
     trend = trends.gap_trend(store(), workshop.organisation)

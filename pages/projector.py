@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from facilitation import journey_map, links, live_cache, room, workshops
+from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
 from pages.exercise_widgets import answer_text, story_card
 
@@ -47,6 +48,10 @@ def join_panel(big: bool) -> None:
             with st.container(key="join-link-text"):
                 st.text(join_link.split("://", 1)[-1])
 
+
+if after_widgets.opening_review_on_projector(workshop, live):
+    follow_the_room()
+    st.stop()
 
 if live.item is None:
     with st.container(key="welcome"):
