@@ -202,7 +202,8 @@ def keyword_label(texts: Sequence[str], fallback: str, words: int = 2) -> str:
         kept.append(keyword)
         if len(kept) == words:
             break
-    return shorten(", ".join(kept) or fallback, LABEL_MAX_CHARS)
+    label = shorten(", ".join(kept) or fallback, LABEL_MAX_CHARS)
+    return label[:1].upper() + label[1:]
 
 
 def shorten(text: str, limit: int) -> str:

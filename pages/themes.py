@@ -117,6 +117,7 @@ for t in found:
             st.caption(f"{t.topic_title} · {room.counted(len(t.stories), 'story', 'stories')} · "
                        + ("confirmed: on the projector and in the report" if t.confirmed else "suggestion"))
             st.text(t.heard_by_line(labelled))
+            st.text(f"“{themes.shorten(quote(t, t.stories[0]), 160)}”")
         with b:
             if t.confirmed:
                 st.button("Unconfirm", key=f"unconfirm-{t.id}", width="stretch",
