@@ -35,6 +35,7 @@ from .workshops import Story, _stories_query, _story
 
 LABEL_MAX_CHARS = 80
 MIN_THEME_STORIES = 2
+LABEL_SAMPLE = 20  # stories of a theme whose keywords make its label
 # Cosine distance under which two groups of stories join (average linkage); per embedding.
 # Tuned on tests/theme_samples.py: the go-live and invoice remarks group, the strays stay alone.
 DISTANCE_THRESHOLD = {"wordllama": 0.8, "tfidf": 0.9}
@@ -174,13 +175,13 @@ def cluster(vectors: np.ndarray, threshold: float) -> list[list[int]]:
     return sorted(groups, key=lambda g: (-len(g), g[0]))
 
 
-def central(vectors: np.ndarray, members: list[int]) -> int:
-    """The member most similar to the others (the theme's most typical story)."""
+def by_centrality(vectors: np.ndarray, members: list[int]) -> list[int]:
+    """The members, most typical of the group first (closest to its mean direction)."""
     if len(members) <= 2:
-        return members[0]
+        return list(members)
     sub = vectors[members]
-    sims = sub @ sub.T
-    return members[int(np.argmax(sims.sum(axis=1)))]
+    closeness = sub @ sub.mean(axis=0)
+    return [members[i] for i in np.argsort(-closeness, kind="stable")]
 
 
 def keyword_label(texts: Sequence[str], fallback: str, words: int = 2) -> str:
@@ -233,8 +234,10 @@ def suggest(told: Iterable[Story], topic: Topic, model: Embedder | None = None) 
     for members in cluster(vectors, DISTANCE_THRESHOLD.get(model.name, 0.7)):
         if len(members) < MIN_THEME_STORIES:
             continue
-        middle = central(vectors, members)
-        label = keyword_label([texts[i] for i in members], fallback=shorten(texts[middle], 60))
+        ranked = by_centrality(vectors, members)
+        middle = ranked[0]
+        # YAKE reads the most typical stories only: the label is theirs, and it stays fast for big themes.
+        label = keyword_label([texts[i] for i in ranked[:LABEL_SAMPLE]], fallback=shorten(texts[middle], 60))
         out.append(Suggestion(topic.key, label, tuple(told[i].id for i in members), told[middle].id))
     # Themes heard in more functions first: that is the common ground.
     by_id = {s.id: s for s in told}
