@@ -1134,10 +1134,10 @@ def _after_the_room(w: _Writer, after) -> None:
                 w.paragraph(text + (f" — {line}" if line else ""))
     if after.rows:
         w.heading("Commitment follow-through", 1)
-        w.paragraph(after.totals.line(), "Caption")
+        w.paragraph(after.totals.line())
         w.paragraph("What each person said since the workshop about their commitment, from their own link, "
                     f"{_plural(after.days_since, 'day')} after the workshop.")
         usable_w, _ = w.usable_mm()
         header = ["Functions", "Commitment", "By", "Status", "What happened"]
         rows = [list(r) for r in after.rows]
-        w.table(header, rows, fit_widths(header, rows, usable_w))
+        w.table(header, rows, fit_widths(header, rows, usable_w, fixed={2: 22}))
