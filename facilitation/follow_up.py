@@ -137,7 +137,9 @@ def as_commitment(story: Story, exercise: Exercise, update=None) -> Commitment:
     a = story.answers
     date_field = next((f for f in exercise.fields if f.kind == "date"), None)
     skip = {exercise.headline, exercise.board_by, date_field.name if date_field else ""}
-    details = tuple((f.label, str(a[f.name])) for f in exercise.fields if f.name not in skip and a.get(f.name) not in (None, ""))
+    # The field's name ("Serves"), not its question: these lines go into calendars and emails.
+    details = tuple((f.name.replace("_", " ").capitalize(), str(a[f.name])) for f in exercise.fields
+                    if f.name not in skip and a.get(f.name) not in (None, ""))
     return Commitment(
         story=story, exercise=exercise, action=str(a.get(exercise.headline, "")),
         connects_to=str(a.get(exercise.board_by, "")) if exercise.board_by else "",

@@ -9,9 +9,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from facilitation import follow_up
+from facilitation import follow_up, live_cache, room, themes
 from facilitation.workshops import LiveExercise, Participant, Workshop
-from pages.common import facilitator_params, store, use_css
+from pages.common import LIVE_POLL_SECONDS, facilitator_params, store, use_css
 
 STATUS_ICONS = {"open": ":material/radio_button_unchecked:", "done": ":material/check_circle:",
                 "partly": ":material/timelapse:", "dropped": ":material/cancel:"}
@@ -61,12 +61,6 @@ def my_commitments(workshop: Workshop, participant: Participant, live: LiveExerc
             with right.popover("Copy as email", icon=":material/mail:", width="stretch"):
                 st.code(follow_up.email_text(workshop, c, link), language=None, wrap_lines=True)
     return True
-
-
-def commitments_link(workshop: Workshop, participant: Participant) -> None:
-    """During the workshop: a quiet pointer to the person's commitments, once they made one."""
-    if follow_up.commitments(store(), workshop.id, participant.id):
-        st.caption("Your commitments stay on this page's address after the workshop: bookmark it to mark them done.")
 
 
 # --- the next workshop: "where we left off" ---------------------------------------------------------
@@ -153,3 +147,61 @@ def console_links(workshop: Workshop) -> None:
     params = facilitator_params(workshop)
     st.page_link("pages/themes.py", label="Common themes", icon=":material/hub:", query_params=params)
     st.page_link("pages/check_in.py", label="30-day check-in", icon=":material/event_available:", query_params=params)
+
+
+# --- the projector's after-the-room screens (/projector?code=…&view=check_in | themes) ----------------
+
+def after_room_screen(workshop: Workshop) -> bool:
+    """Draw the check-in or the confirmed themes on the projector when its address asks; True if drawn."""
+    view = st.query_params.get("view")
+    if view not in ("check_in", "themes"):
+        return False
+    use_css("after_room.css")
+    revision = live_cache.revision(store(), workshop.id)
+
+    @st.fragment(run_every=LIVE_POLL_SECONDS)
+    def follow_updates():
+        """Redraw when someone marks a commitment or the facilitator confirms a theme (both bump the revision)."""
+        if live_cache.revision(store(), workshop.id) > revision:
+            st.rerun(scope="app")
+
+    follow_updates()
+    if view == "check_in":
+        check = follow_up.check_in(store(), workshop.id)
+        t = check.totals
+        with st.container(key="checkin-title"):
+            st.text(f"{follow_up.CHECK_IN_DAYS}-day check-in · {workshop.title}")
+        with st.container(key="checkin-sub"):
+            st.text(f"{t.made} made · {t.done} done · {t.partly} partly · {t.dropped} dropped · {t.open} still open")
+        if not check.commitments:
+            st.text("No commitments were made in this workshop.")
+        pairs_board(check.by_pair, show_names=workshop.show_names)
+        return True
+    found = themes.list_themes(store(), workshop.id, confirmed_only=True)
+    by_topic = themes.topic_stories(store(), workshop.id)
+    with st.container(key="checkin-title"):
+        st.text("What we all hear")
+    with st.container(key="checkin-sub"):
+        st.text(f"{room.counted(len(found), 'common theme')} across functions · {workshop.title}")
+    columns = st.columns(3, gap="medium")
+    for i, t in enumerate(found[:9]):
+        with columns[i % 3]:
+            with st.container(border=True, key=f"theme-card-{t.id}"):
+                with st.container(key=f"theme-label-{t.id}"):
+                    st.text(t.label)
+                with st.container(key=f"theme-heard-{t.id}"):
+                    st.text(t.heard_by_line(theme_labelled(workshop, t, by_topic)))
+                for s in t.stories[:3]:
+                    with st.container(key=f"theme-quote-{t.id}-{s.id}"):
+                        st.text(themes.shorten(theme_quote(t, s), 140))
+    return True
+
+
+def theme_labelled(workshop: Workshop, theme, by_topic: dict) -> set[str]:
+    """Functions that may be named next to a theme's stories (the room's anonymity rule, over the topic's stories)."""
+    return room.labelled_functions(by_topic.get(theme.topic, list(theme.stories)), show_names=workshop.show_names)
+
+
+def theme_quote(theme, story) -> str:
+    topic = themes.TOPICS.get(theme.topic)
+    return themes.story_text(story, topic) if topic else ""

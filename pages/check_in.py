@@ -1,27 +1,14 @@
 """30-day check-in of a past workshop: every commitment's status by function pair, what moved, what
-is still open; the calendar and task-tracker downloads. `?screen=projector` is the room's version
-(large text, no controls), opened from here."""
+is still open; the calendar and task-tracker downloads. The room's version (large text, no
+controls) is the projector page with `view=check_in` (pages/after_widgets.py)."""
 
 import streamlit as st
 
 from facilitation import follow_up, live_cache
 from facilitation import workshops as W
-from pages.after_widgets import pairs_board
-from pages.common import LIVE_POLL_SECONDS, facilitator_params, query_code, require_facilitator, store, use_css
+from pages.common import LIVE_POLL_SECONDS, facilitator_params, require_facilitator, store
 
-on_projector = st.query_params.get("screen") == "projector"
-
-if on_projector:
-    use_css("projector.css")
-    use_css("after_room.css")
-    workshop = W.find_workshop(store(), query_code()) if query_code() else None
-    if workshop is None:
-        st.title("Check-in")
-        st.write("Open this screen from the check-in page of the console.")
-        st.stop()
-else:
-    workshop = require_facilitator()
-
+workshop = require_facilitator()
 check = follow_up.check_in(store(), workshop.id)
 
 
@@ -34,17 +21,6 @@ def follow_updates():
 
 follow_updates()
 t = check.totals
-
-if on_projector:
-    with st.container(key="checkin-title"):
-        st.text(f"{follow_up.CHECK_IN_DAYS}-day check-in · {workshop.title}")
-    with st.container(key="checkin-sub"):
-        st.text(f"{t.made} made · {t.done} done · {t.partly} partly · {t.dropped} dropped · {t.open} still open")
-    if not check.commitments:
-        st.text("No commitments were made in this workshop.")
-    pairs_board(check.by_pair, show_names=workshop.show_names)
-    st.stop()
-
 head, links = st.columns([3, 2], vertical_alignment="bottom")
 with head:
     st.title(f"{follow_up.CHECK_IN_DAYS}-day check-in")
@@ -52,7 +28,7 @@ with head:
     st.caption(f"{check.days_since} days since the workshop. People mark their commitments from their own links; "
                "this page follows them as they do.")
 with links:
-    st.link_button("Check-in on the projector ↗", f"check_in?code={workshop.code}&screen=projector",
+    st.link_button("Check-in on the projector ↗", f"projector?code={workshop.code}&view=check_in",
                    icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/console.py", label="Back to the console", icon=":material/tune:",
                  query_params=facilitator_params(workshop))

@@ -20,6 +20,8 @@ if workshop is None:
     st.write("Open this page from the facilitator console, or add the workshop code to the address (…/projector?code=ABC123).")
     st.stop()
 
+if after_widgets.after_room_screen(workshop):
+    st.stop()
 snap = live_cache.snapshot(store(), workshop.id)
 live = live_cache.live_exercise(store(), workshop.id)
 join_link = links.join_url(st.context.url, workshop.code)

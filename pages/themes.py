@@ -1,37 +1,25 @@
 """Common themes (facilitator): stories from different functions grouped on this server, to confirm,
-rename, merge or split. Only confirmed themes reach the projector (`?screen=projector`) and the report."""
+rename, merge or split. Only confirmed themes reach the projector (its `view=themes`) and the report."""
 
 import streamlit as st
 
 from facilitation import live_cache, room, themes
 from facilitation import workshops as W
-from pages.common import LIVE_POLL_SECONDS, facilitator_params, query_code, require_facilitator, store, use_css
+from pages import after_widgets
+from pages.common import LIVE_POLL_SECONDS, facilitator_params, require_facilitator, store
 
-on_projector = st.query_params.get("screen") == "projector"
-if on_projector:
-    use_css("projector.css")
-    use_css("after_room.css")
-    workshop = W.find_workshop(store(), query_code()) if query_code() else None
-    if workshop is None:
-        st.title("Common themes")
-        st.write("Open this screen from the themes page of the console.")
-        st.stop()
-else:
-    workshop = require_facilitator()
-
+workshop = require_facilitator()
 revision = W.revision(store(), workshop.id)
-found = themes.list_themes(store(), workshop.id, confirmed_only=on_projector)
+found = themes.list_themes(store(), workshop.id)
 by_topic = themes.topic_stories(store(), workshop.id)
 
 
 def labelled_for(theme: themes.Theme) -> set[str]:
-    """Functions that may be named next to this theme's stories (the room's anonymity rule)."""
-    return room.labelled_functions(by_topic.get(theme.topic, list(theme.stories)), show_names=workshop.show_names)
+    return after_widgets.theme_labelled(workshop, theme, by_topic)
 
 
 def quote(theme: themes.Theme, story) -> str:
-    topic = themes.TOPICS.get(theme.topic)
-    return themes.story_text(story, topic) if topic else ""
+    return after_widgets.theme_quote(theme, story)
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
@@ -40,25 +28,7 @@ def follow_changes():
         st.rerun(scope="app")
 
 
-if on_projector:
-    follow_changes()
-    with st.container(key="checkin-title"):
-        st.text("What we all hear")
-    with st.container(key="checkin-sub"):
-        st.text(f"{room.counted(len(found), 'common theme')} across functions · {workshop.title}")
-    columns = st.columns(3, gap="medium")
-    for i, t in enumerate(found[:9]):
-        labelled = labelled_for(t)
-        with columns[i % 3]:
-            with st.container(border=True, key=f"theme-card-{t.id}"):
-                with st.container(key=f"theme-label-{t.id}"):
-                    st.text(t.label)
-                with st.container(key=f"theme-heard-{t.id}"):
-                    st.text(t.heard_by_line(labelled))
-                for s in t.stories[:3]:
-                    with st.container(key=f"theme-quote-{t.id}-{s.id}"):
-                        st.text(themes.shorten(quote(t, s), 140))
-    st.stop()
+follow_changes()
 
 
 def act(action, *args) -> None:
@@ -78,7 +48,7 @@ with head:
     st.title("Common themes")
     st.text(workshop.title)
 with links:
-    st.link_button("Confirmed themes on the projector ↗", f"themes?code={workshop.code}&screen=projector",
+    st.link_button("Confirmed themes on the projector ↗", f"projector?code={workshop.code}&view=themes",
                    icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/console.py", label="Back to the console", icon=":material/tune:",
                  query_params=facilitator_params(workshop))

@@ -49,7 +49,7 @@ def test_check_in_page_and_its_projector_screen(finished, app_db):
     assert not at.exception, at.exception
     assert [m.value for m in at.metric][:3] == ["1", "1", "0"]
     assert "Both calls done" in all_text(at)
-    wall = run_page("pages/check_in.py", code=workshop.code, screen="projector")
+    wall = run_page("pages/projector.py", code=workshop.code, view="check_in")
     assert not wall.exception, wall.exception
     text = all_text(wall)
     assert "1 made · 1 done" in text and "Sales → Support" in text and "Both calls done" in text
@@ -85,10 +85,10 @@ def test_themes_panel_confirms_and_only_confirmed_reach_the_projector(app_db):
     at = run_page("pages/themes.py", code=workshop.code, key=key)
     assert not at.exception, at.exception
     assert first.label in [t.value for t in at.text]
-    wall = run_page("pages/themes.py", code=workshop.code, screen="projector")
+    wall = run_page("pages/projector.py", code=workshop.code, view="themes")
     assert first.label not in all_text(wall)
     next(b for b in at.button if b.key == f"confirm-{first.id}").click()
     at.run()
     assert themes.list_themes(app_db, workshop.id, confirmed_only=True)[0].id == first.id
-    wall = run_page("pages/themes.py", code=workshop.code, screen="projector")
+    wall = run_page("pages/projector.py", code=workshop.code, view="themes")
     assert first.label in all_text(wall) and "heard by 5 functions" in all_text(wall)

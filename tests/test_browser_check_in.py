@@ -65,7 +65,7 @@ def test_a_month_later_a_phone_marks_a_commitment_done_and_the_check_in_shows_it
 
     wall_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     wall = wall_ctx.new_page()
-    open_page(wall, f"{app_server}/check_in?code={workshop.code}&screen=projector")
+    open_page(wall, f"{app_server}/projector?code={workshop.code}&view=check_in")
     expect(wall.get_by_text("30-day check-in · Autumn customer-story day")).to_be_visible()
     expect(wall.get_by_text("5 made · 0 done · 1 partly · 1 dropped · 3 still open")).to_be_visible()
     expect(wall.get_by_text("Sales → Implementation", exact=True)).to_be_visible()
@@ -112,7 +112,7 @@ def test_a_month_later_a_phone_marks_a_commitment_done_and_the_check_in_shows_it
     wait_for_app(console)
     expect(console.get_by_text("✓ " + first.label)).to_be_visible()
     console.screenshot(path=str(SCREENS / "themes_console.png"), full_page=True)
-    open_page(wall, f"{app_server}/themes?code={workshop.code}&screen=projector")
+    open_page(wall, f"{app_server}/projector?code={workshop.code}&view=themes")
     expect(wall.get_by_text(first.label, exact=True)).to_be_visible()
     wall.screenshot(path=str(SCREENS / "themes_projector.png"))
     for c in (wall_ctx, ctx, console_ctx):

@@ -72,6 +72,14 @@ def test_lifecycle_made_then_updated_from_the_link_then_seen_at_check_in_and_in_
     assert still_open[0].note == "Template changed, not used yet"
 
 
+def test_during_the_workshop_the_link_keeps_the_live_exercise():
+    today = dt.date(2026, 11, 2)
+    assert not follow_up.after_the_room(True, "open", today, 0.0, today=today)  # the room is taking stories
+    assert not follow_up.after_the_room(False, "closed", today, 0.0, today=today)  # nothing committed yet
+    assert follow_up.after_the_room(True, "closed", today, 0.0, today=today)  # locked: commitments first
+    assert follow_up.after_the_room(True, "open", today, 0.0, today=today + dt.timedelta(days=1))  # the day is over
+
+
 def test_another_facilitators_workshop_of_the_same_organisation_is_not_linked(store, room):
     workshop, _key, ann, _bo, _stories = room
     stranger, _ = W.create_workshop(store, title="Acme too", organisation="Acme", held_on=dt.date(2027, 2, 1),
@@ -125,6 +133,7 @@ def test_email_text_and_tracker_csv(store, room):
     mail = follow_up.email_text(workshop, found[0], "http://h/participate?code=A&p=B")
     assert mail.splitlines()[0] == f"Subject: My commitment from {workshop.title}: {first.answers['action']}"
     assert "15 January 2027" in mail and "http://h/participate?code=A&p=B" in mail
+    assert "Serves: The go-live date that gets lost" in mail.splitlines()
     rows = list(csv.DictReader(io.StringIO(follow_up.tracker_csv(workshop, found, lambda c: "").decode("utf-8-sig"))))
     assert [r["Title"] for r in rows] == [c.action for c in found]
     assert rows[2]["Due date"] == "2026-12-01" and rows[2]["Status"] == "Done"
