@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from facilitation import after_report, room, themes
 from facilitation import workshops as W
 from facilitation.store import theme_stories
-from tests.theme_samples import CONTACT, GO_LIVE, INVOICE, STRAYS, remarks
+from tests.theme_samples import GO_LIVE, INVOICE, remarks
 
 KEY = "always_be_storytelling"
 
