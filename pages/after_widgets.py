@@ -110,9 +110,12 @@ def opening_review_on_projector(workshop: Workshop, live: LiveExercise) -> bool:
 
 
 def pairs_board(groups: dict, *, show_names: bool, limit: int = 9) -> None:
-    """Commitments by function pair in large text rows: status, the action, what happened."""
+    """Commitments by function pair in large text rows: status, the action, what happened. With names
+    off, a teller's function with fewer than three people committing is shown as "Someone"."""
+    labelled = room.labelled_functions([c.story for found in groups.values() for c in found], show_names=show_names)
     columns = st.columns(3, gap="medium")
     for i, ((source, target), found) in enumerate(list(groups.items())[:limit]):
+        source = source if source in labelled else "Someone"
         with columns[i % 3]:
             with st.container(key=f"checkin-pair-{i}"):
                 with st.container(key=f"checkin-pair-head-{i}"):

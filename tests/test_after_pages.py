@@ -57,6 +57,17 @@ def test_check_in_page_and_its_projector_screen(finished, app_db):
     assert "Facilitator sign-in" in all_text(stranger)
 
 
+def test_check_in_on_the_projector_keeps_small_functions_anonymous_with_names_off(app_db):
+    workshop, key = W.create_workshop(app_db, title="Quiet", agenda_plan=[(KEY, 10)], show_names=False)
+    ann = W.join_workshop(app_db, workshop.code, "Ann", "Finance/billing")
+    W.open_exercise(app_db, workshop.id, 0)
+    W.submit_story(app_db, ann, KEY, {"action": "Explain our invoices to support", "serves": "Billing",
+                                      "connects_to": "Support", "by_when": "2026-11-01"}, "q1")
+    wall = run_page("pages/projector.py", code=workshop.code, view="check_in")
+    text = all_text(wall)
+    assert "Someone → Support" in text and "Finance/billing" not in text and "Ann" not in text
+
+
 def test_next_workshop_starts_with_where_we_left_off(finished, app_db):
     workshop, key, ann, story = finished
     nxt, _ = W.create_workshop(app_db, title="Winter round", organisation="Acme", held_on=dt.date(2027, 1, 10),
