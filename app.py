@@ -24,6 +24,8 @@ else:
         st.Page("pages/projector.py", title="Projector", icon=":material/present_to_all:", url_path="projector"),
         st.Page("pages/map.py", title="Journey map", icon=":material/route:"),
         st.Page("pages/report.py", title="Report", icon=":material/description:", url_path="report"),
+        st.Page("pages/themes.py", title="Themes", icon=":material/hub:", url_path="themes"),
+        st.Page("pages/check_in.py", title="Check-in", icon=":material/event_available:", url_path="check_in"),
     ]
     # Only a signed-in facilitator sees a menu; participants and the projector see one page.
     is_facilitator = bool(st.session_state.get("facilitator_code"))

@@ -975,9 +975,11 @@ def _exercise_keys(snap: Snapshot, lib: dict[str, Exercise]) -> list[str]:
 
 def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress: Progress | None = None,
                  template: Path | str | None = None, vote_counts: dict[int, int] | None = None,
-                 appendix: bool = True) -> bytes:
+                 appendix: bool = True, after_the_room=None) -> bytes:
     """The workshop report as .docx bytes.
 
+    `after_the_room` (`facilitation.after_report.gather`) adds the common themes the facilitator
+    confirmed and the commitments' follow-through, before the appendix.
     `progress(fraction, message)` is called as the work advances (0 → 1), for a progress bar.
     `include_map_image=False` leaves out the map picture (and the note about it) faster.
     `template` overrides the template file (default: $STORY_RELAY_REPORT_TEMPLATE or
@@ -1092,6 +1094,8 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         else:  # "by_function", "handoffs", "glossary" and any view this version does not know
             _by_function(w, ctx, ex, stories)
 
+    if after_the_room is not None:
+        _after_the_room(w, after_the_room)
     if appendix and any(everything.values()):
         say(0.1 + 0.8 * done / total, "Writing the appendix…")
         _appendix(w, ctx, lib, keys, told, everything, votes_in)
@@ -1127,3 +1131,27 @@ def _properties(w: _Writer, snap: Snapshot) -> None:
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     props.created = props.modified = now
     props.revision = 1
+
+
+def _after_the_room(w: _Writer, after) -> None:
+    """Common themes (confirmed ones only) and commitment follow-through (facilitation/after_report.py)."""
+    if after.themes:
+        w.heading("Common themes", 1)
+        w.paragraph("Stories from different functions that say the same thing, grouped on this server and "
+                    "confirmed by the facilitator.")
+        usable_w, _ = w.usable_mm()
+        w.table(["Theme", "Stories of", "Heard by"], [[t.label, t.topic, t.heard_by] for t in after.themes],
+                [usable_w * 0.35, usable_w * 0.25, usable_w * 0.4])
+        for t in after.themes:
+            w.heading(f"{t.label} · {t.heard_by.split(':', 1)[0]}", 2)
+            for text, line in t.stories:
+                w.paragraph(text + (f" — {line}" if line else ""))
+    if after.rows:
+        w.heading("Commitment follow-through", 1)
+        w.paragraph(after.totals.line())
+        w.paragraph("What each person said since the workshop about their commitment, from their own link, "
+                    f"{_plural(after.days_since, 'day')} after the workshop.")
+        usable_w, _ = w.usable_mm()
+        header = ["Functions", "Commitment", "By", "Status", "What happened"]
+        rows = [list(r) for r in after.rows]
+        w.table(header, rows, fit_widths(header, rows, usable_w, fixed={2: 22}))

@@ -149,6 +149,63 @@ trend_links = sa.Table(
 )
 
 
+# --- after the room: commitment follow-up and common themes (facilitation/follow_up.py, themes.py) ---
+
+commitment_updates = sa.Table(
+    "commitment_updates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    # The commitment: a story of an exercise whose room view is "commitments".
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=True),
+    # "done", "partly" or "dropped"; the latest update of a commitment is its status (none: still open).
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_commitment_updates_story", "story_id"),
+)
+
+# "Where we left off": the next workshop opens by reviewing the previous one's open commitments.
+opening_reviews = sa.Table(
+    "opening_reviews",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("added_at", sa.Float, nullable=False),
+    # When the facilitator put it on the projector (it stays there until an exercise is opened after it).
+    sa.Column("shown_at", sa.Float, nullable=True),
+    sa.Column("ended_at", sa.Float, nullable=True),
+    sa.UniqueConstraint("workshop_id", name="uq_one_opening_review"),
+)
+
+themes = sa.Table(
+    "themes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    # Which kind of story it groups: a key of facilitation.themes.TOPICS.
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    # Only confirmed themes reach the projector and the report.
+    sa.Column("confirmed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    # "wordllama" or "tfidf": what grouped the stories (shown to the facilitator).
+    sa.Column("method", sa.String(16), nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_themes_workshop", "workshop_id"),
+)
+
+theme_stories = sa.Table(
+    "theme_stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("theme_id", sa.Integer, sa.ForeignKey("themes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.UniqueConstraint("theme_id", "story_id", name="uq_story_once_per_theme"),
+)
+
+
 def default_database_url() -> str:
     """`DATABASE_URL` if set, else an SQLite file under the data folder (created on first run)."""
     url = os.environ.get("DATABASE_URL", "").strip()

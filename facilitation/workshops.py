@@ -363,11 +363,16 @@ def _bump(conn: Connection, workshop_id: int) -> None:
 def create_workshop(store: Store, *, title: str, organisation: str = "", held_on: dt.date | None = None,
                     facilitator: str = "", functions: list[str] | None = None, stages: list[str] | None = None,
                     agenda_plan: list[tuple[str, int]] | None = None, show_names: bool = True,
-                    clock: Clock = time.time) -> tuple[Workshop, str]:
+                    clock: Clock = time.time, facilitator_key: str | None = None) -> tuple[Workshop, str]:
     """Create a workshop; returns it and the facilitator key (shown once, stored hashed).
 
     Every list is bounded here, on the server (input_rules.MAX_FUNCTIONS, MAX_STAGES,
-    MAX_AGENDA_ITEMS): whatever a browser sends, a workshop stays small enough to draw."""
+    MAX_AGENDA_ITEMS): whatever a browser sends, a workshop stays small enough to draw.
+
+    `facilitator_key`: the key of one of the facilitator's earlier workshops on this server, so the
+    new one opens with the same key and is linked to it (its open commitments, trends); refused
+    unless it opens a workshop. Without it a new key is drawn.
+    """
     problems: dict[str, str] = {}
     lists = {}
     for name, given, default, limit, max_chars in (
@@ -404,9 +409,12 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
             problems["agenda"] = f"There is no exercise called '{str(key)[:40]}'."
         elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
             problems["agenda"] = f"Minutes for '{lib[key].title}' must be between 1 and {MAX_AGENDA_MINUTES}."
+    if facilitator_key and not _key_opens_a_workshop(store, facilitator_key):
+        problems["facilitator_key"] = ("That key opens no workshop on this server. Leave it empty for a new key, "
+                                       "or paste the key of one of your earlier workshops.")
     if problems:
         raise WorkshopInputError(problems)
-    key = access.new_facilitator_key()
+    key = facilitator_key or access.new_facilitator_key()
     for _attempt in range(20):
         code = access.new_join_code()
         try:
@@ -427,6 +435,12 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
     else:  # pragma: no cover - would need 20 collisions in a space of 887 million
         raise RuntimeError("could not draw a free join code")
     return get_workshop(store, workshop_id), key
+
+
+def _key_opens_a_workshop(store: Store, key: str) -> bool:
+    with store.read() as conn:
+        return conn.execute(sa.select(workshops.c.id).where(
+            workshops.c.facilitator_key_hash == access.hash_key(key)).limit(1)).first() is not None
 
 
 def join_workshop(store: Store, code: str, display_name: str, function: str, clock: Clock = time.time) -> Participant:

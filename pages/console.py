@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from facilitation import controls, live_cache, room, workshops
+from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 
@@ -80,6 +81,7 @@ with links:
                    icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/report.py", label="Report and downloads", icon=":material/description:", query_params=facilitator_params(workshop))
     st.page_link("pages/map.py", label="Journey map", icon=":material/route:", query_params=facilitator_params(workshop))
+    after_widgets.console_links(workshop)
 if problem := st.session_state.pop("console_problem", None):
     st.error(problem)
 
@@ -87,6 +89,7 @@ agenda_col, live_col = st.columns([2, 3], gap="large")
 
 with agenda_col:
     st.subheader("Agenda")
+    after_widgets.opening_review_item(workshop, live)
     for item in snap.agenda:
         is_live = live.item is not None and live.item.position == item.position
         status = ("live" if live.state == "open" else "locked, on screen") if is_live else ("done" if item.opened_at else "not started")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from facilitation import journey_map as jm
 from facilitation import room, trends, workshops
+from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, require_facilitator, store
 
 workshop = require_facilitator()
@@ -102,6 +103,7 @@ else:
                 lines.append(f"Gap: {round(a.gap, 1):g} of 5" if a.gap is not None else "Gap: not scored")
                 st.text("\n".join(lines))
 
+after_widgets.follow_through_table(workshop)
 st.subheader("Across workshops")
 st.caption("Follow each seam from one workshop to the next: link the other workshops you facilitate. Only "
            "workshops whose join code and facilitator key you enter here (or that share this workshop's key) "

@@ -55,6 +55,9 @@ with st.form("new_workshop"):
     stages_text = c5.text_area("Lifecycle stages, in order, one per line", value="\n".join(workshops.DEFAULT_STAGES),
                                height=240, help=f"From 2 to {MAX_STAGES} stages.")
     show_names = st.toggle("Show participants' names on the projector and in the report", value=True)
+    earlier_key = st.text_input("Facilitator key of an earlier workshop (optional)", type="password", max_chars=64,
+                                help="Run this workshop with the same key to link it to your earlier ones: it can "
+                                     "start by reviewing their open commitments, and its trends include them.")
     st.write("**Agenda** — tick the exercises to run, set their order and minutes.")
     edited = st.data_editor(
         plan, hide_index=True, width="stretch", disabled=["Exercise", "What it asks"],
@@ -73,7 +76,7 @@ if submitted:
         workshop, key = workshops.create_workshop(
             store(), title=title, organisation=organisation, facilitator=facilitator, held_on=held_on,
             functions=split_lines(functions_text), stages=split_lines(stages_text),
-            agenda_plan=agenda_plan, show_names=show_names,
+            agenda_plan=agenda_plan, show_names=show_names, facilitator_key=earlier_key.strip() or None,
         )
     except workshops.WorkshopInputError as exc:
         for field_name, message in exc.problems.items():

@@ -11,6 +11,7 @@ import streamlit as st
 
 from facilitation import controls, drafts, live_cache, room, workshops
 from facilitation.exercises import library
+from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 
@@ -43,6 +44,8 @@ def follow_the_room():
 with st.container(key="whoami"):
     st.text(f"{workshop.title}\n{participant.display_name} · {participant.function}")
 follow_the_room()
+if after_widgets.my_commitments(workshop, participant, live):
+    st.stop()
 
 if live.item is None:
     st.header("Welcome — you're in")

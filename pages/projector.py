@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from facilitation import journey_map, links, live_cache, room, workshops
+from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
 from pages.exercise_widgets import answer_text, story_card
 
@@ -19,6 +20,8 @@ if workshop is None:
     st.write("Open this page from the facilitator console, or add the workshop code to the address (…/projector?code=ABC123).")
     st.stop()
 
+if after_widgets.after_room_screen(workshop):
+    st.stop()
 snap = live_cache.snapshot(store(), workshop.id)
 live = live_cache.live_exercise(store(), workshop.id)
 join_link = links.join_url(st.context.url, workshop.code)
@@ -47,6 +50,10 @@ def join_panel(big: bool) -> None:
             with st.container(key="join-link-text"):
                 st.text(join_link.split("://", 1)[-1])
 
+
+if after_widgets.opening_review_on_projector(workshop, live):
+    follow_the_room()
+    st.stop()
 
 if live.item is None:
     with st.container(key="welcome"):

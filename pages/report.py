@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from facilitation import archive, exports, figure_images, lifecycle, report, room, workshops
+from facilitation import after_report, archive, exports, figure_images, lifecycle, report, room, workshops
 from pages.common import forget_facilitator, require_facilitator, store
 
 workshop = require_facilitator()
@@ -18,7 +18,8 @@ st.write("The report is built from a snapshot of the workshop at the moment you 
 if st.button("Build the Word report", type="primary", icon=":material/description:"):
     bar = st.progress(0.0, text="Taking a snapshot of the workshop…")
     snap = workshops.snapshot(store(), workshop.id)
-    document = report.build_report(snap, progress=lambda fraction, message: bar.progress(min(1.0, fraction), text=message))
+    document = report.build_report(snap, progress=lambda fraction, message: bar.progress(min(1.0, fraction), text=message),
+                                   after_the_room=after_report.gather(store(), workshop))
     bar.progress(1.0, text="Ready.")
     st.session_state["report"] = (workshop.id, document, dt.datetime.now().strftime("%Y-%m-%d_%H%M"),
                                   len(exports.visible_stories(snap)), len(snap.participants))
