@@ -55,10 +55,17 @@ def query_code() -> str:
     return st.query_params.get("code", "")
 
 
+def literal_label(text: str) -> str:
+    """Text someone typed, for a widget label (labels are markdown): every ASCII punctuation mark is
+    backslash-escaped, so `**x**`, `:red[x]`, `$x$` or `[a](b)` show exactly as typed."""
+    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and not ch.isspace() else ch for ch in text)
+
+
 def client_address() -> str:
     """What the throttles count by: this browser's address (the TCP peer, or a trusted proxy's
     X-Forwarded-For, see facilitation/routes.py), never the session, which a client can renew."""
-    return throttle.client_key(st.context.ip_address)
+    address = st.context.ip_address
+    return throttle.client_key(address if isinstance(address, str) else None)  # None: loopback (or AppTest)
 
 
 def browser_session_id() -> str:
@@ -254,8 +261,8 @@ def remember_participant(workshop: Workshop, participant) -> None:
         return
     st.session_state["participant_remembered"] = participant.token
     body = json.dumps({"code": workshop.code, "p": participant.token})
-    url = json.dumps(f"{base_path()}/api/participant/remember")
-    st.html(f"<script>fetch({url}, {{method: 'POST', credentials: 'same-origin', "
+    url = f"{base_path()}/api/participant/remember"
+    st.html(f"<script>fetch({json.dumps(url)}, {{method: 'POST', credentials: 'same-origin', "
             f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(body)}}});</script>",
             unsafe_allow_javascript=True)
 

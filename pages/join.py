@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import streamlit as st
 
 from facilitation import access, demo, throttle, workshops
-from pages.common import (browser_session_id, client_address, code_wait_seconds, cookies, countdown, query_code,
-                          remember_facilitator, store, use_css, wrong_code)
+from pages.common import (browser_session_id, client_address, code_wait_seconds, cookies, countdown, literal_label,
+                          query_code, remember_facilitator, store, use_css, wrong_code)
 
 NOT_JOINED_YET = "Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment."
 NO_SUCH_CODE = "No workshop has this code. Check the code on the screen and try again."
@@ -103,7 +103,7 @@ with middle:
         if before is not None and not st.session_state.get("join_as_someone_else"):
             with st.container(border=True, key="continue-as"):
                 st.caption("You joined this workshop from this browser before.")
-                if st.button(f"Continue as {before.display_name} · {before.function}", type="primary",
+                if st.button(f"Continue as {literal_label(f'{before.display_name} · {before.function}')}", type="primary",
                              width="stretch", icon=":material/person:", key="continue-as-button"):
                     st.switch_page("pages/participate.py", query_params={"code": workshop.code, "p": before.token})
             if st.button("Join as someone else", type="tertiary", key="join-as-someone-else"):

@@ -18,8 +18,8 @@ if created:
              "from any browser. It is never part of an address: paste it into the sign-in form.")
     st.code(created["key"], language=None)
     address = room()
+    st.text(f"Room's join link: {address.join_url(created['code'])}")
     (st.caption if address.reachable else st.warning)(address.explanation())
-    st.text(address.join_url(created["code"]))
     if st.button("Open the console", type="primary", icon=":material/tune:"):
         del st.session_state["just_created"]
         st.switch_page("pages/console.py", query_params={"code": created["code"]})

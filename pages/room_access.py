@@ -7,18 +7,18 @@ from __future__ import annotations
 import streamlit as st
 
 from facilitation import participants, sign_in, workshops
-from pages.common import forget_facilitator, projector_url, room, sign_out_url, store
+from pages.common import forget_facilitator, navigate, projector_url, room, sign_out_url, store
 
 
 def room_notice(workshop: workshops.Workshop) -> None:
     """Which address the room will use (and how to change it), beside the join code."""
     address = room()
     with st.container(key="room-address"):
+        st.text(f"Room's join link: {address.join_url(workshop.code)}")
         if address.reachable:
             st.caption(address.explanation())
         else:
             st.warning(address.explanation(), icon=":material/wifi_off:")
-        st.text(address.join_url(workshop.code))
 
 
 def facilitator_access(workshop: workshops.Workshop) -> None:
@@ -28,7 +28,10 @@ def facilitator_access(workshop: workshops.Workshop) -> None:
                  "that screen show the wall; a code alone shows nothing. A new key makes a new link.")
         st.code(room().base + projector_url(workshop), language=None)
         st.write("**Sign out** on this browser. Your key still opens the workshop from any browser.")
-        st.link_button("Sign out", sign_out_url(workshop), icon=":material/logout:")
+        if st.button("Sign out", icon=":material/logout:", key="sign-out"):
+            forget_facilitator()
+            navigate(sign_out_url(workshop), "Sign out")
+            st.stop()
         st.write("**Replace the key** if it was seen by someone else: the old key, every browser signed in with it "
                  "and the old projector link stop working. You are signed out here and sign in with the new key.")
         confirm = st.checkbox("Yes, replace the key and sign out every browser", key="replace-key-confirm")
