@@ -19,14 +19,14 @@ use_css("participant.css")  # the join page is a phone's first screen too
 token = st.query_params.get("p", "")
 
 
-def lookup(code: str) -> tuple[workshops.Workshop | None, int]:
-    """The workshop with this code, or (None, wait): a throttled client's code is not even looked up."""
+def lookup(code: str) -> tuple[workshops.Workshop | None, str, int]:
+    """(workshop, problem, wait): a throttled client's code is not even looked up; a wrong one counts."""
     if wait := code_wait_seconds():
-        return None, wait
+        return None, "", wait
     found = workshops.find_workshop(store(), code)
     if found is None:
-        return None, wrong_code()
-    return found, 0
+        return None, NO_SUCH_CODE, wrong_code()
+    return found, "", 0
 
 
 workshop, code_problem, wait = None, "", 0
@@ -37,12 +37,11 @@ if query_code():
     elif st.session_state.get("wrong_query_code") == asked:
         code_problem = NO_SUCH_CODE  # counted once, not on every rerun of this page
     else:
-        workshop, wait = lookup(query_code())
+        workshop, code_problem, wait = lookup(query_code())
         if workshop is not None:
             st.session_state["joined_code"] = workshop.code
-        elif not wait:
+        elif code_problem:
             st.session_state["wrong_query_code"] = asked
-            code_problem = NO_SUCH_CODE
 if workshop and token and workshops.participant_by_token(store(), workshop.id, token):
     st.switch_page("pages/participate.py", query_params={"code": workshop.code, "p": token})
 
@@ -69,12 +68,11 @@ with middle:
             typed = st.text_input("Workshop code", value=query_code(), max_chars=12, placeholder="e.g. K7M2QXR")
             pressed = st.form_submit_button("Continue", type="primary", width="stretch")
         if pressed:
-            found, wait = lookup(typed)
+            found, code_problem, wait = lookup(typed)
             if found is not None:
                 st.session_state["joined_code"] = found.code
                 st.query_params["code"] = found.code
                 st.rerun()
-            code_problem = "" if wait else NO_SUCH_CODE
         if code_problem:
             st.error(code_problem)
         if wait:
