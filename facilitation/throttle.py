@@ -18,9 +18,10 @@ Sizes, for a room behind one NAT address (conference Wi-Fi):
 - wrong join codes: 60 a minute per address. A room of 500 mistypes a few dozen times while
   joining; a guesser gets one try a second, about 10^5 a day against 2.75*10^10 codes.
 - wrong facilitator keys: 10 a minute per address (a key is pasted, not typed from a screen).
-- joins: a burst of 120, then 3 a second per address, and 5 per browser session in 10 minutes:
-  500 people pressing Join in the same second are all in within 2.5 minutes, at a real room's
-  pace (over a minute or two) nobody waits; one script is refused after its burst.
+- joins: a burst of 150, then 4 a second per address (STORY_RELAY_JOIN_BURST scales both), and
+  5 per browser session in 10 minutes. 500 people behind one NAT address who scan the QR code
+  over a minute and a half all get in at the first press; if all 500 press Join within the same
+  30 s, the last waits about 75 s (a countdown). One script is refused after its burst.
 - new workshops: a burst of 20, then one every 30 s per address.
 """
 
@@ -185,11 +186,12 @@ def _setting(name: str, default: float) -> float:
     return value if value > 0 else default
 
 
-JOIN_BURST = _setting("STORY_RELAY_JOIN_BURST", 120)
+JOIN_BURST = _setting("STORY_RELAY_JOIN_BURST", 150)
+JOIN_PER_SECOND = JOIN_BURST / 37.5  # 4 a second with the default burst
 
 # One per process, shared by every session of this server (each replica has its own).
 join_throttle = Throttle(60, 60.0)              # wrong join codes per address
 facilitator_throttle = Throttle(10, 60.0)       # wrong facilitator keys per address
-join_rate = RateLimit(JOIN_BURST, JOIN_BURST / 40)  # joins per address (120 at once, then 3 a second)
+join_rate = RateLimit(JOIN_BURST, JOIN_PER_SECOND)  # joins per address (150 at once, then 4 a second)
 session_join_rate = RateLimit(5, 5 / 600)       # joins per browser session
 create_rate = RateLimit(20, 1 / 30)             # new workshops (and demo / restored ones) per address
