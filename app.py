@@ -5,14 +5,19 @@ routes in facilitation/routes.py. Streamlit then runs this same file as the page
 `__name__` is "__main__", and that run builds the navigation.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 if __name__ != "__main__":
     from facilitation import routes
 
-    app = st.App(__file__, routes=routes.routes(), middleware=routes.middleware(), lifespan=routes.lifespan)
+    routes.trust_forwarded_headers_only_from_configured_proxies()
+    app = st.App(__file__, routes=routes.routes(st.get_option("server.baseUrlPath")), middleware=routes.middleware(),
+                 lifespan=routes.lifespan)
 else:
-    st.set_page_config(page_title="Story Relay", page_icon=":material/forum:", layout="wide")
+    # A file of our own: a material or emoji icon makes the browser fetch it from an outside font host.
+    st.set_page_config(page_title="Story Relay", page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
     participant_pages = [
         st.Page("pages/join.py", title="Join", icon=":material/login:", default=True),

@@ -190,8 +190,15 @@ class StoryRelayScenario:
                 del os.environ["DATABASE_URL"]
         return f"sqlite:///{data_dir}/story_relay.sqlite3"
 
+    # The servers sign cookies with this secret, so the console can come in signed in (a cookie, as a
+    # browser that used the sign-in form) and the projector with its screen token.
+    secret = "bench-" + os.urandom(16).hex()
+
     def server_env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.args.database_url} if self.args.database_url else {}
+        env = {"STORY_RELAY_SECRET": self.secret}
+        if self.args.database_url:
+            env["DATABASE_URL"] = self.args.database_url
+        return env
 
     def setup(self, data_dir: Path | None, n_participants: int, join_page: set[int]) -> None:
         from facilitation import workshops
@@ -206,10 +213,21 @@ class StoryRelayScenario:
                                                          self.workshop.functions[i % len(self.workshop.functions)])
 
     def console_page(self) -> tuple[str, str]:
-        return "console", f"code={self.workshop.code}&key={self.key}"
+        return "console", f"code={self.workshop.code}"
+
+    def console_cookie(self) -> str:
+        import time as _time
+
+        from facilitation import access
+
+        value = access.facilitator_cookie(self.secret.encode(), self.workshop.code, access.hash_key(self.key), _time.time())
+        return f"{access.facilitator_cookie_name(self.workshop.code)}={value}"
 
     def projector_page(self) -> tuple[str, str]:
-        return "projector", f"code={self.workshop.code}"
+        from facilitation import access
+
+        token = access.projector_token(self.secret.encode(), self.workshop.code, access.hash_key(self.key))
+        return "projector", f"code={self.workshop.code}&screen={token}"
 
     def via_join_page(self, i: int) -> bool:
         return i not in self.seeded
@@ -549,7 +567,8 @@ async def run_room(args, scenario, base_urls: list[str], server_pids: list[int],
                                             on_delta=projector_delta, fetch_media=True)
                 await projector.connect(timeout=CONNECT_TIMEOUT_S)
             if scenario.has_console:
-                console = StreamlitClient(base_urls[0], *scenario.console_page(), name="console")
+                console = StreamlitClient(base_urls[0], *scenario.console_page(), name="console",
+                                          cookie=getattr(scenario, "console_cookie", lambda: "")())
                 await console.connect(timeout=CONNECT_TIMEOUT_S)
         except (ClientError, asyncio.TimeoutError, OSError) as exc:
             stats.error(f"room: the projector or the console did not load: {type(exc).__name__}: {exc}")

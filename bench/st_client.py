@@ -123,8 +123,9 @@ class StreamlitClient:
 
     def __init__(self, base_url: str, path: str = "", query: str = "", *, name: str = "client",
                  on_delta: Callable | None = None, fetch_media: bool = False, preflight: bool = True,
-                 auto_rerun: bool = True, clock: Callable[[], float] = time.perf_counter):
+                 auto_rerun: bool = True, clock: Callable[[], float] = time.perf_counter, cookie: str = ""):
         self.base_url = base_url.rstrip("/")
+        self.cookie = cookie  # a Cookie header for the page load and the websocket (a signed-in facilitator)
         self.path = path.strip("/")
         self.query_string = query
         self.name = name
@@ -174,7 +175,8 @@ class StreamlitClient:
         ws_url = self.base_url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
         self.ws = await connect(ws_url, subprotocols=["streamlit"], origin=self.base_url, open_timeout=timeout,
                                 ping_interval=None, max_size=64 * 2**20, max_queue=None,
-                                user_agent_header="Mozilla/5.0 (story-relay-bench)")
+                                user_agent_header="Mozilla/5.0 (story-relay-bench)",
+                                additional_headers={"Cookie": self.cookie} if self.cookie else None)
         self._reader = asyncio.create_task(self._read_loop(), name=f"{self.name}-reader")
         waiter = self.expect_run(lambda r: not r.is_fragment and r.status == FINISHED_SUCCESSFULLY)
         await self.send_rerun()

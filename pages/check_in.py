@@ -6,7 +6,7 @@ import streamlit as st
 
 from facilitation import follow_up, live_cache
 from facilitation import workshops as W
-from pages.common import LIVE_POLL_SECONDS, facilitator_params, require_facilitator, store
+from pages.common import LIVE_POLL_SECONDS, facilitator_params, projector_url, require_facilitator, store
 
 workshop = require_facilitator()
 check = follow_up.check_in(store(), workshop.id)
@@ -28,7 +28,7 @@ with head:
     st.caption(f"{check.days_since} days since the workshop. People mark their commitments from their own links; "
                "this page follows them as they do.")
 with links:
-    st.link_button("Check-in on the projector ↗", f"projector?code={workshop.code}&view=check_in",
+    st.link_button("Check-in on the projector ↗", projector_url(workshop) + "&view=check_in",
                    icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/console.py", label="Back to the console", icon=":material/tune:",
                  query_params=facilitator_params(workshop))

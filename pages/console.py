@@ -9,8 +9,9 @@ import streamlit as st
 
 from facilitation import controls, live_cache, room, workshops
 from pages import after_widgets
-from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, require_facilitator, store
+from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
+from pages.room_access import duplicate_people, facilitator_access, room_notice
 
 workshop = require_facilitator()
 snap = workshops.snapshot(store(), workshop.id)
@@ -77,11 +78,12 @@ with links:
     theme = p2.selectbox("Projector theme", ["dark", "light"], key="projector_theme", label_visibility="collapsed",
                          format_func=lambda name: {"dark": "Dark screen", "light": "Light screen"}[name],
                          help="The projector's colours: light for a bright room or a washed-out projector.")
-    p1.link_button("Open projector ↗", f"projector?code={workshop.code}" + ("&theme=light" if theme == "light" else ""),
-                   icon=":material/present_to_all:", width="stretch")
+    p1.link_button("Open projector ↗", projector_url(workshop, theme), icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/report.py", label="Report and downloads", icon=":material/description:", query_params=facilitator_params(workshop))
     st.page_link("pages/map.py", label="Journey map", icon=":material/route:", query_params=facilitator_params(workshop))
     after_widgets.console_links(workshop)
+room_notice(workshop)
+facilitator_access(workshop)
 if problem := st.session_state.pop("console_problem", None):
     st.error(problem)
 
@@ -143,6 +145,7 @@ with agenda_col:
         st.rerun()
     st.caption("Anonymous: a function's label is left off its stories on the projector while fewer than "
                f"{room.MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL} people from it have contributed.")
+    duplicate_people(workshop, snap.participants)
 
 with live_col:
     follow_the_room()

@@ -5,21 +5,24 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from facilitation import archive, workshops
+from facilitation import archive, throttle, workshops
 from facilitation.exercises import library
 from facilitation.input_rules import MAX_FUNCTIONS, MAX_STAGES, split_lines
-from pages.common import plain, remember_facilitator, store
+from pages.common import client_address, countdown, plain, remember_facilitator, room, store
 
 created = st.session_state.get("just_created")
 if created:
     st.title("Your workshop is ready")
     st.success(f"Join code for the room: **{created['code']}**")
     st.write("Your facilitator key is shown only once. Keep it: it opens the console and the report "
-             "from any browser. The console's address below already contains it.")
+             "from any browser. It is never part of an address: paste it into the sign-in form.")
     st.code(created["key"], language=None)
+    address = room()
+    st.text(f"Room's join link: {address.join_url(created['code'])}")
+    (st.caption if address.reachable else st.warning)(address.explanation())
     if st.button("Open the console", type="primary", icon=":material/tune:"):
         del st.session_state["just_created"]
-        st.switch_page("pages/console.py", query_params={"code": created["code"], "key": created["key"]})
+        st.switch_page("pages/console.py", query_params={"code": created["code"]})
     st.stop()
 
 if deleted := st.session_state.pop("just_deleted", None):
@@ -68,7 +71,9 @@ with st.form("new_workshop"):
     )
     submitted = st.form_submit_button("Create workshop", type="primary")
 
-if submitted:
+if submitted and (wait := throttle.create_rate.take(client_address())):
+    countdown(wait, throttle.too_many_workshops)
+elif submitted:
     by_title = {e.title: e.key for e in lib.values()}
     chosen = edited[edited["On agenda"]].sort_values("Order", kind="stable")
     agenda_plan = [(by_title[row["Exercise"]], int(row["Minutes"] or 0)) for _, row in chosen.iterrows()]
@@ -79,6 +84,7 @@ if submitted:
             agenda_plan=agenda_plan, show_names=show_names, facilitator_key=earlier_key.strip() or None,
         )
     except workshops.WorkshopInputError as exc:
+        throttle.create_rate.give_back(client_address())  # a refused form made nothing
         for field_name, message in exc.problems.items():
             st.error(f"{field_name.capitalize()}: {plain(message)}")  # a message may quote a typed name
     else:
@@ -100,6 +106,9 @@ with st.expander("Restore a workshop from an archive (.json)", icon=":material/u
             st.text(f"{about['title']}\n{about['organisation'] or ''} {about['held_on'] or ''}".strip())
             st.caption(about["summary"])
             if st.button("Restore this workshop", icon=":material/unarchive:", type="primary"):
+                if wait := throttle.create_rate.take(client_address()):
+                    countdown(wait, throttle.too_many_workshops)
+                    st.stop()
                 try:
                     result = archive.import_archive(store(), data)
                 except archive.ArchiveError as exc:

@@ -12,7 +12,7 @@ import streamlit as st
 from facilitation import controls, drafts, live_cache, room, workshops
 from facilitation.exercises import library
 from pages import after_widgets
-from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
+from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 
 use_css("participant.css")
@@ -24,6 +24,7 @@ if participant is None:
     st.page_link("pages/join.py", label="Join a workshop", icon=":material/login:",
                  query_params={"code": workshop.code} if workshop else None)
     st.stop()
+remember_participant(workshop, participant)
 
 live = live_cache.live_exercise(store(), workshop.id)
 

@@ -5,26 +5,24 @@ import time
 
 import streamlit as st
 
-from facilitation import journey_map, links, live_cache, room, workshops
+from facilitation import journey_map, live_cache, room, workshops
 from pages import after_widgets
-from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
+from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
 from pages.exercise_widgets import answer_text, story_card
 
 THEME = "light" if st.query_params.get("theme") == "light" else "dark"
 use_css("projector.css")
 if THEME == "light":
     use_css("projector_light.css")
-workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
+workshop = projector_workshop()
 if workshop is None:
-    st.title("Projector")
-    st.write("Open this page from the facilitator console, or add the workshop code to the address (…/projector?code=ABC123).")
     st.stop()
 
 if after_widgets.after_room_screen(workshop):
     st.stop()
 snap = live_cache.snapshot(store(), workshop.id)
 live = live_cache.live_exercise(store(), workshop.id)
-join_link = links.join_url(st.context.url, workshop.code)
+join_link = room_address().join_url(workshop.code)
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)

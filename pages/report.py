@@ -66,9 +66,12 @@ with st.expander("Delete this workshop and everything in it", icon=":material/de
     st.write("Participants, stories, votes, drafts and the agenda are removed from this server for good. "
              "Download the report and the archive first if you want to keep them.")
     typed = st.text_input(f"Type the join code {workshop.code} to confirm", key="delete_confirm", max_chars=12)
+    key = st.session_state.get("facilitator_key") or st.text_input(
+        "Your facilitator key", type="password", max_chars=64, key="delete_key",
+        help="Signed in by this browser's cookie: deleting everything asks for the key itself.")
     if st.button("Delete the workshop", icon=":material/delete_forever:", disabled=typed.strip().upper() != workshop.code):
         try:
-            gone = lifecycle.delete_workshop(store(), workshop.id, st.session_state.get("facilitator_key"))
+            gone = lifecycle.delete_workshop(store(), workshop.id, key)
         except lifecycle.NotAllowed as exc:
             st.error(str(exc))
         else:

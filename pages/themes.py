@@ -6,7 +6,7 @@ import streamlit as st
 from facilitation import live_cache, room, themes
 from facilitation import workshops as W
 from pages import after_widgets
-from pages.common import LIVE_POLL_SECONDS, facilitator_params, require_facilitator, store
+from pages.common import LIVE_POLL_SECONDS, facilitator_params, projector_url, require_facilitator, store
 
 workshop = require_facilitator()
 revision = W.revision(store(), workshop.id)
@@ -48,7 +48,7 @@ with head:
     st.title("Common themes")
     st.text(workshop.title)
 with links:
-    st.link_button("Confirmed themes on the projector ↗", f"projector?code={workshop.code}&view=themes",
+    st.link_button("Confirmed themes on the projector ↗", projector_url(workshop) + "&view=themes",
                    icon=":material/present_to_all:", width="stretch")
     st.page_link("pages/console.py", label="Back to the console", icon=":material/tune:",
                  query_params=facilitator_params(workshop))

@@ -51,6 +51,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# One signing secret for this test run, shared by AppTest pages (in this process) and every server a
+# test starts (they inherit the environment), so tests can build a projector link or a cookie.
+os.environ.setdefault("STORY_RELAY_SECRET", f"story-relay-tests-{uuid.uuid4().hex}")
+
 from facilitation import workshops as W  # noqa: E402
 from facilitation.store import Store  # noqa: E402
 

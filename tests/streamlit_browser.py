@@ -6,6 +6,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
+from facilitation import access, sign_in
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -54,3 +56,39 @@ def open_agenda_item(console: Page, position: int = 0) -> None:
 
 def expect_text(page: Page, text: str, timeout: float = 10_000) -> None:
     expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=timeout)
+
+
+def projector_query(store, workshop) -> dict[str, str]:
+    """The projector's query with the workshop's screen token (as the console's link has it)."""
+    return {"code": workshop.code, "screen": sign_in.projector_token(store, workshop, access.server_secret())}
+
+
+def projector_path(store, workshop) -> str:
+    query = projector_query(store, workshop)
+    return f"/projector?code={query['code']}&screen={query['screen']}"
+
+
+def sign_in_facilitator(page: Page, base_url: str, code: str, key: str, page_path: str = "/console") -> None:
+    """Sign in through the form, as a facilitator does: the browser gets its signed cookie through
+    /api/facilitator/enter and comes back to the keyless page."""
+    open_page(page, f"{base_url}{page_path}?code={code}")
+    page.get_by_label("Facilitator key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    name = access.facilitator_cookie_name(code)
+    deadline = time.monotonic() + 15
+    while not any(c["name"] == name for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {name} cookie after signing in (at {page.url})")
+        page.wait_for_timeout(100)
+    page.wait_for_url(f"**{page_path}?code={code}")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Facilitator sign-in")).to_have_count(0)
+
+
+def screen_for(code: str) -> str:
+    """The screen token of a workshop on the pages' own database (AppTest tests, DATABASE_URL)."""
+    from facilitation import workshops
+    from facilitation.store import get_store
+
+    store = get_store()
+    return sign_in.projector_token(store, workshops.find_workshop(store, code), access.server_secret())

@@ -9,6 +9,7 @@ import pytest
 
 from facilitation import follow_up, themes
 from facilitation import workshops as W
+from streamlit_browser import screen_for
 from tests.test_pages import all_text, app_db, run_page  # noqa: F401 - fixtures
 
 KEY = "one_millimeter_forward"
@@ -49,7 +50,7 @@ def test_check_in_page_and_its_projector_screen(finished, app_db):
     assert not at.exception, at.exception
     assert [m.value for m in at.metric][:3] == ["1", "1", "0"]
     assert "Both calls done" in all_text(at)
-    wall = run_page("pages/projector.py", code=workshop.code, view="check_in")
+    wall = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code), view="check_in")
     assert not wall.exception, wall.exception
     text = all_text(wall)
     assert "1 made · 1 done" in text and "Sales → Support" in text and "Both calls done" in text
@@ -63,7 +64,7 @@ def test_check_in_on_the_projector_keeps_small_functions_anonymous_with_names_of
     W.open_exercise(app_db, workshop.id, 0)
     W.submit_story(app_db, ann, KEY, {"action": "Explain our invoices to support", "serves": "Billing",
                                       "connects_to": "Support", "by_when": "2026-11-01"}, "q1")
-    wall = run_page("pages/projector.py", code=workshop.code, view="check_in")
+    wall = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code), view="check_in")
     text = all_text(wall)
     assert "Someone → Support" in text and "Finance/billing" not in text and "Ann" not in text
 
@@ -76,11 +77,11 @@ def test_next_workshop_starts_with_where_we_left_off(finished, app_db):
     assert "0. Where we left off\n1 open from Autumn <b>round</b> · not on the agenda" in [t.value for t in console.text]
     follow_up.add_opening_review(app_db, nxt.id)
     follow_up.show_opening_review(app_db, nxt.id)
-    wall = run_page("pages/projector.py", code=nxt.code)
+    wall = run_page("pages/projector.py", code=nxt.code, screen=screen_for(nxt.code))
     text = all_text(wall)
     assert "Where we left off" in text and "Sit in on two **support** calls" in text
     W.open_exercise(app_db, nxt.id, 0)
-    wall = run_page("pages/projector.py", code=nxt.code)
+    wall = run_page("pages/projector.py", code=nxt.code, screen=screen_for(nxt.code))
     assert "Where we left off" not in all_text(wall)
 
 
@@ -96,10 +97,10 @@ def test_themes_panel_confirms_and_only_confirmed_reach_the_projector(app_db):
     at = run_page("pages/themes.py", code=workshop.code, key=key)
     assert not at.exception, at.exception
     assert first.label in [t.value for t in at.text]
-    wall = run_page("pages/projector.py", code=workshop.code, view="themes")
+    wall = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code), view="themes")
     assert first.label not in all_text(wall)
     next(b for b in at.button if b.key == f"confirm-{first.id}").click()
     at.run()
     assert themes.list_themes(app_db, workshop.id, confirmed_only=True)[0].id == first.id
-    wall = run_page("pages/projector.py", code=workshop.code, view="themes")
+    wall = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code), view="themes")
     assert first.label in all_text(wall) and "heard by 5 functions" in all_text(wall)

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from facilitation import follow_up, themes
 from facilitation import workshops as W
-from streamlit_browser import open_page, wait_for_app
+from streamlit_browser import open_page, projector_path, sign_in_facilitator, wait_for_app
 from test_browser_room import phone
 from theme_samples import remarks
 
@@ -65,7 +65,7 @@ def test_a_month_later_a_phone_marks_a_commitment_done_and_the_check_in_shows_it
 
     wall_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     wall = wall_ctx.new_page()
-    open_page(wall, f"{app_server}/projector?code={workshop.code}&view=check_in")
+    open_page(wall, f"{app_server}{projector_path(app_store, workshop)}&view=check_in")
     expect(wall.get_by_text("30-day check-in · Autumn customer-story day")).to_be_visible()
     expect(wall.get_by_text("5 made · 0 done · 1 partly · 1 dropped · 3 still open")).to_be_visible()
     expect(wall.get_by_text("Sales → Implementation", exact=True)).to_be_visible()
@@ -97,7 +97,8 @@ def test_a_month_later_a_phone_marks_a_commitment_done_and_the_check_in_shows_it
 
     console_ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
     console = console_ctx.new_page()
-    open_page(console, f"{app_server}/check_in?code={workshop.code}&key={key}")
+    sign_in_facilitator(console, app_server, workshop.code, key)
+    open_page(console, f"{app_server}/check_in?code={workshop.code}")
     expect(console.get_by_role("heading", name="What moved (2)")).to_be_visible()
     expect(console.get_by_role("heading", name="Still open (2)")).to_be_visible()
     with console.expect_download() as bundle:
@@ -107,12 +108,12 @@ def test_a_month_later_a_phone_marks_a_commitment_done_and_the_check_in_shows_it
 
     themes.find_themes(app_store, workshop.id)
     first = themes.list_themes(app_store, workshop.id)[0]
-    open_page(console, f"{app_server}/themes?code={workshop.code}&key={key}")
+    open_page(console, f"{app_server}/themes?code={workshop.code}")
     console.locator(f".st-key-confirm-{first.id} button").click()
     wait_for_app(console)
     expect(console.get_by_text("✓ " + first.label)).to_be_visible()
     console.screenshot(path=str(SCREENS / "themes_console.png"), full_page=True)
-    open_page(wall, f"{app_server}/projector?code={workshop.code}&view=themes")
+    open_page(wall, f"{app_server}{projector_path(app_store, workshop)}&view=themes")
     expect(wall.get_by_text(first.label, exact=True)).to_be_visible()
     wall.screenshot(path=str(SCREENS / "themes_projector.png"))
     for c in (wall_ctx, ctx, console_ctx):

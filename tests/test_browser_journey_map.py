@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from facilitation.demo import create_demo_workshop
-from streamlit_browser import open_page
+from streamlit_browser import open_page, projector_path
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_projector_map_with_200_stories_at_1920x1080(browser, app_server, app_st
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
-        open_page(page, f"{app_server}/projector?code={workshop.code}")
+        open_page(page, app_server + projector_path(app_store, workshop))
         chart = page.locator(".st-key-projector-map .js-plotly-plot, .js-plotly-plot").first
         chart.wait_for(state="visible")
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot g.annotation').length > 20")

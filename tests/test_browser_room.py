@@ -12,7 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import workshops as W
-from streamlit_browser import choose, click_button, open_page, wait_for_app, open_agenda_item
+from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
+                              wait_for_app)
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +65,10 @@ def test_a_room_runs_two_exercises_with_a_vote_and_a_spotlight(browser, app_serv
     fac_ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
     fac_ctx.set_default_timeout(15_000)
     console = fac_ctx.new_page()
-    open_page(console, f"{app_server}/console?code={code}&key={key}")
+    sign_in_facilitator(console, app_server, code, key)
     proj_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     projector = proj_ctx.new_page()
-    open_page(projector, f"{app_server}/projector?code={code}")
+    open_page(projector, app_server + projector_path(app_store, W.find_workshop(app_store, code)))
 
     phones = {}
     for name, (function, _, _) in STORIES.items():

@@ -64,7 +64,10 @@ def test_three_people_run_over_the_wall_and_get_the_report(browser, app_server, 
 
     projector_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     projector = projector_ctx.new_page()
-    open_page(projector, f"{app_server}/projector?code={code}")
+    # The console's projector link carries the screen token; the code alone shows no wall.
+    href = console.get_by_role("link", name="Open projector").first.get_attribute("href")
+    assert "screen=" in href and "key" not in href
+    open_page(projector, f"{app_server}/{href.lstrip('./')}")
     expect(projector.get_by_text(code, exact=True).first).to_be_visible()
 
     people = {name: join(browser, app_server, code, name, s["function"]) for name, s in STORIES.items()}

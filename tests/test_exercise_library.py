@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from facilitation import workshops as W
 from facilitation.exercises import Exercise, Field, load_library
 from facilitation.store import get_store
+from streamlit_browser import screen_for
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 WORKSHOP_ORDER = [
@@ -61,6 +62,10 @@ def app_db(tmp_path, monkeypatch):
 
 def run_page(page: str, **query) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=30)
+    key = query.pop("key", None)
+    if key is not None:  # signed in earlier in this browser session (the sign-in form; a key is never in the URL)
+        at.session_state["facilitator_code"] = str(query.get("code", "")).upper()
+        at.session_state["facilitator_key"] = key
     # A browser always sends its address (the projector builds the join link and QR from it);
     # AppTest sends none unless told, so give it the address a real visit would have.
     at.context = {"url": f"http://localhost:8501/{Path(page).stem}"}
@@ -122,7 +127,7 @@ def test_projector_and_console_render_a_story(live_exercise, app_db):
     result = W.submit_story(app_db, ana, exercise.key, answers, f"library-{exercise.key}")
     assert result.ok, result.problems
 
-    projector = run_page("pages/projector.py", code=workshop.code)
+    projector = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code))
     assert not projector.exception, projector.exception
     headline = answers[exercise.headline]
     if isinstance(headline, str):

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from facilitation import workshops as W
 from facilitation.store import get_store
+from streamlit_browser import screen_for
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGES = ["pages/join.py", "pages/participate.py", "pages/new.py", "pages/console.py", "pages/projector.py", "pages/report.py"]
@@ -37,6 +38,10 @@ def live_workshop(app_db):
 
 def run_page(page: str, **query) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=30)
+    key = query.pop("key", None)
+    if key is not None:  # signed in earlier in this browser session (the sign-in form; a key is never in the URL)
+        at.session_state["facilitator_code"] = str(query.get("code", "")).upper()
+        at.session_state["facilitator_key"] = key
     at.query_params.update(query)
     at.run()
     if page != "pages/join.py":
@@ -64,7 +69,7 @@ def test_every_page_renders_during_a_live_workshop(live_workshop):
         "pages/participate.py": {"code": workshop.code, "p": ana.token},
         "pages/new.py": {},
         "pages/console.py": {"code": workshop.code, "key": key},
-        "pages/projector.py": {"code": workshop.code},
+        "pages/projector.py": {"code": workshop.code, "screen": screen_for(workshop.code)},
         "pages/report.py": {"code": workshop.code, "key": key},
     }
     for page, query in visits.items():

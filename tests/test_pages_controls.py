@@ -9,6 +9,7 @@ import pytest
 from facilitation import controls as C
 from facilitation import drafts
 from facilitation import workshops as W
+from streamlit_browser import screen_for
 from test_pages import all_text, app_db, run_page  # noqa: F401  (fixture re-export)
 
 RETENTION = "untold_retention_stories"
@@ -34,7 +35,7 @@ def retention_room(app_db):
 
 
 def projector_text(code: str) -> tuple[str, object]:
-    at = run_page("pages/projector.py", code=code)
+    at = run_page("pages/projector.py", code=code, screen=screen_for(code))
     assert not at.exception
     return all_text(at), at
 

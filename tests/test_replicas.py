@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from conftest import ROOT, start_streamlit, stop_streamlit
 from facilitation import workshops as W
 from facilitation.store import Store
-from streamlit_browser import choose, expect_text, open_page, pick_radio, wait_for_app
+from streamlit_browser import choose, expect_text, open_page, pick_radio, projector_path, wait_for_app
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def test_a_story_sent_on_one_replica_is_on_the_projector_of_the_other(replicas, 
     try:
         projector = projector_ctx.new_page()
         projector.set_default_timeout(20_000)
-        open_page(projector, f"{url_b}/projector?code={workshop.code}")
+        open_page(projector, url_b + projector_path(store, workshop))
         expect(projector.get_by_text(workshop.code, exact=True).first).to_be_visible()
 
         phone = phone_ctx.new_page()

@@ -78,6 +78,10 @@ def page_store(tmp_path, monkeypatch):
 def run_page(page: str, **query) -> AppTest:
     """Run a page through app.py's navigation with these query parameters (as tests/test_pages.py)."""
     at = AppTest.from_file(str(APP), default_timeout=30)
+    key = query.pop("key", None)
+    if key is not None:  # signed in earlier in this browser session (the sign-in form; a key is never in the URL)
+        at.session_state["facilitator_code"] = str(query.get("code", "")).upper()
+        at.session_state["facilitator_key"] = key
     at.query_params.update(query)
     at.run()
     if page != "pages/join.py":

@@ -32,6 +32,7 @@ from facilitation import input_rules, journey_map, report
 from facilitation import workshops as W
 from facilitation.exercises import library
 from facilitation.store import stories
+from streamlit_browser import screen_for
 
 from .conftest import (
     APP,
@@ -309,7 +310,7 @@ def test_participant_text_is_plain_text_in_every_exercise_view(page_store):
     people = [W.join_workshop(s, w.code, name, w.functions[i % len(w.functions)]) for i, name in enumerate(NAMES)]
     pages = {"participant": run_page("pages/participate.py", code=w.code, p=people[-1].token),
              "console": run_page("pages/console.py", code=w.code, key=key),
-             "projector": run_page("pages/projector.py", code=w.code)}
+             "projector": run_page("pages/projector.py", code=w.code, screen=screen_for(w.code))}
     try:
         from facilitation import controls
     except ImportError:  # pragma: no cover - an older tree
@@ -356,7 +357,7 @@ def test_facilitator_typed_names_are_plain_text_on_every_screen(page_store):
     everything = functions + stages + [w.title]
     for page, query in {"pages/participate.py": {"code": w.code, "p": people[0].token},
                         "pages/console.py": {"code": w.code, "key": key},
-                        "pages/projector.py": {"code": w.code}}.items():
+                        "pages/projector.py": {"code": w.code, "screen": screen_for(w.code)}}.items():
         _assert_literal(run_page(page, **query), [], everything)
 
 
