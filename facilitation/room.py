@@ -119,9 +119,9 @@ class WallPage:
         return f"showing {self.shown} of {self.total} · page {self.number} of {self.pages}"
 
 
-def rotation_slot(now: float, seconds: float = ROTATE_SECONDS) -> int:
+def rotation_slot(now: float, seconds: float | None = None) -> int:
     """Which rotation step the projector is in at `now` (the page is this modulo the page count)."""
-    return int(now // seconds)
+    return int(now // (seconds or ROTATE_SECONDS))
 
 
 def wall_page(items: list, per_page: int, slot: int, *, weight=lambda item: 1) -> WallPage:
