@@ -205,10 +205,10 @@ if exercise.room_view == "map":
     with map_col:
         # Only what the room may see: exercises being collected blind stay off the map until revealed.
         seen = room.room_snapshot(snap)
-        figure = journey_map.journey_figure(journey_map.build_journey(seen, whole=seen), theme=THEME, height=800,
+        figure = journey_map.journey_figure(journey_map.build_journey(seen, whole=seen), theme=THEME, height=760,
                                             min_font_px=journey_map.ROOM_FONT_PX)
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
-    with latest_col:
+    with latest_col, st.container(key="latest"):
         with st.container(key="latest-label"):
             st.text("Latest")
         for story in list(reversed(told))[:3]:
