@@ -25,6 +25,9 @@ BUILD_ON_MAX_CHARS = 600
 TELLER_NAME_MAX = 60
 MAX_MINUTES = 180
 
+# Dots are for other people's stories unless the exercise's file says `own_votes = true` under [room].
+OWN_STORY_VOTE = "This is your own story: put your dots on other people's stories."
+
 
 @dataclass(frozen=True)
 class VoteResult:
@@ -177,7 +180,7 @@ def set_voting(store: Store, workshop_id: int, position: int, state: str, dots: 
     _set_item(store, workshop_id, position, exercise_key=exercise_key, live=exercise_key is not None, **values)
 
 
-def _vote_target_problem(conn, participant: Participant, story_id: int) -> tuple[str | None, int]:
+def _vote_target_problem(conn, participant: Participant, story_id: int, *, for_dot: bool = False) -> tuple[str | None, int]:
     """Why this participant cannot put a dot on this story now (or None), and the cap."""
     w = conn.execute(sa.select(workshops.c.live_position).where(workshops.c.id == participant.workshop_id)
                      .with_for_update()).one()
@@ -187,10 +190,13 @@ def _vote_target_problem(conn, participant: Participant, story_id: int) -> tuple
         agenda_items.c.workshop_id == participant.workshop_id, agenda_items.c.position == w.live_position)).one())
     if item.voting != "open":
         return "Voting is closed.", item.dots
-    story = conn.execute(sa.select(stories.c.exercise_key, stories.c.hidden, stories.c.builds_on).where(
+    story = conn.execute(sa.select(stories.c.exercise_key, stories.c.hidden, stories.c.builds_on,
+                                   stories.c.participant_id).where(
         stories.c.id == story_id, stories.c.workshop_id == participant.workshop_id)).first()
     if story is None or story.hidden or story.builds_on is not None or story.exercise_key != item.exercise_key:
         return "That story is not part of this vote.", item.dots
+    if for_dot and story.participant_id == participant.id and not item.exercise.own_votes:
+        return OWN_STORY_VOTE, item.dots
     if not item.on_projector:
         return "The stories have not been revealed yet.", item.dots
     return None, item.dots
@@ -200,7 +206,7 @@ def cast_vote(store: Store, participant: Participant, story_id: int, clock: Cloc
     """Put one dot on a story (one per story, at most the item's cap per person)."""
     try:
         with store.write() as conn:
-            problem, cap = _vote_target_problem(conn, participant, story_id)
+            problem, cap = _vote_target_problem(conn, participant, story_id, for_dot=True)
             if problem:
                 return VoteResult(False, problem)
             exercise_key = conn.execute(sa.select(stories.c.exercise_key).where(stories.c.id == story_id)).scalar_one()

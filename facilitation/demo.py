@@ -1,5 +1,14 @@
-"""A demo workshop filled with realistic stories across all six exercises, so a newcomer sees a
-full journey map, every room view and a complete report in their first minute."""
+"""The demo workshop: one customer's journey told by the whole room, across all six exercises, so a
+newcomer sees a full journey map, every room view and a complete report in their first minute.
+
+The customer is Halvorsen Foods, a frozen-food maker with two plants that buys Northwind Robotics'
+line monitoring. Each person speaks for their own function, and the handoffs tell one story a
+facilitator can present: Sales promised go-live in two weeks and a discount that never reached
+billing; training covered the standard set-up, not Halvorsen's custom alarms, so the night shift
+drowned in false alarms; the champion who bought left and nobody noticed until the renewal. Every
+gap score matches its text (5 is "a canyon", 1 "barely any"), and every story is told by someone
+of the function it speaks for.
+"""
 
 from __future__ import annotations
 
@@ -14,154 +23,299 @@ from .store import Store
 from .store import workshops as workshop_rows
 
 DEMO_TITLE = "Demo: where our customer story breaks"
-DEMO_NAMES = [
-    "Amira", "Ben", "Chloé", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Lars",
-    "Mei", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sam", "Tomás", "Uma", "Viktor", "Wen", "Yusuf", "Zoe",
+DEMO_ORGANISATION = "Northwind Robotics"
+DEMO_CUSTOMER = "Halvorsen Foods"
+# The room: (name, function). Every default function is there, the busy ones twice.
+DEMO_ROOM = [
+    ("Amira", "Sales"), ("Ben", "Sales"), ("Chloé", "Marketing"), ("Dev", "Engineering"), ("Elena", "Product"),
+    ("Farid", "Implementation"), ("Grace", "Implementation"), ("Hiro", "Support"), ("Ines", "Support"),
+    ("Jonas", "Customer success"), ("Kemi", "Customer success"), ("Lars", "Finance/billing"), ("Mei", "Leadership"),
+    ("Nadia", "Engineering"),
+]
+DEMO_NAMES = [name for name, _function in DEMO_ROOM]
+
+
+def _handoff(teller, stage, promise, experience, to, lost, gap):
+    return teller, dict(stage=stage, promise=promise, experience=experience, next_function=to, lost=lost, gap=gap)
+
+
+# Over the wall: Halvorsen's journey, stage by stage, each handoff as its sender tells it.
+OVER_THE_WALL = [
+    _handoff("Chloé", "Prospect", "“See every freezer line's temperature live, from the first day.”",
+             "The webinar demo ran on clean lab data; Halvorsen's plants log in three different formats.",
+             "Sales", "Which two lines they asked about in the webinar chat.", 2),
+    _handoff("Chloé", "Renewal & expansion", "“We'd love to feature you in a case study.”",
+             "The case study was drafted while Halvorsen was still angry about the false alarms.",
+             "Customer success", "Whether the customer was happy before we asked them to say so in public.", 3),
+    _handoff("Amira", "Sale", "“You'll be live in both plants in two weeks.”",
+             "Go-live took seven weeks: the second plant's network was never in the project scope.",
+             "Implementation", "The go-live date, and that there are two plants.", 5),
+    _handoff("Amira", "Sale", "“The pilot discount runs for the whole first year.”",
+             "The first invoice came at full price; the plant manager forwarded it to us with one question mark.",
+             "Finance/billing", "The discount, agreed by email and never put in the order.", 4),
+    _handoff("Ben", "Sale", "“Our people will learn your alarm thresholds before go-live.”",
+             "Nobody in implementation heard about the custom thresholds until the kick-off call.",
+             "Implementation", "The custom alarm thresholds written down in the sales notes.", 4),
+    _handoff("Ben", "Prospect", "“Tell us your three worst lines and we'll start there.”",
+             "They told us, and the list was in the CRM when the deal closed.",
+             "Sales", "Nothing much; the notes in the CRM were good here.", 1),
+    _handoff("Lars", "Sale", "“Billing starts when you are live.”",
+             "Billing started at signature, seven weeks before anything was running.",
+             "Customer success", "The go-live date: billing only had the contract date.", 5),
+    _handoff("Lars", "Onboarding", "“One invoice per plant, matching your purchase orders.”",
+             "One invoice for both plants, which Halvorsen's accounts payable rejected twice.",
+             "Customer success", "That they run one purchase order per plant.", 3),
+    _handoff("Farid", "Onboarding", "“Your team is trained on your own set-up.”",
+             "Training covered the standard version, not their configuration with the custom alarms.",
+             "Support", "The custom alarm thresholds we agreed with the plant.", 4),
+    _handoff("Farid", "Implementation", "“Alarms tuned to your freezer tolerances.”",
+             "The night shift got forty false alarms a night in the first week.",
+             "Support", "The workaround: silence line 3 during the defrost cycle.", 4),
+    _handoff("Grace", "Implementation", "“A proper handover to your success manager at go-live.”",
+             "The handover was an email with a PDF, sent the day the project closed.",
+             "Customer success", "Who the champion is, and what she wanted from us.", 4),
+    _handoff("Dev", "Implementation", "“The ERP connector works out of the box.”",
+             "The connector needed a patch for their ERP version: three days of waiting for a fix.",
+             "Support", "The constraints we found in the sales demo.", 3),
+    _handoff("Nadia", "Support & adoption", "“The fix for the alarm storm ships this week.”",
+             "It shipped on Thursday; support learned about it from the customer on Monday.",
+             "Support", "The release note for the fix.", 3),
+    _handoff("Hiro", "Support & adoption", "“Any issue gets a reply within four hours.”",
+             "Replies came within four hours, each asking for the logs they had sent the week before.",
+             "Engineering", "The ticket history and the logs already sent.", 3),
+    _handoff("Hiro", "Support & adoption", "“Someone who knows your plant picks up.”",
+             "The night-shift lead explained the plant again to a new person on every call.",
+             "Customer success", "The name of the night-shift lead, the person who really uses it.", 3),
+    _handoff("Ines", "Support & adoption", "“Once the thresholds are fixed, the alarms go quiet.”",
+             "It works, quietly: the night shift stopped calling after the patch.",
+             "Customer success", "Nothing much; the ticket says what changed.", 1),
+    _handoff("Elena", "Support & adoption", "“The audit export is on the roadmap for this quarter.”",
+             "They learned it had slipped to next year from a public release note.",
+             "Engineering", "That Halvorsen's food-safety audit needs the export by March.", 4),
+    _handoff("Jonas", "Renewal & expansion", "“A quarterly review with the numbers your board reads.”",
+             "The reviews went well, but the champion who bought us left in June and nobody noticed until renewal.",
+             "Sales", "That the champion had left, and who now signs.", 4),
+    _handoff("Kemi", "Renewal & expansion", "“The price stays the same when you add the third plant.”",
+             "The expansion quote from sales showed list price for plant three.",
+             "Sales", "The expansion price agreed at signing.", 3),
+    _handoff("Mei", "Renewal & expansion", "“We are your partner, not your vendor.”",
+             "The call with their CEO went well; nobody followed up on the three things we promised.",
+             "Customer success", "The three follow-ups from the CEO call.", 3),
 ]
 
+# Always be storytelling: a remark per person, heard where their function meets Halvorsen.
 VOICE_OF_THE_CUSTOMER = [
-    dict(remark="“I don't need more features, I need to know who to call when the line stops.”",
-         heard_in="Support", heard_at="Support & adoption",
-         company_story="The founders drove four hours to fix the first customer's install on a Sunday.",
-         retold_today="Now it's the on-call engineer who joins the customer's shift change by video.",
-         term="SLA", plain_meaning="How fast we promise to answer, and what happens if we don't."),
-    dict(remark="“Your sales team understood our plant better than our own IT did.”",
-         heard_in="Sales", heard_at="Sale",
-         company_story="We won our biggest account because someone walked the factory floor before the demo.",
-         retold_today="Pre-sales still asks for a floor walk, but only when the deal is big enough.",
-         term="Pipeline", plain_meaning="The list of customers who might buy, and how likely each one is."),
-    dict(remark="“The invoice looked nothing like the quote, and nobody could explain why.”",
-         heard_in="Finance/billing", heard_at="Onboarding",
-         company_story="Our first controller printed every invoice and read it before it went out.",
-         retold_today="Billing runs a check on the first three invoices of every new account.",
-         term="Proration", plain_meaning="Paying only for the part of the month you actually used it."),
-    dict(remark="“Training was great — for the version we are not running.”",
-         heard_in="Implementation", heard_at="Implementation",
-         company_story="Our trainers used to ship with a laptop image of the customer's exact setup.",
-         retold_today="Implementation records short videos on the customer's own configuration.",
-         term="Tenant", plain_meaning="Your company's own private space inside our system."),
+    ("Amira", dict(remark="“Your sales team understood our plant better than our own IT did.”", heard_at="Sale",
+                   company_story="We won our biggest account because someone walked the factory floor before the demo.",
+                   retold_today="Pre-sales still asks for a floor walk, but only when the deal is big enough.",
+                   term="Pipeline", plain_meaning="The customers who might buy, and how likely each one is.")),
+    ("Ben", dict(remark="“We bought the people who listened, not the sensors.”", heard_at="Sale",
+                 company_story="The first contract was signed on a napkin after a three-hour plant visit.",
+                 retold_today="We tell new sellers the napkin story, but nobody visits plants any more.",
+                 term="Qualified lead", plain_meaning="Someone who has a real problem, a budget and the power to say yes.")),
+    ("Chloé", dict(remark="“The webinar showed a plant that looks nothing like ours.”", heard_at="Prospect",
+                   company_story="Our first brochure used photos from a customer's real freezer hall.",
+                   retold_today="Today's demos run on tidy lab data.",
+                   term="MQL", plain_meaning="Someone who showed interest, for example by joining a webinar.")),
+    ("Farid", dict(remark="“Training was great — for the version we are not running.”", heard_at="Onboarding",
+                   company_story="Our trainers used to ship with a laptop image of the customer's exact set-up.",
+                   retold_today="Implementation records short videos on the customer's own configuration.",
+                   term="Tenant", plain_meaning="Your company's own private space inside our system.")),
+    ("Grace", dict(remark="“Who do we call now that the project team has gone?”", heard_at="Implementation",
+                   company_story="The first project lead gave customers her mobile number, and still gets calls.",
+                   retold_today="Go-live ends with a handover email.",
+                   term="Hypercare", plain_meaning="The first weeks after go-live, when the project team still answers.")),
+    ("Hiro", dict(remark="“I don't need more features, I need to know who to call when the line stops.”",
+                  heard_at="Support & adoption",
+                  company_story="The founders drove four hours to fix the first customer's install on a Sunday.",
+                  retold_today="Now the on-call engineer joins the customer's shift change by video.",
+                  term="SLA", plain_meaning="How fast we promise to answer, and what happens if we don't.")),
+    ("Ines", dict(remark="“Since the patch, the night shift sleeps. Well, works.”", heard_at="Support & adoption",
+                  company_story="Support once kept a paper log of every customer's night-shift lead.",
+                  retold_today="The names are in the CRM, if someone types them in.",
+                  term="Escalation", plain_meaning="Passing a problem to someone who can decide or fix more.")),
+    ("Dev", dict(remark="“Your connector is the first one our ERP people did not complain about.”",
+                 heard_at="Implementation",
+                 company_story="The first connector was written on site, in the customer's server room.",
+                 retold_today="Connectors are tested against a list of ERP versions, not the customer's own.",
+                 term="Patch", plain_meaning="A small fix to the software, shipped between bigger releases.")),
+    ("Elena", dict(remark="“We need the audit export before March, or the auditor comes back.”",
+                   heard_at="Support & adoption",
+                   company_story="The audit export began as one customer's spreadsheet macro.",
+                   retold_today="It is a roadmap line with no customer's name on it.",
+                   term="Roadmap", plain_meaning="What we plan to build next, and roughly when; plans can move.")),
+    ("Jonas", dict(remark="“Your quarterly review is the only report our board actually reads.”",
+                   heard_at="Renewal & expansion",
+                   company_story="Our first success manager printed the review and brought cake.",
+                   retold_today="Reviews are slides sent the day before.",
+                   term="Churn", plain_meaning="Customers who leave, or stop renewing.")),
+    ("Lars", dict(remark="“The invoice looked nothing like the quote, and nobody could explain why.”",
+                  heard_at="Onboarding",
+                  company_story="Our first controller printed every invoice and read it before it went out.",
+                  retold_today="Billing now checks the first three invoices of every new account.",
+                  term="Proration", plain_meaning="Paying only for the part of the month you actually used it.")),
+    ("Mei", dict(remark="“We want to grow with you, but we need to see the next three years.”",
+                 heard_at="Renewal & expansion",
+                 company_story="The founders promised the first customer they would never be sold to a competitor.",
+                 retold_today="Leadership shares the roadmap with the ten biggest accounts every year.",
+                 term="ARR", plain_meaning="What all customers pay us in a year, if nobody leaves.")),
 ]
+# Retrace the steps: (teller, partner, answers).
 RETRACE = [
-    dict(forward="They asked for a faster export. We built it. They still exported to the same spreadsheet every Friday.",
-         reversed="Starting from Friday: the plant manager prints the spreadsheet for a meeting with the owner. "
-                  "The owner wants one number: how many orders shipped late.",
-         behind="Nobody wanted an export. They wanted to stop preparing the Friday meeting by hand.",
-         anticipatory="A weekly late-orders summary emailed to the owner, with the detail one click away.",
-         listening="Tactical: we stopped once we had what our job needed"),
-    dict(forward="The customer complained about slow support replies, so we added two people to the queue.",
-         reversed="Going back from the complaint: the tickets were slow because they arrived without the serial number, "
-                  "because the form on the device's screen doesn't ask for it.",
-         behind="The delay was in the question we never asked, not in the people answering.",
-         anticipatory="Put the serial number in the ticket automatically from the device.",
-         listening="Strategic: we kept listening past our own goal"),
+    ("Hiro", "Dev", dict(
+        forward="Halvorsen complained about slow support replies, so we added two people to the queue.",
+        reversed="Going back from the complaint: the replies were slow because every ticket arrived without the "
+                 "line number, because the alarm screen on the line doesn't show it.",
+        behind="The delay was in the question we never asked, not in the people answering.",
+        anticipatory="Put the line number and the last alarm in the ticket automatically from the device.",
+        listening="Tactical: we stopped once we had what our job needed")),
+    ("Jonas", "Amira", dict(
+        forward="They asked for a faster export. We built it. They still exported to the same spreadsheet every Friday.",
+        reversed="Starting from Friday: the plant manager prints the spreadsheet for a meeting with the owner. "
+                 "The owner wants one number: how many pallets left the freezer late.",
+        behind="Nobody wanted an export. They wanted to stop preparing the Friday meeting by hand.",
+        anticipatory="A weekly late-pallets summary emailed to the owner, with the detail one click away.",
+        listening="Strategic: we kept listening past our own goal")),
 ]
+# Half the story: (teller, answers, [(who builds on it, addition)]).
 HALF_THE_STORY = [
-    dict(number="Net revenue retention 112%", number_kind="Revenue",
-         why_bought="Their auditor flagged manual temperature logs; they needed proof by the next audit.",
-         why_stay="Support knows their night-shift lead by name and calls before maintenance windows."),
-    dict(number="Renewal rate 91% in the mid-market segment", number_kind="Renewals",
-         why_bought="A competitor's outage cost them a weekend of production.",
-         why_stay="The quarterly review shows them numbers their board actually reads."),
+    ("Jonas", dict(number="Halvorsen renewed at 112% of last year's contract", number_kind="Renewals",
+                   why_bought="Their food-safety auditor flagged the paper temperature logs; they needed proof by the next audit.",
+                   why_stay="Support knows their night-shift lead by name and calls before every maintenance window."),
+     [("Lars", "Finance adds: since the second invoice, billing has never surprised them.")]),
+    ("Amira", dict(number="Sales cycle of 4 months, against 9 on average", number_kind="Revenue",
+                   why_bought="A competitor's freezer failure cost them a weekend of production and a retailer's trust.",
+                   why_stay="The quarterly review shows them numbers their board actually reads."),
+     [("Elena", "From Product: they are the customer who asked for the audit export we now plan for everyone.")]),
+    ("Ines", dict(number="Tickets down from 40 a week to 3 after the threshold patch", number_kind="Support tickets",
+                  why_bought="They wanted fewer surprises on the night shift.",
+                  why_stay="The alarms now mean something: when one goes off, someone walks to the freezer."),
+     [("Farid", "Implementation adds: the patch was the workaround we found in week one, finally written down.")]),
 ]
-HALF_ADDITIONS = [
-    "Finance adds: they also stay because billing has never surprised them since the first quarter.",
-    "From Product: they are the customer who asked for the audit export we now sell to everyone.",
-]
+# Untold retention stories: (teller, answers); the room's dots then pick the ones to tell prospects.
 RETENTION = [
-    dict(practice="A check-in call the evening before every go-live",
-         story="We called the night before go-live to test the VPN. It had expired; we renewed it with their IT "
-               "before anyone on the shop floor noticed.", teller="Implementation", audience="Prospects close to signing"),
-    dict(practice="Reading the first three invoices of every new account",
-         story="We caught a double charge on a new account and sent the correction before they saw the first invoice.",
-         teller="Finance/billing", audience="New customers at onboarding"),
-    dict(practice="Staying on the call until the customer's own shift confirms it works",
-         story="Our engineer stayed until their night shift ran the first real batch. The plant manager still mentions it.",
-         teller="Support", audience="Prospects, early in the sale"),
-    dict(practice="Sending the renewal quote a full budget cycle early",
-         story="We sent the quote three months early so the customer's budget could include the second site.",
-         teller="Customer success", audience="Customers at renewal"),
+    ("Farid", dict(practice="A check-in call the evening before every go-live",
+                   story="We called the night before go-live to test the VPN. It had expired; we renewed it with "
+                         "Halvorsen's IT before anyone on the shop floor noticed.",
+                   teller="Implementation", audience="Prospects close to signing")),
+    ("Lars", dict(practice="Reading the first three invoices of every new account",
+                  story="We caught the double charge on the second plant and sent the correction before Halvorsen "
+                        "saw the invoice.", teller="Finance/billing", audience="New customers at onboarding")),
+    ("Hiro", dict(practice="Staying on the call until the customer's own shift confirms it works",
+                  story="Our engineer stayed on the line until Halvorsen's night shift ran the first real batch. "
+                        "The plant manager still mentions it.", teller="Support", audience="Prospects, early in the sale")),
+    ("Kemi", dict(practice="Sending the renewal quote a full budget cycle early",
+                  story="We sent the quote three months early so Halvorsen's budget could include the third plant.",
+                  teller="Customer success", audience="Customers at renewal")),
 ]
+# Who puts their dots where (two each): Hiro's night-shift story and Lars's invoice check win.
+RETENTION_VOTES = {
+    "Amira": ("Hiro", "Lars"), "Ben": ("Hiro", "Farid"), "Chloé": ("Hiro", "Kemi"), "Dev": ("Hiro", "Lars"),
+    "Elena": ("Lars", "Farid"), "Farid": ("Hiro", "Lars"), "Grace": ("Hiro", "Farid"), "Hiro": ("Lars", "Kemi"),
+    "Ines": ("Hiro", "Lars"), "Jonas": ("Hiro", "Kemi"), "Kemi": ("Hiro", "Lars"), "Lars": ("Hiro", "Farid"),
+    "Mei": ("Hiro", "Lars"), "Nadia": ("Lars", "Farid"),
+}
+# One millimeter forward: each commitment answers one of the handoffs above.
 COMMITMENTS = [
-    dict(action="Add the customer's go-live date and champion to every handoff note", serves="Sales → Implementation handoff",
-         connects_to="Implementation", by_when="2026-12-15"),
-    dict(action="Invite support to the last sales call of every deal over 50k", serves="The 'who do I call' story",
-         connects_to="Support", by_when="2026-12-20"),
-    dict(action="Share the first-three-invoices check as a one-page story for prospects", serves="Untold retention story",
-         connects_to="Marketing", by_when="2027-01-10"),
-    dict(action="Record the training on the customer's own configuration", serves="Training for the wrong version",
-         connects_to="Customer success", by_when="2026-12-18"),
+    ("Amira", dict(action="Put the go-live date, the plants and the champion in every handoff note",
+                   serves="Sales → Implementation: “live in two weeks”", connects_to="Implementation", by_when="2026-12-15")),
+    ("Ben", dict(action="Copy every discount into the order, not only the email",
+                 serves="Sales → Finance/billing: the pilot discount", connects_to="Finance/billing", by_when="2026-12-11")),
+    ("Farid", dict(action="Train on the customer's own configuration, alarms included",
+                   serves="Implementation → Support: the wrong training", connects_to="Support", by_when="2026-12-18")),
+    ("Grace", dict(action="Hold a live handover meeting with the success manager at every go-live",
+                   serves="Implementation → Customer success: the PDF handover", connects_to="Customer success",
+                   by_when="2027-01-08")),
+    ("Hiro", dict(action="Write the night-shift lead's name on the account, and read it before calling",
+                  serves="Support → Customer success: “someone who knows your plant”", connects_to="Customer success",
+                  by_when="2026-12-12")),
+    ("Nadia", dict(action="Send support the release note the day a customer's fix ships",
+                   serves="Engineering → Support: the alarm-storm patch", connects_to="Support", by_when="2026-12-10")),
+    ("Jonas", dict(action="Check the champion is still there before every quarterly review",
+                   serves="Customer success → Sales: the champion who left", connects_to="Sales", by_when="2027-01-15")),
+    ("Lars", dict(action="Start billing at go-live, with the date from implementation",
+                  serves="Finance/billing → Customer success: billing before go-live", connects_to="Implementation",
+                  by_when="2027-01-05")),
 ]
 
 
-def create_demo_workshop(store: Store, *, participants: int = 14, stories: int = 28, seed: int = 7,
+def create_demo_workshop(store: Store, *, participants: int | None = None, stories: int | None = None, seed: int = 7,
                          clock=time.time) -> tuple[workshops.Workshop, str]:
     """Create a finished-looking workshop across the whole agenda; returns it and its facilitator key.
 
     Everything goes through the same rules as a live session (join, open, submit, vote, close), so
     the demo is exactly what a real room would have produced. The room is left on the first
-    exercise, with its journey map full.
+    exercise, with its journey map full. `participants` and `stories` make a bigger room for
+    load and layout tests: synthetic people and "Over the wall" stories join the demo's own.
     """
-    sample = synthetic_snapshot(participants=participants, stories=stories, seed=seed)
     workshop, key = workshops.create_workshop(
-        store, title=DEMO_TITLE, organisation="Northwind Robotics", facilitator="Demo facilitator",
-        functions=sample.workshop.functions, stages=sample.workshop.stages, clock=clock)
-    people = {p.id: workshops.join_workshop(store, workshop.code, _demo_name(i), p.function, clock=clock)
-              for i, p in enumerate(sample.participants)}
-    crowd = list(people.values())
+        store, title=DEMO_TITLE, organisation=DEMO_ORGANISATION, facilitator="Demo facilitator", clock=clock)
+    people = {name: workshops.join_workshop(store, workshop.code, name, function, clock=clock)
+              for name, function in DEMO_ROOM}
     positions = {i.exercise_key: i.position for i in workshops.agenda(store, workshop.id)}
     lib = library()
 
-    def run(exercise_key: str, answer_sets: list[dict], authors: list[workshops.Participant]) -> list[workshops.Story]:
+    def run(exercise_key: str, told: list[tuple[str, dict]]) -> list[workshops.Story]:
         workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
-        told = []
-        for n, (answers, author) in enumerate(zip(answer_sets, authors)):
-            result = workshops.submit_story(store, author, exercise_key, answers, f"demo-{exercise_key}-{n}", clock=clock)
+        made = []
+        for n, (teller, answers) in enumerate(told):
+            result = workshops.submit_story(store, people[teller], exercise_key, answers, f"demo-{exercise_key}-{n}",
+                                            clock=clock)
             if result.story is None:
                 raise RuntimeError(f"demo story for {exercise_key} was refused: {result.problems}")
-            told.append(result.story)
-        return told
+            made.append(result.story)
+        return made
 
-    def by_function(function: str, fallback: int) -> workshops.Participant:
-        return next((p for p in crowd if p.function == function), crowd[fallback % len(crowd)])
-
-    for key_, sets in (("always_be_storytelling", VOICE_OF_THE_CUSTOMER), ("untold_retention_stories", RETENTION),
-                       ("one_millimeter_forward", COMMITMENTS)):
-        if key_ in positions:
-            run(key_, sets, [crowd[(i * 3) % len(crowd)] for i in range(len(sets))])
-            if key_ == "untold_retention_stories":
-                told = workshops.list_stories(store, workshop.id, key_)
-                controls.set_voting(store, workshop.id, positions[key_], "open", dots=2)
-                for i, voter in enumerate(crowd):
-                    controls.cast_vote(store, voter, told[i % len(told)].id, clock=clock)
-                    if i % 2 == 0:
-                        controls.cast_vote(store, voter, told[(i // 2) % 2].id, clock=clock)
-                controls.set_voting(store, workshop.id, positions[key_], "closed")
-            workshops.close_exercise(store, workshop.id, clock=clock)
-    if "retrace_the_steps" in positions:
-        tellers = [crowd[1], crowd[4]]
-        partner_field = lib["retrace_the_steps"].partner_field.name
-        pairs = [dict(answers, **{partner_field: crowd[(i * 4 + 2) % len(crowd)].display_name}) for i, answers in enumerate(RETRACE)]
-        run("retrace_the_steps", pairs, tellers)
+    for exercise_key in positions:
+        if exercise_key == EXERCISE_KEY:
+            continue  # last, so the room is left on the journey map
+        if exercise_key == "always_be_storytelling":
+            run(exercise_key, [(who, dict(a, heard_in=people[who].function)) for who, a in VOICE_OF_THE_CUSTOMER])
+        elif exercise_key == "retrace_the_steps":
+            partner = lib[exercise_key].partner_field.name
+            run(exercise_key, [(teller, dict(a, **{partner: with_whom})) for teller, with_whom, a in RETRACE])
+        elif exercise_key == "half_the_story":
+            told = run(exercise_key, [(teller, a) for teller, a, _additions in HALF_THE_STORY])
+            for story, (_teller, _a, additions) in zip(told, HALF_THE_STORY):
+                for n, (who, text) in enumerate(additions):
+                    controls.build_on(store, people[who], story.id, text, f"demo-build-{story.id}-{n}", clock=clock)
+        elif exercise_key == "untold_retention_stories":
+            told = dict(zip((teller for teller, _a in RETENTION), run(exercise_key, RETENTION)))
+            controls.set_voting(store, workshop.id, positions[exercise_key], "open", dots=2)
+            for voter, choices in RETENTION_VOTES.items():
+                for teller in choices:
+                    controls.cast_vote(store, people[voter], told[teller].id, clock=clock)
+            controls.set_voting(store, workshop.id, positions[exercise_key], "closed")
+        elif exercise_key == "one_millimeter_forward":
+            run(exercise_key, COMMITMENTS)
+        else:  # an exercise added to the library later: left empty in the demo
+            workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
         workshops.close_exercise(store, workshop.id, clock=clock)
-    if "half_the_story" in positions:
-        told = run("half_the_story", HALF_THE_STORY, [by_function("Sales", 0), by_function("Customer success", 5)])
-        for n, text in enumerate(HALF_ADDITIONS):
-            controls.build_on(store, by_function(("Finance/billing", "Product")[n], 2 + n), told[n % len(told)].id, text,
-                              f"demo-build-{n}", clock=clock)
-        workshops.close_exercise(store, workshop.id, clock=clock)
-    workshops.open_exercise(store, workshop.id, positions[EXERCISE_KEY], clock=clock)
-    for n, story in enumerate(sample.stories):
-        workshops.submit_story(store, people[story.participant_id], EXERCISE_KEY, story.answers, f"demo-{seed}-{n}", clock=clock)
+    run(EXERCISE_KEY, OVER_THE_WALL)
+    if participants or stories:
+        _add_a_crowd(store, workshop, participants or len(DEMO_ROOM), stories or 0, seed, clock)
     return workshops.get_workshop(store, workshop.id), key
 
 
+def _add_a_crowd(store: Store, workshop: workshops.Workshop, participants: int, stories: int, seed: int, clock) -> None:
+    """Synthetic people and "Over the wall" stories on top of the demo's own (a bigger room for tests)."""
+    extra = max(0, participants - len(DEMO_ROOM))
+    sample = synthetic_snapshot(participants=max(1, extra), stories=stories, seed=seed,
+                                functions=workshop.functions, stages=workshop.stages)
+    people = {p.id: workshops.join_workshop(store, workshop.code, _demo_name(len(DEMO_ROOM) + i), p.function, clock=clock)
+              for i, p in enumerate(sample.participants[:max(1, extra)])}
+    for n, story in enumerate(sample.stories):
+        workshops.submit_story(store, people[story.participant_id], EXERCISE_KEY, story.answers, f"demo-{seed}-{n}",
+                               clock=clock)
+
+
 def _demo_name(i: int) -> str:
-    """Distinct first names; past the list, a second round with an initial."""
+    """Distinct first names; past the room, a second round with an initial."""
     name = DEMO_NAMES[i % len(DEMO_NAMES)]
     return name if i < len(DEMO_NAMES) else f"{name} {chr(ord('A') + i // len(DEMO_NAMES) - 1)}."
 
 
 def database_is_empty(store: Store) -> bool:
-    """True before the first workshop is created (the join page then offers the demo)."""
+    """True before the first workshop is created (the join page then leads with the demo)."""
     with store.read() as conn:
         return conn.execute(sa.select(workshop_rows.c.id).limit(1)).first() is None

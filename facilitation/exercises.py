@@ -76,6 +76,7 @@ class Exercise:
     board_by: str = ""                  # a function field: the commitments board groups by author → this
     dots: int = 3                       # default dot-voting cap per participant
     build_on: bool = False              # others can add to a story
+    own_votes: bool = False             # whether a person may put a dot on a story of their own
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -108,7 +109,7 @@ def _need(table: dict, key: str, kind: type, where: str, default=None):
 
 FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder"}
 SUBTABLE_KEYS = {"notes": {"say", "debrief"},
-                 "room": {"view", "headline", "glossary", "side_by_side", "board_by", "dots", "build_on"},
+                 "room": {"view", "headline", "glossary", "side_by_side", "board_by", "dots", "build_on", "own_votes"},
                  "report": {"view"}}
 
 
@@ -195,6 +196,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     if not 1 <= dots <= 20:
         raise ExerciseFileError(f"{where}: room.dots must be between 1 and 20")
     build_on = _need(room, "build_on", bool, f"{where}: room", default=False) if "build_on" in room else False
+    own_votes = _need(room, "own_votes", bool, f"{where}: room", default=False) if "own_votes" in room else False
     report = _need(data, "report", dict, where)
     _no_unknown_keys(report, SUBTABLE_KEYS["report"], f"{where}: report")
     report_view = _need(report, "view", str, f"{where}: report")
@@ -231,6 +233,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         board_by=board_by,
         dots=dots,
         build_on=build_on,
+        own_votes=own_votes,
     )
 
 

@@ -47,6 +47,7 @@ DEAD_END_LABEL = "nobody picks this up"
 NO_OWNER_LABEL = "no owner"
 _DEAD_END_BOX = "✕ nobody<br>picks this up"  # two short lines fit a narrow column
 GAP_COLOURBAR_TITLE = "Gap (1–5)"
+ROOM_FONT_PX = 24  # the smallest type a room reads on a projector from 10 m (journey_figure's min_font_px)
 GAP_COLOURSCALE = "YlOrRd"
 GAP_MIN, GAP_MAX = 1.0, 5.0
 HOVER_MAX_CHARS = 280
@@ -705,13 +706,14 @@ def grid_note(journey: Journey, lanes: tuple[str, ...], columns: tuple[str, ...]
 
 
 def journey_figure(journey: Journey, *, theme: str = "light", height: int | None = None,
-                   max_arrows: int | None = DEFAULT_MAX_ARROWS) -> go.Figure:
+                   max_arrows: int | None = DEFAULT_MAX_ARROWS, min_font_px: int = 11) -> go.Figure:
     """The journey map as a Plotly figure: functions as swimlanes, stages as columns, handoffs as arrows.
 
     Arrow width grows with the number of stories, colour and printed number give the mean gap;
     ✕ marks a handoff nobody downstream picks up, a dashed column a stage nobody owns.
     `max_arrows` draws only the handoffs with the most stories (None: all); the others stay in
     the hover of their cells' stories and in `handoff_rows`. Dead-end marks are always drawn.
+    `min_font_px` is the smallest type drawn (the projector passes ROOM_FONT_PX).
     """
     if theme not in _THEMES:
         raise ValueError(f"theme must be one of {', '.join(_THEMES)}, not {theme!r}")
@@ -721,10 +723,13 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     n_lanes, n_cols = max(1, len(lanes)), max(1, len(columns))
     height = int(height or max(480, 90 * len(lanes) + 160))
     scale = height / max(480, 90 * len(lanes) + 160)  # fonts grow and shrink a little with the height
-    font = lambda px: max(11, round(px * min(1.25, max(0.9, scale))))  # noqa: E731
+    font = lambda px: max(min_font_px, round(px * min(1.25, max(0.9, scale))))  # noqa: E731
     lane_of = {f: i for i, f in enumerate(lanes)}
     col_of = {s: i for i, s in enumerate(columns)}
-    plot_h = max(120, height - _MARGIN["t"] - _MARGIN["b"])
+    # Room under the plot for the legend and, on a line of its own under it, the note.
+    margin = {**_MARGIN, "t": max(_MARGIN["t"], round(font(20) * 2.6) + 20),
+              "b": max(_MARGIN["b"], round(font(16) * 1.3) + 16 + round(font(15) * 1.4) + 8)}
+    plot_h = max(120, height - margin["t"] - margin["b"])
     lane_px = plot_h / n_lanes
     col_px = (_ASSUMED_WIDTH_PX - 240) / n_cols
     gap_scale = _gap_colours(t["gap_span"])
@@ -930,7 +935,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     stage_chars = max(8, int((_LABEL_WIDTH_PX - 240) / n_cols / (0.6 * font(20))))
     layout = {
         "height": height,
-        "margin": {**_MARGIN, "autoexpand": True},
+        "margin": {**margin, "autoexpand": True},
         "paper_bgcolor": t["paper"], "plot_bgcolor": t["paper"],
         "font": {"family": _FONT_FAMILY, "size": font(18),
                  "color": t["text"]},

@@ -234,7 +234,7 @@ class _Writer:
         """A table in the template's table style, with a fixed layout (Word keeps the widths given
         here), a header row repeated on every page, and rows that never break across pages.
         Cells are text, or lists of (text, strong) lines."""
-        twips = [int(Mm(w).twips) for w in widths_mm]
+        twips = [int(Mm(w).twips) for w in header_widths(header, widths_mm)]
         look = ('<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
                 'w:noHBand="0" w:noVBand="1"/>')
         buf = self._buf
@@ -367,9 +367,68 @@ def _attr(text: str) -> str:
 
 # --- sections --------------------------------------------------------------------------------
 
-def _title_page(w: _Writer, snap: Snapshot, n_people: int, n_functions: int, n_stories: int,
-                n_additions: int = 0) -> None:
+@dataclass(frozen=True)
+class Summary:
+    """What the report's first page says: who took part, the widest gaps, the room's choices, the commitments."""
+
+    people: int
+    functions: dict[str, int]                  # function → people, in the workshop's order (present only)
+    stories: int                               # visible stories, additions not counted
+    additions: int
+    widest_gaps: list                          # journey_map.Handoff, widest mean gap first (at most 3)
+    top_stories: list[tuple[str, Story, int]]  # (exercise title, story, dots), most dots first (at most 3)
+    commitments: int
+    earliest: tuple[dt.date, Story] | None     # the earliest commitment date and its story
+
+
+def story_counts(snapshot: Snapshot) -> tuple[int, int]:
+    """(stories, additions) the report counts: visible stories of the exercises on the agenda.
+    The report page says the same numbers."""
+    lib = library()
+    keys = set(_exercise_keys(snapshot, lib))
+    shown = [s for s in exports.visible_stories(snapshot) if s.exercise_key in keys]
+    additions = sum(1 for s in shown if exports.is_addition(s))
+    return len(shown) - additions, additions
+
+
+def summarise(snapshot: Snapshot, *, vote_counts: dict[int, int] | None = None, limit: int = 3) -> Summary:
+    """The facts of the report's opening page (pure; hidden stories left out)."""
+    from . import journey_map
+
+    lib = library()
+    keys = _exercise_keys(snapshot, lib)
+    visible = [s for s in exports.visible_stories(snapshot) if s.exercise_key in keys]
+    told = [s for s in visible if not exports.is_addition(s)]
+    counts = counts_by_function(snapshot.participants, snapshot.workshop.functions)
+    journey = journey_map.build_journey(replace(snapshot, stories=told))
+    gaps = [h for h in journey.handoffs if h.mean_gap is not None][:limit]
+    votes = exports.vote_counts(snapshot, vote_counts) or {}
+    voted = sorted((s for s in told if votes.get(s.id)), key=lambda s: (-votes[s.id], s.created_at, s.id))[:limit]
+    top = [(lib[s.exercise_key].title, s, votes[s.id]) for s in voted]
+    commitments, earliest = 0, None
+    for k in keys:
+        ex = lib[k]
+        if ex.report_view != "commitments":
+            continue
+        dated = [f.name for f in ex.fields if f.kind == "date"]
+        for story in (s for s in told if s.exercise_key == k):
+            commitments += 1
+            for name in dated:
+                try:
+                    when = dt.date.fromisoformat(str(_answers(story).get(name, "")))
+                except ValueError:
+                    continue
+                if earliest is None or when < earliest[0]:
+                    earliest = (when, story)
+    return Summary(people=len(snapshot.participants), functions={f: n for f, n in counts.items() if n},
+                   stories=len(told), additions=len(visible) - len(told), widest_gaps=gaps, top_stories=top,
+                   commitments=commitments, earliest=earliest)
+
+
+def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
+    """Page 1: the title and the workshop in one page a sponsor reads first."""
     ws = snap.workshop
+    lib = library()
     w.paragraph(ws.title, "Title")
     w.paragraph(f"Workshop report · {ws.organisation}" if ws.organisation.strip() else "Workshop report", "Subtitle")
     details = []
@@ -377,14 +436,50 @@ def _title_page(w: _Writer, snap: Snapshot, n_people: int, n_functions: int, n_s
         details.append(("Date", _date(ws.held_on)))
     if ws.facilitator.strip():
         details.append(("Facilitator", ws.facilitator))
-    details.append(("Taking part", f"{_plural(n_people, 'person', 'people')} from {_plural(n_functions, 'function')}"))
-    details.append(("Stories", f"{n_stories:,}" + (f", with {_plural(n_additions, 'addition')}" if n_additions else "")))
     details.append(("Report generated", _when(snap.taken_at, "%d %B %Y, %H:%M %Z").lstrip("0")))
     for label, value in details:
         w.rich(((f"{label}: ", "Strong"), (value, None)), "Title Page Detail")
-    w.paragraph(style="Title Page Detail")
+
+    w.heading("Summary", 2)
+    by_function = ", ".join(f"{f} {n}" for f, n in facts.functions.items())
+    w.rich((("Who took part: ", "Strong"),
+            (f"{_plural(facts.people, 'person', 'people')} from {_plural(len(facts.functions), 'function')}"
+             + (f" ({by_function})" if by_function else "") + f"; {_plural(facts.stories, 'story', 'stories')}"
+             + (f", with {_plural(facts.additions, 'addition')}" if facts.additions else "") + ".", None)))
+
+    w.rich(((f"The {_plural(len(facts.widest_gaps), 'widest handoff gap')}" if facts.widest_gaps
+             else "Handoff gaps", "Strong"),
+            (" (mean gap between promise and experience, 1 barely any, 5 a canyon)" if facts.widest_gaps
+             else ": no story scored a handoff.", None)))
+    for h in facts.widest_gaps:
+        lost = next((a.lost for a in h.accounts if a.lost.strip()), "")
+        w.rich(((f"•  {h.from_function} → {h.to_function} at {h.stage}: {h.mean_gap:.1f}", "Strong"),
+                (f" from {_plural(h.count, 'story', 'stories')}" + (" · nobody picks it up" if h.dead_end else "")
+                 + (f". Lost: {shorten(lost, 160)}" if lost else ""), None)))
+
+    w.rich((("The room's top stories", "Strong"),
+            ("" if facts.top_stories else ": no dots were cast.", None)))
+    for title, story, dots in facts.top_stories:
+        ex = lib[story.exercise_key]
+        who = story.function if not ws.show_names or not story.author_name else f"{story.author_name} · {story.function}"
+        w.rich(((f"•  {shorten(_text_of(ex, story), 200)}", None),
+                (f" — {who}, {_plural(dots, 'dot')} ({title})", "Strong")))
+
+    if facts.commitments:
+        text = f"{_plural(facts.commitments, 'commitment')}"
+        if facts.earliest:
+            when, story = facts.earliest
+            ex = lib[story.exercise_key]
+            text += f"; the earliest is due {_date(when)}: “{shorten(_text_of(ex, story), 140)}” ({story.function})"
+        w.rich((("Commitments: ", "Strong"), (text + ".", None)))
+    else:
+        w.rich((("Commitments: ", "Strong"), ("none were made.", None)))
     w.paragraph("Stories are quoted exactly as participants typed them. Stories the facilitator hid "
                 "during the workshop are left out of this report.", "Caption")
+
+
+def _text_of(ex: Exercise, story: Story) -> str:
+    return str(_answers(story).get(ex.headline, "") or "")
 
 
 def _workshop_section(w: _Writer, snap: Snapshot) -> None:
@@ -778,6 +873,26 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
         ctx.tick(len(rows_of))
 
 
+HEADER_MM_PER_CHAR, CELL_PAD_MM = 2.1, 3.6  # bold table heading: mm per character (generous), cell margins
+
+
+def header_widths(header: list[str], widths_mm: list[float]) -> list[float]:
+    """The widths with every column at least as wide as its header's longest word, so a narrow
+    column's header ("Gap") never breaks inside a word; what that takes comes off the widest columns."""
+    widths = list(widths_mm)
+    need = [max((len(word) for word in _BREAKABLE.split(str(h)) if word), default=0) * HEADER_MM_PER_CHAR + CELL_PAD_MM
+            for h in header]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths))
+    if short <= 0:
+        return widths
+    widths = [max(w, n) for w, n in zip(widths, need)]
+    spare = [i for i in range(len(widths)) if widths[i] - need[i] > 0]
+    spare_total = sum(widths[i] - need[i] for i in spare)
+    for i in spare:  # in proportion to what each can give
+        widths[i] -= short * (widths[i] - need[i]) / spare_total if spare_total else 0
+    return widths
+
+
 def fit_widths(header: list[str], rows: list[list], total_mm: float, *, fixed: dict[int, float] | None = None,
                sample: int = 400) -> list[float]:
     """Column widths (mm) that add up to `total_mm`, shaped by the text in each column: every column
@@ -1032,8 +1147,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
                    partners=exports.partner_functions(snapshot), votes=None,
                    number=exports.story_numbers(visible), additions=additions, tick=tick)
 
-    counts = counts_by_function(snap.participants, ws.functions)
-    _title_page(w, snap, len(snap.participants), sum(1 for n in counts.values() if n), n_told, n_additions)
+    _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)
     say(0.05, "Agenda and people written.")
 
@@ -1043,7 +1157,10 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         if lib[k].report_view == "handoffs" and told[k]:
             from . import journey_map
 
-            journeys[k] = journey_map.build_journey(replace(snap, stories=told[k]))
+            # The map is drawn from every exercise that places stories (as the live map is), so a stage
+            # someone owns in another exercise is not marked "no owner"; handoffs come from this one.
+            on_map = [st for key in keys for st in told[key] if key == k or lib[key].report_view != "handoffs"]
+            journeys[k] = journey_map.build_journey(replace(snap, stories=on_map))
             if include_map_image:
                 say(0.06, f"Drawing the journey map for {lib[k].title}…")
                 pictures[k] = _MapPicture(journeys[k])

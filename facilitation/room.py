@@ -261,3 +261,56 @@ def incoming_rows(stories: list[Story], exercise: Exercise, vote_counts: dict[in
     elif sort != "newest":
         raise ValueError(sort)
     return rows
+
+
+# --- a wall bigger than one screen ------------------------------------------------------------
+
+ROTATE_SECONDS = 15  # how long the projector shows one page of a wall before the next
+
+
+@dataclasses.dataclass(frozen=True)
+class WallPage:
+    """One page of a wall that rotates: what is on it, which page it is, and how many it shows."""
+
+    items: list
+    number: int  # 1-based
+    pages: int
+    shown: int  # stories on this page
+    total: int  # stories on the whole wall
+
+    @property
+    def note(self) -> str:
+        """'showing 8 of 24 · page 1 of 3' when the wall does not fit one screen, else ''."""
+        if self.pages <= 1:
+            return ""
+        return f"showing {self.shown} of {self.total} · page {self.number} of {self.pages}"
+
+
+def rotation_slot(now: float, seconds: float | None = None) -> int:
+    """Which rotation step the projector is in at `now` (the page is this modulo the page count)."""
+    return int(now // (seconds or ROTATE_SECONDS))
+
+
+def wall_page(items: list, per_page: int, slot: int, *, weight=lambda item: 1) -> WallPage:
+    """Page `slot` (modulo the page count) of `items`, `per_page` at a time; `weight` counts the stories in an item."""
+    per_page = max(1, per_page)
+    pages = max(1, -(-len(items) // per_page))
+    index = slot % pages
+    shown = items[index * per_page:(index + 1) * per_page]
+    return WallPage(items=shown, number=index + 1, pages=pages, shown=sum(weight(i) for i in shown),
+                    total=sum(weight(i) for i in items))
+
+
+def wall_columns(groups: dict, per_column: int) -> list[tuple[object, list[Story], int, int]]:
+    """Groups of stories (newest first within each) cut into columns of at most `per_column`.
+
+    Returns (group, stories, part, parts) per column, so a group with more stories than one column
+    holds continues in the next column or on the next page instead of pushing older stories off.
+    """
+    columns = []
+    for group, told in groups.items():
+        newest = list(reversed(told))
+        parts = max(1, -(-len(newest) // per_column))
+        for part in range(parts):
+            columns.append((group, newest[part * per_column:(part + 1) * per_column], part + 1, parts))
+    return columns

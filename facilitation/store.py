@@ -50,7 +50,6 @@ workshops = sa.Table(
     # The story shown full-screen on the projector, if any (not a foreign key: deleting a story clears it in code).
     sa.Column("spotlight_story_id", sa.Integer, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
-    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 agenda_items = sa.Table(
@@ -71,7 +70,6 @@ agenda_items = sa.Table(
     # Dot voting: "off", "open" or "closed" (results stay on screen), with a cap per participant.
     sa.Column("voting", sa.String(8), nullable=False, server_default="off"),
     sa.Column("dots", sa.Integer, nullable=False, server_default="3"),
-    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 participants = sa.Table(
@@ -84,7 +82,6 @@ participants = sa.Table(
     sa.Column("function", sa.Text, nullable=False),
     sa.Column("joined_at", sa.Float, nullable=False),
     sa.Index("ix_participants_workshop", "workshop_id"),
-    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 stories = sa.Table(
@@ -107,7 +104,6 @@ stories = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("workshop_id", "idempotency_key", name="uq_story_idempotency"),
     sa.Index("ix_stories_workshop_exercise", "workshop_id", "exercise_key"),
-    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 votes = sa.Table(
@@ -120,7 +116,6 @@ votes = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("story_id", "participant_id", name="uq_one_dot_per_story"),
     sa.Index("ix_votes_workshop", "workshop_id"),
-    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 drafts = sa.Table(
@@ -133,7 +128,6 @@ drafts = sa.Table(
     sa.Column("answers", sa.JSON, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("participant_id", "exercise_key", name="uq_one_draft_per_exercise"),
-    sqlite_autoincrement=True,  # never reuse the id of a deleted row (see _never_reuse_ids)
 )
 
 # Workshops a facilitator linked for the cross-workshop trend (proving the other workshop's key
@@ -204,6 +198,13 @@ theme_stories = sa.Table(
     sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     sa.UniqueConstraint("theme_id", "story_id", name="uq_story_once_per_theme"),
 )
+
+
+# Never reuse the id of a deleted row (see _never_reuse_ids): a cache or a link that still names a
+# deleted workshop, story or person must not find a new one. Every table has one integer id.
+for _table in metadata.tables.values():
+    _table.dialect_options["sqlite"]["autoincrement"] = True
+del _table
 
 
 def default_database_url() -> str:

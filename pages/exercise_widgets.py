@@ -80,9 +80,12 @@ def story_card(exercise: Exercise, story: Story, *, show_author: bool, compact: 
             byline = story.function if not show_author or not story.author_name else f"{story.author_name} · {story.function}"
             if story.by_proxy:
                 byline += " (entered by the facilitator)"
-        if byline or dots:
+        if byline:
             with st.container(key=f"byline-{story.id}"):
-                st.text(" · ".join(p for p in (byline, f"{'●' * min(dots, 12)} {dots}" if dots else "") if p))
+                st.text(byline)
+        if dots:  # the room's votes on a line of their own, never lost in the byline
+            with st.container(key=f"dots-{story.id}"):
+                st.text(f"{'●' * min(dots, 12)} {dots} dot{'s' if dots != 1 else ''}")
         if not compact:
             for f in exercise.fields:
                 if f.name == exercise.headline or f.name not in story.answers:

@@ -77,22 +77,30 @@ with middle:
             st.error(code_problem)
         if wait:
             countdown(wait, throttle.too_many_tries)
+
+        def open_demo() -> None:
+            if wait := throttle.create_rate.take(client_address()):
+                countdown(wait, throttle.too_many_workshops)
+                return
+            with st.spinner("Filling the demo room with stories…"):
+                made, made_key = demo.create_demo_workshop(store())
+            remember_facilitator(made.code, made_key)
+            st.switch_page("pages/console.py", query_params={"code": made.code})
+
         if demo.database_is_empty(store()):
             with st.container(border=True, key="demo-offer"):
                 st.write("**New to Story Relay?** Open a demo workshop already filled with a room's stories: "
                          "the console, the projector, the journey map and a full Word report, in one minute.")
                 if st.button("Open the demo workshop", icon=":material/auto_awesome:", width="stretch"):
-                    if wait := throttle.create_rate.take(client_address()):
-                        countdown(wait, throttle.too_many_workshops)
-                    else:
-                        with st.spinner("Filling the demo room with stories…"):
-                            made, made_key = demo.create_demo_workshop(store())
-                        remember_facilitator(made.code, made_key)
-                        st.switch_page("pages/console.py", query_params={"code": made.code})
+                    open_demo()
         st.divider()
         st.caption("Running a session?")
         st.page_link("pages/new.py", label="Create a workshop", icon=":material/add_circle:")
         st.page_link("pages/console.py", label="Open my facilitator console", icon=":material/tune:")
+        if not demo.database_is_empty(store()) and st.button(
+                "Try the demo workshop", type="tertiary", icon=":material/auto_awesome:", key="demo-link",
+                help="A new workshop filled with one customer's story across all six exercises; yours are not touched."):
+            open_demo()
     else:
         # Typed by the facilitator: plain text, never markdown (a title can hold a link or an image).
         with st.container(key="join-title"):

@@ -38,8 +38,9 @@ def follow_the_room():
         st.rerun(scope="app")
     left = current.seconds_left(time.time())
     if left is not None:
-        st.caption(f":material/timer: {format_clock(left)} left" if left > 0
-                   else ":material/timer: Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
+        with st.container(key="time-left"):  # sticky (participant.css): in sight while scrolling a long form
+            st.caption(f":material/timer: {format_clock(left)} left" if left > 0
+                       else ":material/timer: Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
 
 
 with st.container(key="whoami"):
@@ -70,8 +71,8 @@ partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).p
 
 def toggle_dot(story_id: int, put: bool) -> None:
     result = controls.cast_vote(store(), participant, story_id) if put else controls.withdraw_vote(store(), participant, story_id)
-    if not result.ok:
-        st.session_state["vote_message"] = result.message
+    # Shown under the button that was tapped, until the next tap: that is where the person is looking.
+    st.session_state["vote_message"] = (story_id, result.ok, result.message)
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
@@ -80,10 +81,10 @@ def vote_wall():
     snap = live_cache.snapshot(store(), workshop.id)
     told = room.room_stories(snap, item)
     mine = controls.my_dots(store(), participant, exercise.key)
-    st.subheader(f"Vote: {item.dots - len(mine)} of {item.dots} dots left")
-    st.caption("Put a dot on the stories worth telling. Tap again to take a dot back.")
-    if message := st.session_state.pop("vote_message", None):
-        st.warning(message)
+    st.subheader(f"Vote: {max(0, item.dots - len(mine))} of {item.dots} dots left")
+    st.caption("Put a dot on the stories worth telling. Tap again to take a dot back."
+               + ("" if exercise.own_votes else " Your own stories take no dots."))
+    tapped, tap_ok, tap_message = st.session_state.get("vote_message", (None, True, ""))
     labelled = room.labelled_functions(told, show_names=workshop.show_names)
     for story in told:
         with st.container(border=True, key=f"vote-{story.id}"):
@@ -91,12 +92,17 @@ def vote_wall():
             if line := room.byline(story, show_names=workshop.show_names, labelled=labelled):
                 with st.container(key=f"byline-{story.id}"):
                     st.text(line)  # names and functions are typed by people: never markdown
-            if story.id in mine:
+            if story.participant_id == participant.id and not exercise.own_votes and story.id not in mine:
+                st.caption("Your story: your dots go to other people's.")
+            elif story.id in mine:
                 st.button("Take my dot back", key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
                           on_click=toggle_dot, args=(story.id, False))
             else:
                 st.button("Put a dot here", key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
                           on_click=toggle_dot, args=(story.id, True))
+            if tapped == story.id and not tap_ok:
+                with st.container(key=f"vote-message-{story.id}"):
+                    st.warning(tap_message, icon=":material/info:")
 
 
 if item.voting == "open":

@@ -25,11 +25,17 @@ live = live_cache.live_exercise(store(), workshop.id)
 join_link = room_address().join_url(workshop.code)
 
 
+# A wall bigger than the screen turns its pages by the clock; the wall code below says what it drew.
+rotating = {"slot": room.rotation_slot(time.time()), "pages": 1}
+
+
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
-    """Redraw when the workshop changed; otherwise only the clock ticks."""
+    """Redraw when the workshop changed or the wall's next page is due; otherwise only the clock ticks."""
     # ">": the shared counter may be up to REVISION_TTL_S older than the snapshot drawn.
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
+        st.rerun(scope="app")
+    if rotating["pages"] > 1 and room.rotation_slot(time.time()) != rotating["slot"]:
         st.rerun(scope="app")
     left = live.seconds_left(time.time())
     if left is not None:
@@ -92,16 +98,25 @@ if spotlight is not None:
         follow_the_room()
     st.stop()
 
+def show_page(page: room.WallPage) -> None:
+    """Say which part of a rotating wall is up, and make the clock fragment turn the pages."""
+    rotating["pages"] = page.pages
+    if page.note:
+        with page_note_slot.container(key="page-note"):
+            st.text(page.note)
+
+
 prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.6], gap="medium", vertical_alignment="center")
 with prompt_col:
     with st.container(key="prompt-title"):
         st.text(exercise.title)
     with st.container(key="prompt-question"):
         st.text(exercise.question)
-    with st.container(key="counter"):
+    with st.container(key="counter", horizontal=True, gap="medium"):
         arrived = snap.stories_for(exercise.key)
         st.text(f"{room.counted(len(arrived), 'story', 'stories')} from "
                 f"{room.counted(len({s.function for s in arrived}), 'function')} · {len(snap.participants)} in the room")
+        page_note_slot = st.empty()
 with clock_col:
     with st.container(key="clock"):
         follow_the_room()
@@ -115,23 +130,79 @@ if not item.on_projector:
         st.text("Collected blind — revealed all together")
     st.stop()
 
+slot = rotating["slot"]
 counts = snap.vote_counts()
-if item.voting != "off":
+
+
+def dots_line(dots: int) -> str:
+    return f"{'●' * min(dots, 12)} {room.counted(dots, 'dot')}"
+
+
+if item.voting == "closed" and told:
+    # The room's choice: the story with most dots fills the stage, the runners-up sit under it.
+    ranking = room.ranked(told, counts)
     with st.container(key="vote-heading"):
-        st.text("Voting is open — put your dots on your phone" if item.voting == "open" else "The room's choice")
+        st.text("The room's choice")
+    winner, winner_dots = ranking[0]
+    with st.container(key="choice-winner", border=True):
+        with st.container(key="choice-winner-text"):
+            st.text(winner.answers.get(exercise.headline, ""))
+        with st.container(key="choice-winner-meta", horizontal=True, gap="large"):
+            with st.container(key="choice-winner-dots", width="content"):
+                st.text(dots_line(winner_dots))
+            if by := line(winner):
+                with st.container(key=f"byline-{winner.id}", width="content"):
+                    st.text(by)
+    runners = ranking[1:4]
+    if runners:
+        with st.container(key="choice-runners-label"):
+            st.text("Next in the room's vote" + (f" · the top {1 + len(runners)} of {len(ranking)}"
+                                                  if len(ranking) > 1 + len(runners) else ""))
+        columns = st.columns(3, gap="medium")
+        for column, (story, dots) in zip(columns, runners):
+            with column:
+                story_card(exercise, story, show_author=False, compact=True, byline=line(story), dots=dots)
+    st.stop()
+
+if item.voting == "open":
+    with st.container(key="vote-heading"):
+        st.text("Voting is open — put your dots on your phone")
+    page = room.wall_page(room.ranked(told, counts), 6, slot)
+    show_page(page)
     columns = st.columns(3, gap="medium")
-    for i, (story, dots) in enumerate(room.ranked(told, counts)[:12]):
+    for i, (story, dots) in enumerate(page.items):
         with columns[i % 3]:
             story_card(exercise, story, show_author=False, compact=True, byline=line(story), dots=dots)
     st.stop()
 
 
-def wall(stories, limit: int = 24, per_row: int = 3) -> None:
+def wall(stories, per_page: int = 6, per_row: int = 3) -> None:
+    page = room.wall_page(list(reversed(stories)), per_page, slot)
+    show_page(page)
     columns = st.columns(per_row, gap="medium")
-    for i, story in enumerate(list(reversed(stories))[:limit]):
+    for i, story in enumerate(page.items):
         with columns[i % per_row]:
             story_card(exercise, story, show_author=False, compact=True, byline=line(story),
                        additions=snap.build_ons(story.id)[-2:] if exercise.build_on else ())
+
+
+def grouped_wall(groups: dict, label, byline_of, *, per_column: int, columns_per_page: int, extra_column: bool = False):
+    """Every group on the wall: each group's stories in columns, the columns in pages that rotate."""
+    page = room.wall_page(room.wall_columns(groups, per_column), columns_per_page, slot,
+                          weight=lambda column: len(column[1]))
+    show_page(page)
+    columns = st.columns(columns_per_page + (1 if extra_column else 0), gap="medium")
+    for i, (column, (group, stories, part, parts)) in enumerate(zip(columns, page.items)):
+        with column:
+            with st.container(key=f"group-{i}"):
+                st.text(label(group) + (f" ({part}/{parts})" if parts > 1 else ""))
+            for story in stories:
+                story_card(exercise, story, show_author=False, compact=True, byline=byline_of(story))
+    return columns[-1] if extra_column else None
+
+
+def first_name_only(story) -> str:
+    return story.author_name if workshop.show_names else ""
 
 
 if exercise.room_view == "map":
@@ -139,37 +210,36 @@ if exercise.room_view == "map":
     with map_col:
         # Only what the room may see: exercises being collected blind stay off the map until revealed.
         seen = room.room_snapshot(snap)
-        figure = journey_map.journey_figure(journey_map.build_journey(seen, whole=seen), theme=THEME, height=800)
+        figure = journey_map.journey_figure(journey_map.build_journey(seen, whole=seen), theme=THEME, height=760,
+                                            min_font_px=journey_map.ROOM_FONT_PX)
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
-    with latest_col:
+    with latest_col, st.container(key="latest"):
         with st.container(key="latest-label"):
             st.text("Latest")
-        for story in list(reversed(told))[:5]:
+        for story in list(reversed(told))[:3]:
             story_card(exercise, story, show_author=False, compact=True, byline=line(story))
 elif exercise.room_view == "by_function":
-    groups = room.by_function(told, workshop.functions, labelled=labelled)
     glossary = room.glossary(told, exercise)
-    columns = st.columns(max(1, min(4, len(groups))) + (1 if glossary else 0), gap="medium")
-    for column, (function, stories) in zip(columns, list(groups.items())[:4]):
-        with column:
-            with st.container(key=f"group-{function}"):
-                st.text(function if function in labelled else "Other functions")
-            for story in list(reversed(stories))[:4]:
-                story_card(exercise, story, show_author=False, compact=True,
-                           byline=story.author_name if workshop.show_names else "")
+    glossary_col = grouped_wall(room.by_function(told, workshop.functions, labelled=labelled),
+                                lambda f: f if f in labelled else "Other functions", first_name_only,
+                                per_column=3, columns_per_page=4, extra_column=bool(glossary))
     if glossary:
-        with columns[-1]:
+        terms = room.wall_page(glossary, 5, slot)
+        rotating["pages"] = max(rotating["pages"], terms.pages)
+        with glossary_col:
             with st.container(key="glossary-label"):
-                st.text("Terminology wall")
+                st.text("Terminology wall" + (f" ({terms.number}/{terms.pages})" if terms.pages > 1 else ""))
             # Plain text in our own rows: a dataframe's canvas is too small to read from the back.
-            for i, (term, meaning, _function) in enumerate(glossary[:10]):
+            for i, (term, meaning, _function) in enumerate(terms.items):
                 with st.container(key=f"glossary-row-{i}"):
                     with st.container(key=f"glossary-term-{i}"):
                         st.text(term)
                     st.text(meaning)
 elif exercise.room_view == "pairs" and exercise.side_by_side:
     left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
-    for story in list(reversed(told))[:2]:
+    page = room.wall_page(list(reversed(told)), 1, slot)
+    show_page(page)
+    for story in page.items:
         with st.container(border=True, key=f"pair-{story.id}"):
             partner = story.answers.get(exercise.partner_field.name, "") if exercise.partner_field else ""
             with st.container(key=f"pair-head-{story.id}"):
@@ -177,17 +247,17 @@ elif exercise.room_view == "pairs" and exercise.side_by_side:
             with st.container(key=f"byline-pair-{story.id}"):
                 st.text(" & ".join(p for p in (story.author_name, partner) if p) if workshop.show_names else line(story))
             a, b = st.columns(2, gap="large")
-            a.text(f"{left_field.label}\n{story.answers.get(left_field.name, '')}")
-            b.text(f"{right_field.label}\n{story.answers.get(right_field.name, '')}")
+            with a, st.container(key=f"pair-side-a-{story.id}"):
+                with st.container(key=f"pair-label-a-{story.id}"):
+                    st.text(left_field.label)
+                st.text(story.answers.get(left_field.name, ""))
+            with b, st.container(key=f"pair-side-b-{story.id}"):
+                with st.container(key=f"pair-label-b-{story.id}"):
+                    st.text(right_field.label)
+                st.text(story.answers.get(right_field.name, ""))
 elif exercise.room_view == "commitments":
     board = room.commitment_board(told, exercise, workshop.functions)
-    columns = st.columns(3, gap="medium")
-    for i, ((source, target), stories) in enumerate(list(board.items())[:9]):
-        with columns[i % 3]:
-            with st.container(key=f"pairing-{i}"):
-                st.text(f"{source if source in labelled else 'Someone'} → {target}")
-            for story in stories[-3:]:
-                story_card(exercise, story, show_author=False, compact=True,
-                           byline=story.author_name if workshop.show_names else "")
+    grouped_wall(board, lambda pair: f"{pair[0] if pair[0] in labelled else 'Someone'} → {pair[1]}", first_name_only,
+                 per_column=2, columns_per_page=4)
 else:
     wall(told)

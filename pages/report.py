@@ -21,13 +21,17 @@ if st.button("Build the Word report", type="primary", icon=":material/descriptio
     document = report.build_report(snap, progress=lambda fraction, message: bar.progress(min(1.0, fraction), text=message),
                                    after_the_room=after_report.gather(store(), workshop))
     bar.progress(1.0, text="Ready.")
-    st.session_state["report"] = (workshop.id, document, dt.datetime.now().strftime("%Y-%m-%d_%H%M"),
-                                  len(exports.visible_stories(snap)), len(snap.participants))
+    # The same counts as the report's first page (additions said apart, as there).
+    st.session_state["report"] = (workshop.id, document, dt.datetime.now(), report.story_counts(snap),
+                                  len(snap.participants))
 
 built = st.session_state.get("report")
 if built and built[0] == workshop.id:
-    _, document, stamp, n_stories, n_people = built
-    st.success(f"Report built at {stamp.replace('_', ' ')} with {room.counted(n_stories, 'story', 'stories')} from {room.counted(n_people, 'participant')}.")
+    _, document, built_at, (n_stories, n_additions), n_people = built
+    stamp = built_at.strftime("%Y-%m-%d_%H%M")
+    additions = f", with {room.counted(n_additions, 'addition')}" if n_additions else ""
+    st.success(f"Report built at {built_at.strftime('%Y-%m-%d %H:%M')} with {room.counted(n_stories, 'story', 'stories')}"
+               f"{additions} from {room.counted(n_people, 'participant')}.")
     st.download_button("Download the report (.docx)", document, file_name=f"story-relay-{workshop.code}-{stamp}.docx",
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                        type="primary", icon=":material/download:", on_click="ignore")

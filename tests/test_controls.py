@@ -131,7 +131,8 @@ def test_hidden_story_is_kept_but_never_shown_and_leaves_the_spotlight(store, ro
 def test_dot_voting_respects_the_cap_and_can_move_dots(store, room_of_three):
     w, _, (ana, ben, cy) = room_of_three
     W.open_exercise(store, w.id, 1)
-    told = [W.submit_story(store, p, RETENTION, retention_answers(i), f"v{i}").story for i, p in enumerate((ana, ben, cy))]
+    # Ana tells none of them: her own story would take no dot (see the own-story test below).
+    told = [W.submit_story(store, p, RETENTION, retention_answers(i), f"v{i}").story for i, p in enumerate((cy, ben, cy))]
     assert not C.cast_vote(store, ana, told[0].id).ok  # voting not open yet
     C.set_voting(store, w.id, 1, "open", dots=2)
     assert C.cast_vote(store, ana, told[0].id).ok
@@ -374,3 +375,27 @@ def test_a_story_cannot_be_rewritten_while_the_room_votes_on_it(store, room_of_t
     assert kept.answers["experience"] == "The honest version."
     other = W.submit_story(store, ben, OTW, answers(experience="Undotted."), "v-2").story
     assert W.edit_story(store, ben, other.id, answers(experience="Undotted, clearer.")).ok
+
+
+def test_nobody_votes_for_their_own_story_unless_the_exercise_allows_it(store, make_workshop, make_participant, monkeypatch):
+    import dataclasses
+
+    from facilitation import controls as C
+    from facilitation.exercises import library
+
+    workshop, _ = make_workshop(agenda_plan=[("untold_retention_stories", 10)])
+    ana, ben = make_participant(workshop, "Ana", "Sales"), make_participant(workshop, "Ben", "Support")
+    W.open_exercise(store, workshop.id, 0)
+    answers = {"practice": "Read contracts back", "story": "It mattered once.", "teller": "Sales",
+               "audience": "Prospects close to signing"}
+    mine = W.submit_story(store, ana, "untold_retention_stories", answers, "a1").story
+    C.set_voting(store, workshop.id, 0, "open")
+    refused = C.cast_vote(store, ana, mine.id)
+    assert not refused.ok and refused.message == C.OWN_STORY_VOTE
+    assert W.snapshot(store, workshop.id).vote_counts() == {}
+    assert C.cast_vote(store, ben, mine.id).ok  # someone else's dot is fine
+    # An exercise whose file says own_votes = true lets people vote for themselves.
+    lib = dict(library())
+    lib["untold_retention_stories"] = dataclasses.replace(lib["untold_retention_stories"], own_votes=True)
+    monkeypatch.setattr("facilitation.workshops.library", lambda: lib)
+    assert C.cast_vote(store, ana, mine.id).ok

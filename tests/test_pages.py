@@ -144,5 +144,11 @@ def test_an_empty_server_offers_the_demo_and_opens_its_console(app_db):
     assert W.facilitator_workshop(app_db, workshop.code, at.session_state["facilitator_key"]) == workshop
     assert any(h.value.startswith("Now: ") for h in at.subheader)  # the console, with an exercise live
 
+    # With workshops on the server the demo is still one press away, as a link under "Running a session?".
     again = run_page("pages/join.py")
-    assert not [b for b in again.button if b.label == "Open the demo workshop"]  # only on an empty server
+    assert not [b for b in again.button if b.label == "Open the demo workshop"]  # the big offer is for an empty server
+    [link] = [b for b in again.button if b.label == "Try the demo workshop"]
+    link.click().run()
+    assert not again.exception, again.exception
+    second = W.find_workshop(app_db, again.session_state["facilitator_code"])
+    assert second.title == demo.DEMO_TITLE and second.code != workshop.code

@@ -15,6 +15,8 @@ from facilitation import journey_map as jm
 from facilitation import workshops as W
 from facilitation.room import OTHER_FUNCTIONS
 
+from streamlit_browser import screen_for
+
 from .conftest import run_page
 
 LONE = "Finance/billing"
@@ -95,7 +97,7 @@ def test_the_projector_and_the_map_page_keep_the_rule(page_store, figures):
     from facilitation.store import get_store
 
     workshop, key = anonymous_room(get_store(page_store))
-    projector = run_page("pages/projector.py", code=workshop.code)
+    projector = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code))
     assert not projector.exception
     specs = [json.loads(e.proto.spec) for e in projector.get("plotly_chart")]
     assert specs, "the projector draws the map for Over the wall"

@@ -101,7 +101,7 @@ _CHILD = textwrap.dedent('''
     sys.path.insert(0, {root!r})
     import sqlalchemy as sa
     from streamlit.testing.v1 import AppTest
-    from facilitation import journey_map as jm, report, workshops as W
+    from facilitation import access, journey_map as jm, report, sign_in, workshops as W
     from facilitation.store import get_store, workshops as table
 
     store = get_store(os.environ["DATABASE_URL"])
@@ -145,7 +145,7 @@ _CHILD = textwrap.dedent('''
         assert not at.exception, (path, at.exception)
         return at
     for name, path, query in (("map", "pages/map.py", {{"code": w.code, "key": key}}),
-                              ("projector", "pages/projector.py", {{"code": w.code}}),
+                              ("projector", "pages/projector.py", {{"code": w.code, "screen": sign_in.projector_token(store, w, access.server_secret())}}),
                               ("console", "pages/console.py", {{"code": w.code, "key": key}}),
                               ("join", "pages/join.py", {{"code": w.code}}),
                               ("participate", "pages/participate.py", {{"code": w.code, "p": people[0].token}})):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from facilitation import workshops as W
+from streamlit_browser import screen_for
 
 from .conftest import EXERCISE, markup_elements, run_page, texts, valid_answers
 
@@ -40,7 +41,7 @@ def test_facilitator_text_is_never_markdown_on_any_page(hostile_room):
     s, w, key, people = hostile_room
     pages = {"join": ("pages/join.py", {"code": w.code}),
              "participant": ("pages/participate.py", {"code": w.code, "p": people[0].token}),
-             "projector": ("pages/projector.py", {"code": w.code}),
+             "projector": ("pages/projector.py", {"code": w.code, "screen": screen_for(w.code)}),
              "console": ("pages/console.py", {"code": w.code, "key": key}),
              "map": ("pages/map.py", {"code": w.code, "key": key}),
              "report": ("pages/report.py", {"code": w.code, "key": key})}

@@ -20,6 +20,7 @@ from facilitation import access, archive, lifecycle, live_cache
 from facilitation import workshops as W
 from facilitation.archive import ArchiveError
 from facilitation.store import Store, metadata, stories, workshops
+from streamlit_browser import screen_for
 
 from .conftest import EXERCISE, ROOT, open_room, run_page, valid_answers
 
@@ -121,15 +122,15 @@ def test_hand_written_rows_do_not_break_any_page(page_store):
     with s.read() as conn:
         bad = conn.execute(sa.select(stories.c.id).where(stories.c.idempotency_key == "bad-2")).scalar_one()
     controls.set_spotlight(s, w.id, bad)
-    for page, query in (("pages/projector.py", {"code": w.code}), ("pages/console.py", {"code": w.code, "key": key}),
+    for page, query in (("pages/projector.py", {"code": w.code, "screen": screen_for(w.code)}), ("pages/console.py", {"code": w.code, "key": key}),
                         ("pages/participate.py", {"code": w.code, "p": p.token}),
                         ("pages/map.py", {"code": w.code, "key": key}), ("pages/report.py", {"code": w.code, "key": key})):
         at = run_page(page, **query)
         assert not at.exception, (page, at.exception)
-    assert any("half \ufffd pair" in t.value for t in run_page("pages/projector.py", code=w.code).text)
+    assert any("half \ufffd pair" in t.value for t in run_page("pages/projector.py", code=w.code, screen=screen_for(w.code)).text)
     with s.write() as conn:  # a number where the stages list belongs
         conn.execute(sa.update(workshops).where(workshops.c.id == w.id).values(stages=7))
-    for page, query in (("pages/projector.py", {"code": w.code}), ("pages/join.py", {"code": w.code})):
+    for page, query in (("pages/projector.py", {"code": w.code, "screen": screen_for(w.code)}), ("pages/join.py", {"code": w.code})):
         assert not run_page(page, **query).exception, page
 
 

@@ -1,0 +1,89 @@
+"""The projector read from 10 m: at 1920x1080, every exercise view of a full room keeps the text the
+room reads at 24 px or more (story text 32 px or more) and fits the screen without scrolling.
+Screenshots of each view are kept under artifacts/screens/ for people to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from facilitation import controls, demo, workshops as W
+from streamlit_browser import open_page, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+SCREENS = Path(__file__).resolve().parent.parent / "artifacts" / "screens"
+ROOM_PX, STORY_PX, SCREEN_H = 24, 32, 1080
+
+# Every piece of text on the main area (Streamlit text and the map's SVG labels), with its size, the
+# widget key it sits in, and whether it is story text (a card's headline, a pair's sides, the winner).
+READ_TEXT = """() => {
+  const out = [];
+  const nodes = document.querySelectorAll('[data-testid=stMain] [data-testid=stText], [data-testid=stMain] .main-svg text');
+  for (const el of nodes) {
+    if (el.closest('.hoverlayer')) continue;  // hover labels are for a mouse, not for the room
+    const r = el.getBoundingClientRect();
+    const text = (el.textContent || '').trim();
+    if (!text || r.width === 0 || r.height === 0) continue;
+    let key = '';
+    for (let p = el; p; p = p.parentElement) {
+      const k = [...(p.classList || [])].find(c => c.startsWith('st-key-'));
+      if (k) { key = k; break; }
+    }
+    const story = /^st-key-(headline-|pair-side-|pair-head-|choice-winner-text)/.test(key);
+    out.push({px: parseFloat(getComputedStyle(el).fontSize), key, text: text.slice(0, 50), story, bottom: r.bottom});
+  }
+  const main = document.querySelector('[data-testid=stMain]');
+  return {texts: out, heights: [document.documentElement.scrollHeight, main.scrollHeight,
+                                document.querySelector('[data-testid=stAppViewContainer]').scrollHeight]};
+}"""
+
+
+def views(store, workshop):
+    """Each exercise view with stories, as (name, what to set up): the map, the walls, a vote."""
+    for item in W.agenda(store, workshop.id):
+        def open_it(item=item):
+            W.open_exercise(store, workshop.id, item.position)
+        yield item.exercise_key, open_it
+        if item.exercise_key == "untold_retention_stories":
+            def voting(item=item):
+                W.open_exercise(store, workshop.id, item.position)
+                controls.set_voting(store, workshop.id, item.position, "open")
+            yield f"{item.exercise_key}_voting", voting
+
+            def chosen(item=item):
+                W.open_exercise(store, workshop.id, item.position)
+                controls.set_voting(store, workshop.id, item.position, "closed")
+            yield f"{item.exercise_key}_room_choice", chosen
+
+
+def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_server, app_store):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    workshop, _key = demo.create_demo_workshop(app_store)
+    context = browser.new_context(viewport={"width": 1920, "height": SCREEN_H})
+    projector = context.new_page()
+    problems = []
+    try:
+        for name, set_up in views(app_store, workshop):
+            set_up()
+            open_page(projector, f"{app_server}/projector?code={workshop.code}")
+            if name == "over_the_wall":
+                projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
+            wait_for_app(projector)
+            projector.wait_for_timeout(1200)  # cards fade in; the map draws after the page
+            projector.screenshot(path=str(SCREENS / f"projector_{name}_1920x1080.png"))
+            seen = projector.evaluate(READ_TEXT)
+            texts = seen["texts"]
+            assert any(t["story"] for t in texts), f"{name}: no story text on the projector"
+            for t in texts:
+                floor = STORY_PX if t["story"] else ROOM_PX
+                if t["px"] < floor:
+                    problems.append(f"{name}: {t['px']:.0f} px < {floor} px in {t['key'] or 'map'}: {t['text']!r}")
+                if t["bottom"] > SCREEN_H + 1:
+                    problems.append(f"{name}: {t['text']!r} ends at {t['bottom']:.0f} px, below the screen")
+            if max(seen["heights"]) > SCREEN_H:
+                problems.append(f"{name}: the page is {max(seen['heights'])} px tall, the screen {SCREEN_H} px")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
