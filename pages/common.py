@@ -81,12 +81,6 @@ def query_code() -> str:
     return st.query_params.get("code", "")
 
 
-def literal_label(text: str) -> str:
-    """Text someone typed, for a widget label (labels are markdown): every ASCII punctuation mark is
-    backslash-escaped, so `**x**`, `:red[x]`, `$x$` or `[a](b)` show exactly as typed."""
-    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and not ch.isspace() else ch for ch in text)
-
-
 def client_address() -> str:
     """What the throttles count by: this browser's address (the TCP peer, or a trusted proxy's
     X-Forwarded-For, see facilitation/routes.py), never the session, which a client can renew."""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from facilitation import access, demo, throttle, workshops
-from pages.common import (browser_session_id, client_address, code_wait_seconds, cookies, countdown, literal_label,
+from pages.common import (browser_session_id, client_address, code_wait_seconds, cookies, countdown, plain,
                           query_code, remember_facilitator, store, use_css, wrong_code)
 
 NOT_JOINED_YET = "Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment."
@@ -112,7 +112,7 @@ with middle:
         if before is not None and not st.session_state.get("join_as_someone_else"):
             with st.container(border=True, key="continue-as"):
                 st.caption("You joined this workshop from this browser before.")
-                if st.button(f"Continue as {literal_label(f'{before.display_name} · {before.function}')}", type="primary",
+                if st.button(f"Continue as {plain(f'{before.display_name} · {before.function}')}", type="primary",
                              width="stretch", icon=":material/person:", key="continue-as-button"):
                     st.switch_page("pages/participate.py", query_params={"code": workshop.code, "p": before.token})
             if st.button("Join as someone else", type="tertiary", key="join-as-someone-else"):
