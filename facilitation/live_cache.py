@@ -1,12 +1,12 @@
-"""What live views poll, read once per server process and shared by every session in it.
+"""What live views read, once per server process and shared by every session in it.
 
-Every open phone, projector and console reruns a fragment every 2 seconds that asks "did the
-workshop change?". Without this module that is one database transaction per screen per poll
-(two once the revision has moved: `revision` and `live_exercise`), 250 a second for a room of
-500, all asking the same question. Here:
+Live screens are woken by push (facilitation.live_hub) and by a slow safety-net poll; a room
+of 500 that wakes at once (an exercise opens) asks the same questions 500 times. Here:
 
-* `revision(store, workshop_id)` reads the counter at most once per `REVISION_TTL_S` per
-  process and workshop; every other caller in that window gets the same number.
+* `revision(store, workshop_id)` is the push hub's number when the hub vouches for it (this
+  process's own commits at once, other processes through LISTEN/NOTIFY or the SQLite watcher:
+  no read at all); otherwise the counter is read at most once per `REVISION_TTL_S` per
+  process and workshop, and every other caller in that window gets the same number.
 * `live_exercise(...)` and `snapshot(...)` are read once per revision per process: the first
   session that sees a new revision reads, the others reuse the object (treat it as read-only;
   the dataclasses are frozen, their lists must not be mutated).
@@ -15,8 +15,9 @@ workshop change?". Without this module that is one database transaction per scre
 Refreshes are single-flight: while one thread reads a newer value, the others keep the one
 they have for the moment instead of queueing on the database (stale by at most one read).
 
-Staleness is bounded and small next to the 2 s poll: a change made in this process or on
-another replica (same database) is seen by every screen within REVISION_TTL_S plus one poll.
+Staleness is bounded: a change made in this process is seen at once, one made on another
+replica (same database) within the hub's notification or watch delay, or REVISION_TTL_S
+when the hub cannot vouch.
 Values are reused only for exactly the revision just read (not "at least"): a workshop deleted
 and another created under the same id starts again at revision 1 and is read afresh.
 
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from . import links, workshops
+from . import links, live_hub, workshops
 from .store import Store
 
 REVISION_TTL_S = 0.5
@@ -90,6 +91,10 @@ _snapshots = _Table()
 def revision(store: Store, workshop_id: int, *, ttl: float | None = None) -> int:
     """The workshop's change counter, at most `ttl` (default REVISION_TTL_S) seconds old: one read
     per process per `ttl`."""
+    if ttl is None:
+        pushed = live_hub.hub.revision(store.url, workshop_id)
+        if pushed is not None:
+            return pushed
     ttl = REVISION_TTL_S if ttl is None else ttl
     now = time.monotonic()
     return _revisions.get(store, workshop_id, lambda e: now - e.key < ttl,

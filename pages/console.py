@@ -10,6 +10,7 @@ import streamlit as st
 from facilitation import controls, live_cache, room, workshops
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
+from pages import live as live_push
 
 workshop = require_facilitator()
 snap = workshops.snapshot(store(), workshop.id)
@@ -19,14 +20,17 @@ now = time.time()
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
-    """Redraw the console when anything in the workshop changed (a join, a story, a vote)."""
+    """Redraw the console when anything in the workshop changed (a join, a story, a vote): woken by push."""
+    live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
+                     min_interval=live_push.CONSOLE_MIN_INTERVAL_S)
     # The page itself reads fresh (the facilitator must see their own click at once); the poll shares
     # one read per process, which may be a moment older than the page, hence ">".
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
-    left = live.seconds_left(time.time())
-    if left is not None:
-        st.metric("Time left", format_clock(left) if left > 0 else ("Time is up — locked" if live.lock_at_zero else "Time is up"))
+    if live.seconds_left(time.time()) is not None:
+        st.caption("Time left")
+        live_push.countdown(live.item.deadline, key="console-clock", look="metric",
+                            up="Time is up — locked" if live.lock_at_zero else "Time is up")
 
 
 def act(action, *args, **kwargs) -> None:

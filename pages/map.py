@@ -9,6 +9,7 @@ import streamlit as st
 from facilitation import journey_map as jm
 from facilitation import trends, workshops
 from pages.common import LIVE_POLL_SECONDS, require_facilitator, store
+from pages import live as live_push
 
 workshop = require_facilitator()
 snap = workshops.snapshot(store(), workshop.id)
@@ -18,6 +19,8 @@ everything = jm.build_journey(snap)
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def changed_since_drawn():
     """Offer a redraw when the workshop changed; never redraw by itself under the reader's eyes."""
+    live_push.follow(store(), workshop.id, "changed", topics={"stories", "people", "live"},
+                     revision=snap.workshop.revision, min_interval=2.0)
     if workshops.revision(store(), workshop.id) != snap.workshop.revision:
         if st.button("New stories or changes since this map was drawn: redraw", icon=":material/refresh:"):
             st.rerun(scope="app")

@@ -8,6 +8,7 @@ import streamlit as st
 from facilitation import journey_map, links, live_cache, room, workshops
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, store, use_css
 from pages.exercise_widgets import answer_text, story_card
+from pages import live as live_push
 
 THEME = "light" if st.query_params.get("theme") == "light" else "dark"
 use_css("projector.css")
@@ -26,13 +27,14 @@ join_link = links.join_url(st.context.url, workshop.code)
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
-    """Redraw when the workshop changed; otherwise only the clock ticks."""
+    """Redraw when the workshop changed (woken by push); the clock ticks in the browser."""
+    live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
+                     min_interval=live_push.PROJECTOR_MIN_INTERVAL_S)
     # ">": the shared counter may be up to REVISION_TTL_S older than the snapshot drawn.
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
-    left = live.seconds_left(time.time())
-    if left is not None:
-        st.text(format_clock(left) if left > 0 else "Time is up")
+    if live.seconds_left(time.time()) is not None:
+        live_push.countdown(live.item.deadline, key="projector-clock", look="projector")
     elif live.item is not None:
         st.text("Locked")
 
