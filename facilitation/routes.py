@@ -98,10 +98,21 @@ def middleware() -> list[Middleware]:
     return [Middleware(SecurityHeaders)]
 
 
+def warm_imports() -> None:
+    """Import the heavy libraries once, before any page runs: a room woken at once runs many scripts
+    in parallel threads, and two threads importing pandas and plotly at the same moment can see a
+    partially initialised module ("partially initialized module 'pandas' has no attribute 'Series'")."""
+    import pandas  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
+
+    from . import journey_map  # noqa: F401
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app):
     """Start-up and shut-down of the server process (the event loop is running here)."""
     live_hub.hub.attach(asyncio.get_running_loop())  # push: live screens are woken on this loop
+    await run_in_threadpool(warm_imports)
     try:
         yield
     finally:
