@@ -679,7 +679,7 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         args.t_deadline = phases.t_submit + args.duration
         phases.submit.set()
         profiler = start_profiler(args, server_pids[0] if server_pids else None)
-        longest_field = max(args.field_gap, *(args.text_gap or ()), *(args.choice_gap or ()))
+        longest_field = max([args.field_gap, *(args.text_gap or ()), *(args.choice_gap or ())])
         await asyncio.wait(stories_done, timeout=args.duration + longest_field * 8 + ACK_TIMEOUT_S + 5)
         mark("drain")
         stop_profiler(profiler)
