@@ -87,6 +87,7 @@ export default function (component) {
   Object.assign(c, { deadline: data.deadline, idle: data.idle, running: data.running, up: data.up,
                      offset: data.now - Date.now() / 1000 });  // the server's clock, as far as the browser can tell
   el.className = "countdown " + data.look;
+  el.style.color = data.color || "";
   draw(el, c);
   clearInterval(c.timer);
   c.timer = setInterval(() => draw(el, c), 250);
@@ -106,11 +107,12 @@ _countdown = st.components.v2.component("story_relay_countdown", html='<span cla
 
 
 def countdown(deadline: float | None, *, key: str, look: str, running: str = "{clock}", up: str = "Time is up",
-              idle: str = "") -> None:
+              idle: str = "", color: str = "") -> None:
     """A clock the browser ticks from `deadline` (epoch seconds; None: shows `idle`): no rerun per second.
-    `look` is "projector", "caption" or "metric"; `running` holds "{clock}" for m:ss."""
+    `look` is "projector", "caption" or "metric"; `running` holds "{clock}" for m:ss; `color` a CSS
+    colour (default: the surrounding text's)."""
     _countdown(key=key, data={"deadline": deadline, "now": time.time(), "look": look, "running": running,
-                              "up": up, "idle": idle})
+                              "up": up, "idle": idle, "color": color})
 
 
 # --- drafts saved as the person types ------------------------------------------------------------------

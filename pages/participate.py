@@ -38,8 +38,8 @@ def follow_the_room():
     if current.signature != live.signature:
         st.rerun(scope="app")
     if current.seconds_left(time.time()) is not None:
-        live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running="⏱ {clock} left",
-                            up="⏱ Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
+        live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running="{clock} left",
+                            up="Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
 
 
 with st.container(key="whoami"):
