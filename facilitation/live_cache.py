@@ -12,8 +12,11 @@ of 500 that wakes at once (an exercise opens) asks the same questions 500 times.
   the dataclasses are frozen, their lists must not be mutated).
 * `qr_png(url)` draws a join QR code once per address.
 
-Refreshes are single-flight: while one thread reads a newer value, the others keep the one
-they have for the moment instead of queueing on the database (stale by at most one read).
+Refreshes are single-flight: while one thread reads a newer value, the others wait for that
+read instead of queueing on the database, and then use it. They do not draw the value they
+had: a screen woken by push because the exercise opened must draw the open exercise, not the
+waiting page (it would then wait for its next wake). A read stuck past READ_WAIT_S is not
+waited for any longer.
 
 Staleness is bounded: a change made in this process is seen at once, one made on another
 replica (same database) within the hub's notification or watch delay, or REVISION_TTL_S
@@ -39,6 +42,7 @@ from . import links, live_hub, workshops
 from .store import Store
 
 REVISION_TTL_S = 0.5
+READ_WAIT_S = 5.0
 MAX_WORKSHOPS = 1000  # entries kept per kind before the least recently refreshed are dropped
 
 
@@ -46,7 +50,6 @@ MAX_WORKSHOPS = 1000  # entries kept per kind before the least recently refreshe
 class _Entry:
     value: Any
     key: Any  # what the value was read for: a time for revisions, a revision for the rest
-    refreshing: bool = False
 
 
 class _Table:
@@ -55,28 +58,35 @@ class _Table:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.entries: dict[tuple[str, int], _Entry] = {}
+        self.reading: dict[tuple[str, int], threading.Event] = {}
 
     def get(self, store: Store, workshop_id: int, fresh: Callable[[_Entry], bool], read: Callable[[], tuple[Any, Any]]):
         k = (store.url, workshop_id)
-        with self.lock:
-            entry = self.entries.get(k)
-            if entry is not None and (fresh(entry) or entry.refreshing):
-                return entry.value  # fresh, or someone is already reading a newer one: use this one
-            if entry is not None:
-                entry.refreshing = True
+        for _attempt in range(3):
+            with self.lock:
+                entry = self.entries.get(k)
+                if entry is not None and fresh(entry):
+                    return entry.value
+                done = self.reading.get(k)
+                if done is None:
+                    done = self.reading[k] = threading.Event()
+                    break  # this thread reads
+            if not done.wait(READ_WAIT_S) and entry is not None:
+                return entry.value  # the read in flight is stuck: better what we have than a queue
+        else:
+            return read()[0]  # the reads in flight kept missing what we asked for: read it ourselves
         try:
             value, key = read()
-        except BaseException:
-            if entry is not None:
-                with self.lock:
-                    entry.refreshing = False
-            raise
-        with self.lock:
-            self.entries[k] = _Entry(value=value, key=key)
-            if len(self.entries) > MAX_WORKSHOPS:
-                for old in list(self.entries)[: len(self.entries) - MAX_WORKSHOPS]:
-                    del self.entries[old]
-        return value
+            with self.lock:
+                self.entries[k] = _Entry(value=value, key=key)
+                if len(self.entries) > MAX_WORKSHOPS:
+                    for old in list(self.entries)[: len(self.entries) - MAX_WORKSHOPS]:
+                        del self.entries[old]
+            return value
+        finally:
+            with self.lock:
+                self.reading.pop(k, None)
+            done.set()
 
     def clear(self) -> None:
         with self.lock:

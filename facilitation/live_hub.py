@@ -260,7 +260,17 @@ class Hub:
         else:
             self._check_live(room)
 
+    @staticmethod
+    def _stale(room: Room, screen: Screen) -> bool:
+        """Whether the screen drew less than what is known now (checked again when a delayed wake is due:
+        the screen may have redrawn since, on its own or woken by an earlier change)."""
+        if screen.signature is not None:
+            return screen.signature != room.live_signature or room.live_revision < room.moved.get("live", 0)
+        return any(room.moved.get(t, 0) > screen.revision for t in screen.topics)
+
     def _wake(self, room: Room, screen: Screen) -> None:
+        if not self._stale(room, screen):
+            return
         now = self._loop.time()
         wait = screen.last_woken + screen.min_interval - now
         if wait > 0:

@@ -22,7 +22,7 @@ now = time.time()
 def follow_the_room():
     """Redraw the console when anything in the workshop changed (a join, a story, a vote): woken by push."""
     live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
-                     min_interval=live_push.CONSOLE_MIN_INTERVAL_S)
+                     min_interval=live_push.CONSOLE_MIN_INTERVAL_S, page=True)
     # The page itself reads fresh (the facilitator must see their own click at once); the poll shares
     # one read per process, which may be a moment older than the page, hence ">".
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:

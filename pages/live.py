@@ -44,9 +44,14 @@ def _attach() -> None:
 
 
 def follow(store: Store, workshop_id: int, name: str, *, topics: set[str] | frozenset[str], revision: int,
-           signature: tuple | None = None, min_interval: float = 0.0) -> None:
+           signature: tuple | None = None, min_interval: float = 0.0, page: bool = False) -> None:
     """Call inside a live fragment each time it runs: the server reruns this fragment when `topics`
-    of the workshop change (only when the live exercise's signature moves, if `signature` is given)."""
+    of the workshop change (only when the live exercise's signature moves, if `signature` is given).
+
+    `page=True`: this fragment would only redraw the whole page when woken (the projector, the
+    console, a phone following the live exercise), so the server reruns the page at once and
+    saves a fragment run per screen (500 of them when an exercise opens). No widget states are
+    sent either way: the session keeps the values it holds."""
     ctx = get_script_run_ctx()
     fragment_id = ThreadState.get().fragment_id if ctx is not None else None
     if ctx is None or not fragment_id:
@@ -56,7 +61,7 @@ def follow(store: Store, workshop_id: int, name: str, *, topics: set[str] | froz
         return
     session_id = ctx.session_id
     state = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash,
-                        fragment_id=fragment_id, is_auto_rerun=True)
+                        fragment_id="" if page else fragment_id, is_auto_rerun=not page)
 
     def wake() -> bool:  # on the event loop
         session = Runtime.instance().get_app_session(session_id)  # None once the tab is closed

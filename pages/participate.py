@@ -32,7 +32,7 @@ live = live_cache.live_exercise(store(), workshop.id)
 def follow_the_room():
     """Redraw this screen when the facilitator changes what the room is doing (woken by push)."""
     live_push.follow(store(), workshop.id, "follow", topics={"live"}, revision=live.revision,
-                     signature=live.signature, min_interval=live_push.PHONE_MIN_INTERVAL_S)
+                     signature=live.signature, min_interval=live_push.PHONE_MIN_INTERVAL_S, page=True)
     # A whole room wakes at once: one read per server process answers them all.
     current = live if live_cache.revision(store(), workshop.id) == live.revision else live_cache.live_exercise(store(), workshop.id)
     if current.signature != live.signature:

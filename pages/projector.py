@@ -29,7 +29,7 @@ join_link = links.join_url(st.context.url, workshop.code)
 def follow_the_room():
     """Redraw when the workshop changed (woken by push); the clock ticks in the browser."""
     live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
-                     min_interval=live_push.PROJECTOR_MIN_INTERVAL_S)
+                     min_interval=live_push.PROJECTOR_MIN_INTERVAL_S, page=True)
     # ">": the shared counter may be up to REVISION_TTL_S older than the snapshot drawn.
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")

@@ -136,3 +136,22 @@ def test_a_change_committed_in_this_process_is_read_at_once_without_asking_the_d
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+def test_a_screen_asking_during_a_refresh_waits_for_it_instead_of_drawing_the_old_exercise(
+        store, make_workshop, monkeypatch):
+    """Woken because the exercise opened, 500 phones ask at once: one read, and every one draws it open."""
+    workshop, _ = make_workshop()
+    assert live_cache.live_exercise(store, workshop.id, ttl=0).item is None
+    W.open_exercise(store, workshop.id, 0)
+    calls = count_calls(monkeypatch, "live_exercise", delay=0.3)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(live_cache.live_exercise(store, workshop.id, ttl=0)))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join(timeout=10)
+    assert len(results) == 20 and all(r.item is not None and r.item.position == 0 for r in results)
+    assert len(calls) == 1
