@@ -1,7 +1,7 @@
 """Streamlit glue for push: live fragments register with facilitation.live_hub and are rerun by the
 server when what they show changes; the countdown ticks in the browser; drafts are posted as typed.
 
-A live fragment keeps a slow safety-net poll (`SAFETY_NET_SECONDS`) and, each time it runs,
+A live fragment keeps a slow safety-net poll (pages/common.py LIVE_POLL_SECONDS) and, each time it runs,
 calls `follow(...)` with the workshop, the revision (or live-exercise signature) it drew and the
 topics it shows. The hub then wakes it with `AppSession.request_rerun` on the server's event
 loop, exactly as the websocket handler does for a browser's own fragment auto-rerun: the same
@@ -26,8 +26,6 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState,
 
 from facilitation import live_hub
 from facilitation.store import Store
-
-SAFETY_NET_SECONDS = 30  # a missed push (a dropped notification) is drawn within this
 
 PROJECTOR_MIN_INTERVAL_S = 0.5  # a burst of stories redraws the projector at most twice a second
 CONSOLE_MIN_INTERVAL_S = 1.0
