@@ -50,6 +50,7 @@ class FloorScenario(load.StoryRelayScenario):
     has_console = False
     has_join_page = False
     needs_database = False
+    posts_drafts = False  # the floor has no draft route
 
     def __init__(self, args):
         super().__init__(args)

@@ -1,6 +1,21 @@
 """Load test: virtual participants, a projector and a console speaking Streamlit's websocket protocol.
 
-    python bench/load.py --participants 200 --duration 60
+    python bench/load.py --scenario room --participants 500      # ours, then bench/floor.py, side by side
+    python bench/load.py --scenario deadline --participants 500
+    python bench/load.py --scenario open --participants 500
+    python bench/load.py --scenario stress --participants 500
+    python bench/load.py --participants 200 --duration 60        # one run of ours, today's stress pacing
+
+Named scenarios (--scenario) run the app and then Streamlit's polling floor (bench/floor.py) with
+the same clients and schedule, and print both side by side:
+
+  room      people write 20-60 s per text field (3-8 s to pick an option), posting the field
+            being typed to /api/draft every few seconds as the browser does, and start their
+            stories at random moments over --duration (default 60 s): Sends spread over minutes;
+  deadline  the fields are filled early and everyone presses Send within the last 10 s of the
+            timer (--duration, default 60 s);
+  open      the facilitator opens the exercise and every phone must redraw at once; no stories;
+  stress    a field every 2 s (--field-gap), stories at random moments over --duration.
     python bench/load.py --participants 500 --server-url http://127.0.0.1:8501 --data-dir ./data --server-pid 1234
 
 Without --server-url it starts its own `streamlit run app.py` on a free port with a fresh
@@ -47,6 +62,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl as urllib_parse_qsl
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -54,7 +70,7 @@ if str(ROOT) not in sys.path:
 
 from bench.st_client import (  # noqa: E402
     ALERT_ERROR, ALERT_SUCCESS, ALERT_WARNING, FINISHED_EARLY_FOR_RERUN, FINISHED_FRAGMENT, FINISHED_SUCCESSFULLY,
-    ClientError, StreamlitClient, WidgetState,
+    ClientError, StreamlitClient, WidgetState, http_post_json,
 )
 
 ACK_TIMEOUT_S = 30.0
@@ -153,6 +169,16 @@ def own_cpu() -> float:
 
 # No \b in front: in Plotly's JSON the token follows an escaped "<br>" ("\\u003cbr\\u003e").
 TOKEN_RE = re.compile(r"lt([a-z]{4})x(\d{6})(?!\d)")
+FIELD_KEY_RE = re.compile(r"([0-9a-f]{32})-(\w+)$")  # a story field's widget key: <form id>-<field name>
+DRAFT_EVERY_S = 3.0  # while writing, the browser posts the field about this often (it saves on each pause)
+
+# Named rooms; --duration and --stories on the command line still win.
+SCENARIOS = {
+    "room": dict(text_gap=(20.0, 60.0), choice_gap=(3.0, 8.0), duration=60.0, post_drafts=True, send_window=None),
+    "deadline": dict(text_gap=(2.0, 8.0), choice_gap=(1.0, 3.0), duration=60.0, post_drafts=True, send_window=10.0),
+    "open": dict(text_gap=None, choice_gap=None, duration=0.0, post_drafts=False, send_window=None, stories=0),
+    "stress": dict(text_gap=None, choice_gap=None, duration=None, post_drafts=False, send_window=None),
+}
 
 
 @dataclass
@@ -277,6 +303,22 @@ class StoryRelayScenario:
                 return StoryForm(button=wid, form_id="", fields=fields)
         return None
 
+    posts_drafts = True
+
+    async def post_draft(self, client: StreamlitClient, widget_id: str, text: str, stats) -> None:
+        """What pages/live.py's draft keeper does while a field is typed: POST it, no script run."""
+        m = FIELD_KEY_RE.search(widget_id)
+        token = dict(urllib_parse_qsl(client.query_string)).get("p")
+        if m is None or not token:
+            return
+        t0 = time.perf_counter()
+        status = await http_post_json(client.base_url, "/api/draft", {
+            "code": self.workshop.code, "p": token, "exercise": "over_the_wall", "form": m.group(1),
+            "field": m.group(2), "text": text})
+        stats.draft_s.append(time.perf_counter() - t0)
+        if status != 200:
+            stats.error(f"{client.name}: a draft save answered HTTP {status}")
+
     def form_values(self, fields: dict, token: str, rng: random.Random) -> dict[str, WidgetState]:
         values = {}
         for wid, (kind, el) in fields.items():
@@ -346,6 +388,7 @@ class Stats:
     refused: dict[str, str] = field(default_factory=dict)  # token -> what the page said
     on_projector: dict[str, float] = field(default_factory=dict)  # token -> first seen (clock)
     field_s: list[float] = field(default_factory=list)  # a field left -> its rerun finished (no-form pages)
+    draft_s: list[float] = field(default_factory=list)  # a draft POST while typing -> its answer
     votes_sent: int = 0
     votes_refused: int = 0
     vote_s: list[float] = field(default_factory=list)
@@ -407,7 +450,23 @@ async def tell_story(client: StreamlitClient, scenario, args, stats: Stats, toke
         send = lambda: client.submit_form(form.form_id, values, form.button)  # noqa: E731
     else:  # plain widgets: each field reruns the page when it is left or picked, then Send is a click
         for state in values.values():
-            await asyncio.sleep(args.field_gap)
+            kind = form.fields.get(state.id, ("",))[0]
+            gap_range = args.text_gap if kind in ("text_area", "text_input") else args.choice_gap
+            gap = rng.uniform(*gap_range) if gap_range else args.field_gap
+            if args.post_drafts and scenario.posts_drafts and kind in ("text_area", "text_input"):
+                # Writing: the browser posts what is typed so far on each pause, without a rerun.
+                typed_until = time.perf_counter() + gap
+                text = state.string_value
+                while typed_until - time.perf_counter() > DRAFT_EVERY_S:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * DRAFT_EVERY_S)
+                    share = 1 - max(0.0, typed_until - time.perf_counter()) / gap
+                    try:
+                        await scenario.post_draft(client, state.id, text[: max(1, int(len(text) * share))], stats)
+                    except (OSError, asyncio.TimeoutError) as exc:
+                        stats.error(f"{client.name}: a draft save failed: {type(exc).__name__}")
+                await asyncio.sleep(max(0.0, typed_until - time.perf_counter()))
+            else:
+                await asyncio.sleep(gap)
             t0 = time.perf_counter()
             fid = client.widget_fragment.get(state.id, "")  # a field inside a fragment reruns only that fragment
 
@@ -422,7 +481,11 @@ async def tell_story(client: StreamlitClient, scenario, args, stats: Stats, toke
                 stats.error(f"{client.name}: a field change was not answered within {ACK_TIMEOUT_S:.0f} s")
                 return
             stats.field_s.append(time.perf_counter() - t0)
-        await asyncio.sleep(args.field_gap)
+        if args.send_window:  # the room presses Send in the last seconds of the timer
+            send_at = args.t_deadline - rng.uniform(0, args.send_window)
+            await asyncio.sleep(max(0.0, send_at - time.perf_counter()))
+        else:
+            await asyncio.sleep(rng.uniform(*args.choice_gap) if args.choice_gap else args.field_gap)
         form = scenario.story_controls(client) or form
         send = lambda: client.click_button(form.button)  # noqa: E731
     after = time.perf_counter()
@@ -501,7 +564,9 @@ async def participant(i: int, args, scenario, base_url: str, stats: Stats, tag: 
                     raise ClientError(f"the story form did not appear within {FOLLOW_TIMEOUT_S:.0f} s of the exercise opening")
                 stats.follow_s.append(time.perf_counter() - phases.t_open)
             await phases.submit.wait()
-            moments = sorted(rng.uniform(0, args.duration) for _ in range(args.stories))
+            # deadline: everyone starts at once and fills the fields early; otherwise over --duration
+            window = 0.0 if args.send_window else args.duration
+            moments = sorted(rng.uniform(0, window) for _ in range(args.stories))
             for n, at in enumerate(moments):
                 await asyncio.sleep(max(0.0, phases.t_submit + at - time.perf_counter()))
                 await tell_story(client, scenario, args, stats, f"lt{tag}x{i * 100 + n:06d}", rng)
@@ -630,9 +695,11 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         # 5. stories
         mark("submit")
         phases.t_submit = time.perf_counter()
+        args.t_deadline = phases.t_submit + args.duration
         phases.submit.set()
         profiler = start_profiler(args, server_pids[0] if server_pids else None)
-        await asyncio.wait(stories_done, timeout=args.duration + args.field_gap * 8 + ACK_TIMEOUT_S + 5)
+        longest_field = max([args.field_gap, *(args.text_gap or ()), *(args.choice_gap or ())])
+        await asyncio.wait(stories_done, timeout=args.duration + longest_field * 8 + ACK_TIMEOUT_S + 5)
         mark("drain")
         stop_profiler(profiler)
         profiler = None
@@ -693,6 +760,7 @@ def summarise(args, scenario, stats, clients, projector, marks, own, sampler, st
         "fragment_rerun_p50_ms": r_ms(pct(frag, 50)), "fragment_rerun_p95_ms": r_ms(pct(frag, 95)),
         "fragment_reruns": len(frag),
         "field_change_p50_ms": r_ms(pct(stats.field_s, 50)), "field_change_p95_ms": r_ms(pct(stats.field_s, 95)),
+        "draft_posts": len(stats.draft_s), "draft_post_p95_ms": r_ms(pct(stats.draft_s, 95)),
         "votes_sent": stats.votes_sent, "votes_refused": stats.votes_refused, "votes_stored": votes_stored,
         "vote_ack_p50_ms": r_ms(pct(stats.vote_s, 50)), "vote_ack_p95_ms": r_ms(pct(stats.vote_s, 95)),
         "notes": stats.notes,
@@ -789,6 +857,7 @@ def print_result(r: dict) -> None:
         ("join page submit p50/p95", f"{r['join_page_p50_ms']} / {r['join_page_p95_ms']} ms"),
         ("page load p50/p95", f"{r['connect_p50_ms']} / {r['connect_p95_ms']} ms"),
         ("field change rerun p50/p95", f"{r['field_change_p50_ms']} / {r['field_change_p95_ms']} ms"),
+        ("drafts posted while typing, p95", f"{r['draft_posts']}, {r['draft_post_p95_ms']} ms"),
         ("votes sent/refused/stored", f"{r['votes_sent']} / {r['votes_refused']} / {r['votes_stored']} "
                                       f"(ack p50/p95 {r['vote_ack_p50_ms']} / {r['vote_ack_p95_ms']} ms)"),
         ("fragment auto-rerun p50/p95", f"{r['fragment_rerun_p50_ms']} / {r['fragment_rerun_p95_ms']} ms "
@@ -812,9 +881,12 @@ def print_result(r: dict) -> None:
 
 def build_parser(doc: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=doc.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenario", choices=sorted(SCENARIOS), default=None,
+                   help="a named room (see above): runs ours, then the floor, and prints both")
     p.add_argument("--participants", type=int, default=50)
-    p.add_argument("--duration", type=float, default=60.0, help="seconds in which the stories are sent")
-    p.add_argument("--stories", type=int, default=1, help="stories per participant")
+    p.add_argument("--duration", type=float, default=None, help="seconds in which the stories are started "
+                   "(deadline: the timer's length); default 60")
+    p.add_argument("--stories", type=int, default=None, help="stories per participant (default 1)")
     p.add_argument("--ramp", type=float, default=None, help="seconds over which participants arrive "
                    "(default: participants / 10, at least 5)")
     p.add_argument("--settle", type=float, default=10.0, help="seconds of only following before the exercise opens")
@@ -849,8 +921,65 @@ def base_urls_of(args) -> list[str]:
     return [""] * args.replicas
 
 
+def apply_scenario(args) -> None:
+    """Fill what the command line left open from the named scenario (default: stress)."""
+    d = SCENARIOS[args.scenario or "stress"]
+    args.text_gap, args.choice_gap = d["text_gap"], d["choice_gap"]
+    args.post_drafts, args.send_window = d["post_drafts"], d["send_window"]
+    if args.duration is None:
+        args.duration = d["duration"] if d["duration"] is not None else 60.0
+    if args.stories is None:
+        args.stories = d.get("stories", 1)
+    args.t_deadline = 0.0
+
+
+SIDE_BY_SIDE = [
+    ("connected", "connected"), ("stories acknowledged", "stories_acknowledged"), ("stories stored", "stories_stored"),
+    ("lost", "lost"), ("errors", "errors"), ("submit ack p50 ms", "submit_ack_p50_ms"),
+    ("submit ack p95 ms", "submit_ack_p95_ms"), ("story on projector p50 ms", "projector_p50_ms"),
+    ("story on projector p95 ms", "projector_p95_ms"), ("open → form p50 ms", "follow_open_p50_ms"),
+    ("open → form p95 ms", "follow_open_p95_ms"), ("field change p95 ms", "field_change_p95_ms"),
+    ("page load p95 ms", "connect_p95_ms"), ("drafts posted", "draft_posts"), ("draft post p95 ms", "draft_post_p95_ms"),
+    ("server CPU idle % core", "server_cpu_idle_pct"), ("server CPU open % core", "server_cpu_open_pct"),
+    ("server CPU submit % core", "server_cpu_submit_pct"), ("server CPU s whole run", "server_cpu_s_total"),
+    ("server RSS peak MB", "server_rss_peak_mb"), ("load average 1 min", "load_avg_1m"),
+]
+
+
+def print_side_by_side(name: str, ours: dict, floor: dict) -> None:
+    print(f"\n=== scenario {name}: {ours['participants']} participants, ours vs Streamlit's polling floor ===")
+    width = max(len(k) for k, _ in SIDE_BY_SIDE)
+    print(f"{'':<{width}}  {'Story Relay (push)':>20}  {'floor (2 s poll)':>18}")
+    for label, key in SIDE_BY_SIDE:
+        print(f"{label:<{width}}  {str(ours.get(key)):>20}  {str(floor.get(key)):>18}")
+
+
 def main(argv=None, scenario_cls=StoryRelayScenario, doc: str = __doc__) -> dict:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(doc).parse_args(argv)
+    if args.scenario and scenario_cls is StoryRelayScenario and not args.server_url:
+        print(f"--- scenario {args.scenario}: Story Relay ---", file=sys.stderr)
+        ours = run_one(args, scenario_cls)
+        from bench import floor
+
+        print(f"--- scenario {args.scenario}: Streamlit's polling floor ---", file=sys.stderr)
+        floor_argv = list(argv)
+        for flag in ("--replicas", "--database-url"):  # the floor is one process without a database
+            while flag in floor_argv:
+                i = floor_argv.index(flag)
+                del floor_argv[i:i + 2]
+        for option in floor.app_streamlit_options():
+            floor_argv += ["--server-option", option]
+        floor_args = build_parser(floor.__doc__).parse_args(floor_argv)
+        floor_args.json = (args.json + ".floor.json") if args.json else None
+        theirs = run_one(floor_args, floor.FloorScenario)
+        print_side_by_side(args.scenario, ours, theirs)
+        return {"ours": ours, "floor": theirs}
+    return run_one(args, scenario_cls)
+
+
+def run_one(args, scenario_cls) -> dict:
+    apply_scenario(args)
     if args.participants < 1 or args.participants > 5000:
         raise SystemExit("--participants must be between 1 and 5000")
     if not 1 <= args.replicas <= 8:

@@ -12,6 +12,9 @@ browser does the same (Streamlit 1.67 frontend, `App.sendRerunBackMsg`, `WidgetS
   string from the last `page_info_changed` (st.query_params, st.switch_page), the committed
   widget states and the hashes of the cacheable messages it holds (`cached_message_hashes`);
   a `ref_hash` message from the server is resolved from that cache, as the browser does.
+* Push: the server may start a run the client did not ask for (it reruns a live fragment when
+  what it shows changed); the client takes it as any other run, as the browser does. The
+  `auto_rerun` interval the server sends is then only the slow safety net.
 * `auto_rerun{fragment_id, interval}` starts a timer that sends `rerun_script` with
   `fragment_id` and `is_auto_rerun=True` every `interval` seconds (`setInterval` in the
   browser); a full run's `new_session` clears all timers (`cleanupAutoReruns`), and
@@ -95,6 +98,28 @@ async def http_get(base_url: str, path: str, timeout: float = 10.0) -> tuple[int
         if b"transfer-encoding: chunked" in head.lower():
             body = _dechunk(body)
         return status, body
+
+    return await asyncio.wait_for(go(), timeout)
+
+
+async def http_post_json(base_url: str, path: str, data: dict, timeout: float = 10.0) -> int:
+    """A minimal HTTP/1.1 POST of a JSON body over loopback, as the browser's fetch() does; returns the status."""
+    import json
+
+    parts = urllib.parse.urlsplit(base_url)
+    body = json.dumps(data).encode()
+
+    async def go() -> int:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
+        try:
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+                         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                         f"User-Agent: story-relay-bench\r\n\r\n".encode() + body)
+            await writer.drain()
+            head = await reader.read()
+        finally:
+            writer.close()
+        return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
 
     return await asyncio.wait_for(go(), timeout)
 

@@ -50,13 +50,13 @@ def _set_item(store: Store, workshop_id: int, position: int, *, exercise_key: st
             agenda_items.c.workshop_id == workshop_id, agenda_items.c.position == position).values(**values)).rowcount
         if not found:
             raise WorkshopInputError({"agenda": "That exercise is not on this workshop's agenda."})
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "live")
 
 
 def _set_workshop(store: Store, workshop_id: int, **values) -> None:
     with store.write() as conn:
         conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(**values))
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "live")
 
 
 # --- time ----------------------------------------------------------------------------------
@@ -84,7 +84,7 @@ def add_time(store: Store, workshop_id: int, seconds: int = 60, *, position: int
         start = max(deadline, clock())
         extra = math.ceil(start + seconds - row.opened_at - row.minutes * 60)
         conn.execute(sa.update(agenda_items).where(agenda_items.c.id == row.id).values(extra_seconds=extra))
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "live")
 
 
 def set_lock_at_zero(store: Store, workshop_id: int, lock: bool) -> None:
@@ -147,7 +147,7 @@ def move_agenda_item(store: Store, workshop_id: int, position: int, delta: int, 
         if live_position in (a.position, b.position):
             moved_to = b.position if live_position == a.position else a.position
             conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(live_position=moved_to))
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "live")
 
 
 # --- blind collection and reveal ------------------------------------------------------------
@@ -219,7 +219,7 @@ def cast_vote(store: Store, participant: Participant, story_id: int, clock: Cloc
                 return VoteResult(False, f"You have used all {cap} of your dots. Take one back to move it.")
             conn.execute(sa.insert(votes).values(workshop_id=participant.workshop_id, story_id=story_id,
                                                  participant_id=participant.id, created_at=clock()))
-            _bump(conn, participant.workshop_id)
+            _bump(conn, participant.workshop_id, "votes")
     except sa.exc.IntegrityError:
         return VoteResult(True, "Your dot is already on this story.")
     except sa.exc.OperationalError:
@@ -236,7 +236,7 @@ def withdraw_vote(store: Store, participant: Participant, story_id: int) -> Vote
         gone = conn.execute(sa.delete(votes).where(votes.c.story_id == story_id,
                                                    votes.c.participant_id == participant.id)).rowcount
         if gone:
-            _bump(conn, participant.workshop_id)
+            _bump(conn, participant.workshop_id, "votes")
     return VoteResult(True, "Dot taken back.")
 
 
@@ -259,7 +259,7 @@ def hide_story(store: Store, workshop_id: int, story_id: int, hidden: bool = Tru
             conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id,
                                                     workshops.c.spotlight_story_id == story_id)
                          .values(spotlight_story_id=None))
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "stories")
 
 
 def set_spotlight(store: Store, workshop_id: int, story_id: int | None, *, position: int | None = None,
@@ -317,7 +317,7 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
                 workshop_id=workshop_id, exercise_key=exercise_key, participant_id=None, function=function,
                 proxy_name=(teller_name or "").strip() or None, answers=input_rules.normalise_answers(exercise, answers),
                 idempotency_key=idempotency_key, hidden=False, created_at=now, updated_at=now)).inserted_primary_key[0]
-            _bump(conn, workshop_id)
+            _bump(conn, workshop_id, "stories")
             row = conn.execute(_stories_query(workshop_id).where(stories.c.id == story_id)).one()
     except sa.exc.OperationalError:
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
@@ -356,7 +356,7 @@ def build_on(store: Store, participant: Participant, story_id: int, text: str, i
                 workshop_id=w.id, exercise_key=target.exercise_key, participant_id=participant.id,
                 function=participant.function, builds_on=story_id, answers={"addition": text},
                 idempotency_key=idempotency_key, hidden=False, created_at=now, updated_at=now)).inserted_primary_key[0]
-            _bump(conn, w.id)
+            _bump(conn, w.id, "stories")
             row = conn.execute(_stories_query(w.id).where(stories.c.id == new_id)).one()
     except sa.exc.OperationalError:
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})

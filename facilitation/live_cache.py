@@ -1,22 +1,26 @@
-"""What live views poll, read once per server process and shared by every session in it.
+"""What live views read, once per server process and shared by every session in it.
 
-Every open phone, projector and console reruns a fragment every 2 seconds that asks "did the
-workshop change?". Without this module that is one database transaction per screen per poll
-(two once the revision has moved: `revision` and `live_exercise`), 250 a second for a room of
-500, all asking the same question. Here:
+Live screens are woken by push (facilitation.live_hub) and by a slow safety-net poll; a room
+of 500 that wakes at once (an exercise opens) asks the same questions 500 times. Here:
 
-* `revision(store, workshop_id)` reads the counter at most once per `REVISION_TTL_S` per
-  process and workshop; every other caller in that window gets the same number.
+* `revision(store, workshop_id)` is the push hub's number when the hub vouches for it (this
+  process's own commits at once, other processes through LISTEN/NOTIFY or the SQLite watcher:
+  no read at all); otherwise the counter is read at most once per `REVISION_TTL_S` per
+  process and workshop, and every other caller in that window gets the same number.
 * `live_exercise(...)` and `snapshot(...)` are read once per revision per process: the first
   session that sees a new revision reads, the others reuse the object (treat it as read-only;
   the dataclasses are frozen, their lists must not be mutated).
 * `qr_png(url)` draws a join QR code once per address.
 
-Refreshes are single-flight: while one thread reads a newer value, the others keep the one
-they have for the moment instead of queueing on the database (stale by at most one read).
+Refreshes are single-flight: while one thread reads a newer value, the others wait for that
+read instead of queueing on the database, and then use it. They do not draw the value they
+had: a screen woken by push because the exercise opened must draw the open exercise, not the
+waiting page (it would then wait for its next wake). A read stuck past READ_WAIT_S is not
+waited for any longer.
 
-Staleness is bounded and small next to the 2 s poll: a change made in this process or on
-another replica (same database) is seen by every screen within REVISION_TTL_S plus one poll.
+Staleness is bounded: a change made in this process is seen at once, one made on another
+replica (same database) within the hub's notification or watch delay, or REVISION_TTL_S
+when the hub cannot vouch.
 Values are reused only for exactly the revision just read (not "at least"): a workshop deleted
 and another created under the same id starts again at revision 1 and is read afresh.
 
@@ -34,10 +38,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from . import links, workshops
+from . import links, live_hub, workshops
 from .store import Store
 
 REVISION_TTL_S = 0.5
+READ_WAIT_S = 5.0
 MAX_WORKSHOPS = 1000  # entries kept per kind before the least recently refreshed are dropped
 
 
@@ -45,7 +50,6 @@ MAX_WORKSHOPS = 1000  # entries kept per kind before the least recently refreshe
 class _Entry:
     value: Any
     key: Any  # what the value was read for: a time for revisions, a revision for the rest
-    refreshing: bool = False
 
 
 class _Table:
@@ -54,28 +58,35 @@ class _Table:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.entries: dict[tuple[str, int], _Entry] = {}
+        self.reading: dict[tuple[str, int], threading.Event] = {}
 
     def get(self, store: Store, workshop_id: int, fresh: Callable[[_Entry], bool], read: Callable[[], tuple[Any, Any]]):
         k = (store.url, workshop_id)
-        with self.lock:
-            entry = self.entries.get(k)
-            if entry is not None and (fresh(entry) or entry.refreshing):
-                return entry.value  # fresh, or someone is already reading a newer one: use this one
-            if entry is not None:
-                entry.refreshing = True
+        for _attempt in range(3):
+            with self.lock:
+                entry = self.entries.get(k)
+                if entry is not None and fresh(entry):
+                    return entry.value
+                done = self.reading.get(k)
+                if done is None:
+                    done = self.reading[k] = threading.Event()
+                    break  # this thread reads
+            if not done.wait(READ_WAIT_S) and entry is not None:
+                return entry.value  # the read in flight is stuck: better what we have than a queue
+        else:
+            return read()[0]  # the reads in flight kept missing what we asked for: read it ourselves
         try:
             value, key = read()
-        except BaseException:
-            if entry is not None:
-                with self.lock:
-                    entry.refreshing = False
-            raise
-        with self.lock:
-            self.entries[k] = _Entry(value=value, key=key)
-            if len(self.entries) > MAX_WORKSHOPS:
-                for old in list(self.entries)[: len(self.entries) - MAX_WORKSHOPS]:
-                    del self.entries[old]
-        return value
+            with self.lock:
+                self.entries[k] = _Entry(value=value, key=key)
+                if len(self.entries) > MAX_WORKSHOPS:
+                    for old in list(self.entries)[: len(self.entries) - MAX_WORKSHOPS]:
+                        del self.entries[old]
+            return value
+        finally:
+            with self.lock:
+                self.reading.pop(k, None)
+            done.set()
 
     def clear(self) -> None:
         with self.lock:
@@ -94,6 +105,10 @@ _snapshots = _Table()
 def revision(store: Store, workshop_id: int, *, ttl: float | None = None) -> int:
     """The workshop's change counter, at most `ttl` (default REVISION_TTL_S) seconds old: one read
     per process per `ttl`."""
+    if ttl is None:
+        pushed = live_hub.hub.revision(store.url, workshop_id)
+        if pushed is not None:
+            return pushed
     ttl = REVISION_TTL_S if ttl is None else ttl
     now = time.monotonic()
     return _revisions.get(store, workshop_id, lambda e: now - e.key < ttl,

@@ -7,18 +7,23 @@ cannot set (the facilitator's signed sign-in cookie, the participant's "this bro
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
+import json
 import os
 from urllib.parse import urlencode, urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import access, sign_in, workshops
+from . import access, drafts, live_cache, live_hub, sign_in, workshops
 from .store import get_store
+
+DRAFT_BODY_MAX_BYTES = 64_000  # a field's text (the longest field takes 2,000 characters) and its names
 
 # Headers on every HTTP response. No page of ours may leak its address (which can carry a join
 # code or a participant token) to another site through the Referer header.
@@ -53,6 +58,36 @@ class SecurityHeaders:
 async def health(request: Request) -> JSONResponse:
     """Liveness for a load balancer: the process answers HTTP."""
     return JSONResponse({"status": "ok"})
+
+
+async def save_typed_draft(request: Request) -> JSONResponse:
+    """POST /api/draft: the text of one field as a participant types it (pages/live.py posts it while
+    they type, without a script run). JSON {code, p, exercise, form, field, text}; the participant's
+    token `p` is the same secret as in their page's address."""
+    body = await request.body()
+    if len(body) > DRAFT_BODY_MAX_BYTES:
+        return JSONResponse({"saved": False, "message": "Too long."}, status_code=413)
+    try:
+        data = json.loads(body)
+        code, token, exercise_key, form_id, field_name, text = (
+            data["code"], data["p"], data["exercise"], data["form"], data["field"], data["text"])
+        if not all(isinstance(v, str) for v in (code, token, exercise_key, form_id, field_name, text)):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse({"saved": False, "message": "Malformed draft."}, status_code=400)
+    result = await run_in_threadpool(_save_typed, code, token, exercise_key, form_id, field_name, text)
+    return JSONResponse({"saved": result.saved, "message": result.message}, status_code=result.status)
+
+
+def _save_typed(code, token, exercise_key, form_id, field_name, text) -> drafts.TypedResult:
+    store = get_store()
+    workshop = workshops.find_workshop(store, code)
+    participant = workshops.participant_by_token(store, workshop.id, token) if workshop else None
+    if participant is None:
+        return drafts.TypedResult(False, 403, "Not a participant of this workshop.")
+    live = live_cache.live_exercise(store, workshop.id)
+    return drafts.save_typed(store, participant, live, exercise_key, form_id, field_name, text)
+
 
 
 # --- trusted proxies ---------------------------------------------------------------------------------
@@ -168,8 +203,6 @@ async def participant_remember(request: Request) -> Response:
         code, token = str(body.get("code", ""))[:16], str(body.get("p", ""))[:64]
     except (ValueError, AttributeError):
         return JSONResponse({"error": "send JSON {code, p}"}, status_code=400)
-    from starlette.concurrency import run_in_threadpool
-
     participant = await run_in_threadpool(_participant, code, token)
     if participant is None:
         return JSONResponse({"error": "no such participant"}, status_code=404)
@@ -194,7 +227,8 @@ def routes(base_path: str = "") -> list[BaseRoute]:
     ours = [("/api/health", health, ["GET"]),
             ("/api/facilitator/enter", facilitator_enter, ["GET"]),
             ("/api/facilitator/sign-out", facilitator_sign_out, ["GET"]),
-            ("/api/participant/remember", participant_remember, ["POST"])]
+            ("/api/participant/remember", participant_remember, ["POST"]),
+            ("/api/draft", save_typed_draft, ["POST"])]
     prefix = "/" + "/".join(p for p in (base_path or "").split("/") if p)
     found: list[BaseRoute] = [Route(path, endpoint, methods=methods) for path, endpoint, methods in ours]
     if prefix != "/":
@@ -220,7 +254,22 @@ def middleware() -> list[Middleware]:
     return [Middleware(SecurityHeaders)]
 
 
+def warm_imports() -> None:
+    """Import the heavy libraries once, before any page runs: a room woken at once runs many scripts
+    in parallel threads, and two threads importing pandas and plotly at the same moment can see a
+    partially initialised module ("partially initialized module 'pandas' has no attribute 'Series'")."""
+    import pandas  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
+
+    from . import journey_map  # noqa: F401
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app):
     """Start-up and shut-down of the server process (the event loop is running here)."""
-    yield
+    live_hub.hub.attach(asyncio.get_running_loop())  # push: live screens are woken on this loop
+    await run_in_threadpool(warm_imports)
+    try:
+        yield
+    finally:
+        live_hub.hub.detach()

@@ -3,17 +3,20 @@
 SQLite runs in WAL mode with `synchronous=NORMAL` and a busy timeout; transactions that
 read and then write open with `BEGIN IMMEDIATE`, so two writers never deadlock on the
 upgrade from a read lock. Every change to a workshop bumps its `revision` in the same
-transaction; live views poll only that number.
+transaction (`record_bump`); after the commit, the commit listeners (facilitation.live_hub) are
+told which workshops moved and what changed, and on PostgreSQL the same transaction sends a
+NOTIFY that every other replica's listener receives once it commits.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -24,6 +27,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # "not saved yet" (the same patience as SQLite's busy timeout; without it a stuck lock waits forever).
 POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+NOTIFY_CHANNEL_PREFIX = "story_relay_"
+
+# Called after a write transaction that bumped workshop revisions has committed, on the writer's
+# thread: listener(store, {workshop id: (revision, frozenset of topics)}). Errors are logged by the caller.
+CommitListener = Callable[["Store", dict[int, tuple[int, frozenset[str]]]], None]
+COMMIT_LISTENERS: list[CommitListener] = []
 
 metadata = sa.MetaData()
 
@@ -242,6 +251,16 @@ class Store:
         metadata.create_all(self.engine)
         if self.is_sqlite:
             _never_reuse_ids(self.engine)
+        self.notify_channel = self._notify_channel()
+
+    def _notify_channel(self) -> str | None:
+        """PostgreSQL: the NOTIFY channel of this schema (notifications are per database, and two
+        schemas of one database are two different stores). None on SQLite."""
+        if self.is_sqlite:
+            return None
+        with self.engine.connect() as conn:
+            schema = conn.execute(sa.text("SELECT current_database() || '.' || current_schema()")).scalar_one()
+        return NOTIFY_CHANNEL_PREFIX + hashlib.sha1(schema.encode()).hexdigest()[:16]
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -267,17 +286,49 @@ class Store:
         if self.is_sqlite and not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
                                           sqlite3.OperationalError("database is locked (writers queued in this process)"))
+        bumps = None
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin():
-                    yield conn
+                conn.info["story_relay_channel"] = self.notify_channel
+                try:
+                    with conn.begin():
+                        yield conn
+                    bumps = conn.info.get("story_relay_bumps")
+                finally:
+                    conn.info.pop("story_relay_bumps", None)
         finally:
             if self.is_sqlite:
                 self._writer.release()
+        if bumps:
+            _tell_listeners(self, bumps)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def record_bump(conn: Connection, workshop_id: int, revision: int, topics: frozenset[str]) -> None:
+    """Inside a write transaction: workshop `workshop_id` is now at `revision` because `topics` changed.
+
+    The listeners hear it after COMMIT (nothing for a rolled-back write); on PostgreSQL a NOTIFY
+    in this same transaction carries it to the other replicas, delivered only once it commits.
+    """
+    bumps = conn.info.setdefault("story_relay_bumps", {})
+    old_rev, old_topics = bumps.get(workshop_id, (0, frozenset()))
+    bumps[workshop_id] = (max(old_rev, revision), old_topics | topics)
+    channel = conn.info.get("story_relay_channel")
+    if channel:
+        conn.execute(sa.select(sa.func.pg_notify(channel, f"{workshop_id}:{revision}:{','.join(sorted(topics))}")))
+
+
+def _tell_listeners(store: "Store", bumps: dict) -> None:
+    import logging
+
+    for listener in list(COMMIT_LISTENERS):
+        try:
+            listener(store, dict(bumps))
+        except Exception:  # a listener's failure must not turn a stored story into an error
+            logging.getLogger(__name__).exception("commit listener failed")
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from . import access, input_rules
 from .exercises import Exercise, library
-from .store import Store, agenda_items, drafts, participants, stories, votes, workshops
+from .store import Store, agenda_items, drafts, participants, record_bump, stories, votes, workshops
 
 DEFAULT_FUNCTIONS = [
     "Sales", "Marketing", "Engineering", "Product", "Implementation",
@@ -355,9 +355,20 @@ def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapsh
 
 # --- changing ----------------------------------------------------------------------------
 
-def _bump(conn: Connection, workshop_id: int) -> None:
-    conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id)
-                 .values(revision=workshops.c.revision + 1))
+# What a change touched, so that push wakes only the screens that show it (facilitation.live_hub):
+# "live" the agenda and what the room is on (open, lock, clock, voting, spotlight, settings),
+# "people" who is in the room, "stories" stories and additions, "votes" dots.
+TOPICS = frozenset({"live", "people", "stories", "votes"})
+
+
+def _bump(conn: Connection, workshop_id: int, *topics: str) -> None:
+    """Move the workshop's revision in this transaction; `topics` say what changed (none: everything)."""
+    changed = frozenset(topics) or TOPICS
+    assert changed <= TOPICS, changed
+    revision = conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id)
+                            .values(revision=workshops.c.revision + 1).returning(workshops.c.revision)).scalar_one_or_none()
+    if revision is not None:
+        record_bump(conn, workshop_id, revision, changed)
 
 
 def create_workshop(store: Store, *, title: str, organisation: str = "", held_on: dt.date | None = None,
@@ -461,7 +472,7 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
         pid = conn.execute(sa.insert(participants).values(
             workshop_id=workshop.id, token=token, display_name=display_name.strip(), function=function,
             joined_at=joined_at)).inserted_primary_key[0]
-        _bump(conn, workshop.id)
+        _bump(conn, workshop.id, "people")
     return Participant(id=pid, workshop_id=workshop.id, token=token, display_name=display_name.strip(),
                        function=function, joined_at=joined_at)
 
@@ -556,7 +567,7 @@ def open_exercise(store: Store, workshop_id: int, position: int, clock: Clock = 
             raise WorkshopInputError({"agenda": "That exercise is not on this workshop's agenda."})
         conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id)
                      .values(live_position=position, live_state="open", spotlight_story_id=None))
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "live")
 
 
 def close_exercise(store: Store, workshop_id: int, position: int | None = None, exercise_key: str | None = None,
@@ -578,7 +589,7 @@ def close_exercise(store: Store, workshop_id: int, position: int | None = None, 
         conn.execute(sa.update(agenda_items).where(agenda_items.c.id == row.id)
                      .values(closed_at=_really_stopped(row, bool(w.lock_at_zero), clock())))
         conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(live_state="closed"))
-        _bump(conn, workshop_id)
+        _bump(conn, workshop_id, "live")
 
 
 def submit_story(store: Store, participant: Participant, exercise_key: str, answers: dict, idempotency_key: str,
@@ -614,6 +625,8 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
             return SubmitResult(_story(existing), created=False)
         # Lock the workshop row: a facilitator closing the exercise waits for this story, or this story sees it closed.
         w = conn.execute(sa.select(workshops).where(workshops.c.id == participant.workshop_id).with_for_update()).one()
+        # And the participant's: a draft saved as they type (drafts.save_typed) waits, then sees this story sent.
+        conn.execute(sa.select(participants.c.id).where(participants.c.id == participant.id).with_for_update())
         live_key = conn.execute(sa.select(agenda_items.c.exercise_key).where(
             agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).scalar_one_or_none()
         if w.live_position is None:
@@ -641,7 +654,7 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
             function=participant.function, answers=input_rules.normalise_answers(exercise, answers),
             idempotency_key=idempotency_key, hidden=False, created_at=now, updated_at=now,
         )).inserted_primary_key[0]
-        _bump(conn, w.id)
+        _bump(conn, w.id, "stories")
         row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
     return SubmitResult(_story(row), created=True)
 
@@ -683,7 +696,7 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(
                 answers=input_rules.normalise_answers(exercise, answers), updated_at=clock()))
-            _bump(conn, w.id)
+            _bump(conn, w.id, "stories")
             row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
     except sa.exc.OperationalError:
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})

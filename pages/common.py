@@ -16,7 +16,8 @@ from facilitation.store import Store, get_store
 from facilitation.workshops import Workshop
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-LIVE_POLL_SECONDS = 2
+# Live screens are woken by push (pages/live.py); this is only their safety-net poll.
+LIVE_POLL_SECONDS = 30
 
 
 def _use_app_navigation() -> None:

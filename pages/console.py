@@ -12,6 +12,7 @@ from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 from pages.room_access import duplicate_people, facilitator_access, room_notice
+from pages import live as live_push
 
 workshop = require_facilitator()
 snap = workshops.snapshot(store(), workshop.id)
@@ -21,7 +22,9 @@ now = time.time()
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
-    """Redraw the console when anything in the workshop changed (a join, a story, a vote)."""
+    """Redraw the console when anything in the workshop changed (a join, a story, a vote): woken by push."""
+    live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
+                     min_interval=live_push.CONSOLE_MIN_INTERVAL_S, page=True)
     # The page itself reads fresh (the facilitator must see their own click at once); the poll shares
     # one read per process, which may be a moment older than the page, hence ">".
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
@@ -31,7 +34,10 @@ def follow_the_room():
     left = live.seconds_left(now_)
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
     if left is not None:
-        c1.metric("Time left", format_clock(left) if left > 0 else "0:00")
+        with c1:
+            st.caption("Time left")
+            live_push.countdown(live.item.deadline, key="console-clock", look="metric",
+                                up="Time is up — locked" if live.lock_at_zero else "Time is up")
     with c2.container(key=f"lock-state-{state}"):
         st.badge({"open": "Open", "overtime": "Open, past zero", "locked": "Locked"}[state],
                  icon={"open": ":material/lock_open:", "overtime": ":material/timer_off:", "locked": ":material/lock:"}[state],

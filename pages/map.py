@@ -10,6 +10,7 @@ from facilitation import journey_map as jm
 from facilitation import room, trends, workshops
 from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, require_facilitator, store
+from pages import live as live_push
 
 workshop = require_facilitator()
 # As the room may see it: with names off, no name and no function that points at one or two people
@@ -21,6 +22,8 @@ everything = jm.build_journey(snap)
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def changed_since_drawn():
     """Offer a redraw when the workshop changed; never redraw by itself under the reader's eyes."""
+    live_push.follow(store(), workshop.id, "changed", topics={"stories", "people", "live"},
+                     revision=snap.workshop.revision, min_interval=2.0)
     if workshops.revision(store(), workshop.id) != snap.workshop.revision:
         if st.button("New stories or changes since this map was drawn: redraw", icon=":material/refresh:"):
             st.rerun(scope="app")

@@ -14,6 +14,7 @@ from facilitation.exercises import library
 from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
+from pages import live as live_push
 
 use_css("participant.css")
 workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
@@ -31,16 +32,17 @@ live = live_cache.live_exercise(store(), workshop.id)
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
-    """Poll the revision; redraw this screen when the facilitator changes what the room is doing."""
-    # The whole room asks this every poll: one read per server process answers them all.
+    """Redraw this screen when the facilitator changes what the room is doing (woken by push)."""
+    live_push.follow(store(), workshop.id, "follow", topics={"live"}, revision=live.revision,
+                     signature=live.signature, min_interval=live_push.PHONE_MIN_INTERVAL_S, page=True)
+    # A whole room wakes at once: one read per server process answers them all.
     current = live if live_cache.revision(store(), workshop.id) == live.revision else live_cache.live_exercise(store(), workshop.id)
     if current.signature != live.signature:
         st.rerun(scope="app")
-    left = current.seconds_left(time.time())
-    if left is not None:
+    if current.seconds_left(time.time()) is not None:
         with st.container(key="time-left"):  # sticky (participant.css): in sight while scrolling a long form
-            st.caption(f":material/timer: {format_clock(left)} left" if left > 0
-                       else ":material/timer: Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
+            live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running="{clock} left",
+                                up="Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
 
 
 with st.container(key="whoami"):
@@ -77,8 +79,11 @@ def toggle_dot(story_id: int, put: bool) -> None:
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def vote_wall():
-    """The stories to vote on, with this person's dots; refreshes itself as stories and dots change."""
+    """The stories to vote on, with this person's dots; redrawn when the stories change (others' dots
+    are not shown here, so they wake nothing)."""
     snap = live_cache.snapshot(store(), workshop.id)
+    live_push.follow(store(), workshop.id, "vote-wall", topics={"stories"}, revision=snap.workshop.revision,
+                     min_interval=live_push.WALL_MIN_INTERVAL_S)
     told = room.room_stories(snap, item)
     mine = controls.my_dots(store(), participant, exercise.key)
     st.subheader(f"Vote: {max(0, item.dots - len(mine))} of {item.dots} dots left")
@@ -176,6 +181,9 @@ def story_form():
             st.caption("Changing a story you sent")
         elif not accepting:
             st.warning("This exercise is locked. What you typed is kept here and on the server.", icon=":material/lock:")
+        if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
+            live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
+                                  form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
         for f in exercise.fields:
             field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
                          on_change=keep_draft, args=(exercise.key, form_id))
@@ -205,9 +213,11 @@ def add_to_story(story_id: int, key: str) -> None:
         st.session_state[f"build-problem-{story_id}"] = " ".join(result.problems.values())
 
 
-@st.fragment(run_every=LIVE_POLL_SECONDS * 3)
+@st.fragment(run_every=LIVE_POLL_SECONDS)
 def build_on_wall():
     snap = live_cache.snapshot(store(), workshop.id)
+    live_push.follow(store(), workshop.id, "build-on-wall", topics={"stories"}, revision=snap.workshop.revision,
+                     min_interval=live_push.WALL_MIN_INTERVAL_S * 3)
     others = [s for s in room.room_stories(snap, item) if s.participant_id != participant.id]
     if not others:
         return

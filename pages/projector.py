@@ -9,6 +9,7 @@ from facilitation import journey_map, live_cache, room, workshops
 from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
 from pages.exercise_widgets import answer_text, story_card
+from pages import live as live_push
 
 THEME = "light" if st.query_params.get("theme") == "light" else "dark"
 use_css("projector.css")
@@ -31,15 +32,15 @@ rotating = {"slot": room.rotation_slot(time.time()), "pages": 1}
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_the_room():
-    """Redraw when the workshop changed or the wall's next page is due; otherwise only the clock ticks."""
+    """Redraw when the workshop changed (woken by push); the clock ticks in the browser."""
+    live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
+                     min_interval=live_push.PROJECTOR_MIN_INTERVAL_S, page=True)
     # ">": the shared counter may be up to REVISION_TTL_S older than the snapshot drawn.
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
-    if rotating["pages"] > 1 and room.rotation_slot(time.time()) != rotating["slot"]:
-        st.rerun(scope="app")
-    left = live.seconds_left(time.time())
-    if left is not None:
-        st.text(format_clock(left) if left > 0 else "Time is up")
+    if live.seconds_left(time.time()) is not None:
+        live_push.countdown(live.item.deadline, key="projector-clock", look="projector",
+                            color="#0f172a" if THEME == "light" else "#e2e8f0")
     elif live.item is not None:
         st.text("Locked")
 
@@ -261,3 +262,14 @@ elif exercise.room_view == "commitments":
                  per_column=2, columns_per_page=4)
 else:
     wall(told)
+
+
+@st.fragment(run_every=room.ROTATE_SECONDS)
+def turn_the_pages():
+    """A wall bigger than the screen shows its next page when its time is up (only such walls run this)."""
+    if room.rotation_slot(time.time()) != rotating["slot"]:
+        st.rerun(scope="app")
+
+
+if rotating["pages"] > 1:
+    turn_the_pages()

@@ -103,3 +103,55 @@ def test_qr_code_is_drawn_once_per_address(monkeypatch):
     assert png.startswith(b"\x89PNG")
     assert live_cache.qr_png("http://example.test/?code=ABC1234") is png
     assert calls == ["http://example.test/?code=ABC1234"]
+
+
+def test_a_change_committed_in_this_process_is_read_at_once_without_asking_the_database(
+        store, make_workshop, make_participant, monkeypatch):
+    """With push the hub vouches for the revision: no read per caller, no TTL-old number after a commit."""
+    import asyncio
+
+    from facilitation import live_hub
+
+    workshop, _ = make_workshop()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    hub = live_hub.Hub(read_signature=lambda _s, _w: (0, ()))
+    hub.attach(loop)
+    monkeypatch.setattr(live_hub, "hub", hub)
+    try:
+        rev = W.revision(store, workshop.id)
+        hub.follow(store, workshop.id, "projector", topics=W.TOPICS, revision=rev, wake=lambda: True)
+        for _ in range(100):  # the watcher (SQLite) or the listener (PostgreSQL) starts vouching
+            if hub.revision(store.url, workshop.id) is not None:
+                break
+            time.sleep(0.05)
+        calls = count_calls(monkeypatch, "revision")
+        assert live_cache.revision(store, workshop.id) == rev
+        make_participant(workshop)  # committed here: the hub hears it before the write returns
+        assert live_cache.revision(store, workshop.id) == rev + 1  # at once, not REVISION_TTL_S later
+        assert calls == []
+    finally:
+        hub.detach()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_a_screen_asking_during_a_refresh_waits_for_it_instead_of_drawing_the_old_exercise(
+        store, make_workshop, monkeypatch):
+    """Woken because the exercise opened, 500 phones ask at once: one read, and every one draws it open."""
+    workshop, _ = make_workshop()
+    assert live_cache.live_exercise(store, workshop.id, ttl=0).item is None
+    W.open_exercise(store, workshop.id, 0)
+    calls = count_calls(monkeypatch, "live_exercise", delay=0.3)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(live_cache.live_exercise(store, workshop.id, ttl=0)))
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join(timeout=10)
+    assert len(results) == 20 and all(r.item is not None and r.item.position == 0 for r in results)
+    assert len(calls) == 1

@@ -87,14 +87,13 @@ def test_a_story_sent_on_one_replica_is_on_the_projector_of_the_other(replicas, 
         wait_for_app(phone)
         pick_radio(phone, STORY["gap"])
         wait_for_app(phone)
-        sent_at = time.monotonic()
         phone.get_by_role("button", name="Send").click()
-        wait_for_app(phone)
-        expect_text(phone, "Sent — thank you")
-
-        # The projector on the other server polls the shared database: the story arrives by itself.
+        sent_at = time.monotonic()
+        # The projector on the other server is woken by PostgreSQL NOTIFY (no polling): within a second.
         expect(projector.get_by_text(experience, exact=False).first).to_be_visible(timeout=10_000)
-        assert time.monotonic() - sent_at < 10
+        visible_after = time.monotonic() - sent_at
+        expect_text(phone, "Sent — thank you")
+        assert visible_after <= 1.0, f"the projector on the other replica showed the story after {visible_after:.2f} s"
         stored = W.list_stories(store, workshop.id, "over_the_wall")
         assert [s.answers["experience"] for s in stored] == [experience]
     finally:
@@ -123,7 +122,7 @@ def test_the_console_on_one_replica_moves_a_phone_on_the_other(replicas):
             t0 = time.monotonic()
             await console.click_button(button)
             await asyncio.wait_for(done, 20)
-            for _ in range(200):  # the phone's own 2 s fragment must notice and redraw the page
+            for _ in range(200):  # the phone on A is woken through PostgreSQL NOTIFY and redraws the page
                 if phone.find_widget("button", id_contains="send-") is not None:
                     return time.monotonic() - t0
                 await asyncio.sleep(0.05)
@@ -137,4 +136,4 @@ def test_the_console_on_one_replica_moves_a_phone_on_the_other(replicas):
     # run, so the protocol client gets a thread (and a loop) of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         followed_in = pool.submit(asyncio.run, session()).result()
-    assert followed_in < 6
+    assert followed_in < 2, followed_in

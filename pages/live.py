@@ -1,0 +1,177 @@
+"""Streamlit glue for push: live fragments register with facilitation.live_hub and are rerun by the
+server when what they show changes; the countdown ticks in the browser; drafts are posted as typed.
+
+A live fragment keeps a slow safety-net poll (pages/common.py LIVE_POLL_SECONDS) and, each time it runs,
+calls `follow(...)` with the workshop, the revision (or live-exercise signature) it drew and the
+topics it shows. The hub then wakes it with `AppSession.request_rerun` on the server's event
+loop, exactly as the websocket handler does for a browser's own fragment auto-rerun: the same
+fragment id, the page's query string and script hash (without them a participant would land
+on the join page), and no widget states (the session keeps the values it has).
+
+Private Streamlit APIs used here, pinned with `streamlit==` in requirements.txt and guarded by
+tests/test_live_push.py (which fails loudly when they move):
+  ThreadState.get().fragment_id  the id of the fragment now running
+  Runtime.instance().get_app_session(id).request_rerun(ClientState)
+  Runtime.instance()._get_async_objs().eventloop  the event loop, if st.App's lifespan did not give it
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+
+from facilitation import live_hub
+from facilitation.store import Store
+
+PROJECTOR_MIN_INTERVAL_S = 0.5  # a burst of stories redraws the projector at most twice a second
+CONSOLE_MIN_INTERVAL_S = 1.0
+PHONE_MIN_INTERVAL_S = 1.0
+WALL_MIN_INTERVAL_S = 2.0  # a phone's vote or build-on wall
+
+
+def _attach() -> None:
+    if not live_hub.hub.attached:
+        # `streamlit run` of a script without st.App (tests' AppTest has no Runtime: then no push).
+        if not Runtime.exists():
+            return
+        live_hub.hub.attach(Runtime.instance()._get_async_objs().eventloop)
+
+
+def follow(store: Store, workshop_id: int, name: str, *, topics: set[str] | frozenset[str], revision: int,
+           signature: tuple | None = None, min_interval: float = 0.0, page: bool = False) -> None:
+    """Call inside a live fragment each time it runs: the server reruns this fragment when `topics`
+    of the workshop change (only when the live exercise's signature moves, if `signature` is given).
+
+    `page=True`: this fragment would only redraw the whole page when woken (the projector, the
+    console, a phone following the live exercise), so the server reruns the page at once and
+    saves a fragment run per screen (500 of them when an exercise opens). No widget states are
+    sent either way: the session keeps the values it holds."""
+    ctx = get_script_run_ctx()
+    fragment_id = ThreadState.get().fragment_id if ctx is not None else None
+    if ctx is None or not fragment_id:
+        return
+    _attach()
+    if not live_hub.hub.attached:
+        return
+    session_id = ctx.session_id
+    state = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash,
+                        fragment_id="" if page else fragment_id, is_auto_rerun=not page)
+
+    def wake() -> bool:  # on the event loop
+        session = Runtime.instance().get_app_session(session_id)  # None once the tab is closed
+        if session is None:
+            return False
+        session.request_rerun(state)
+        return True
+
+    live_hub.hub.follow(store, workshop_id, (session_id, name), topics=frozenset(topics), revision=revision,
+                        wake=wake, signature=signature, min_interval=min_interval)
+
+
+# --- the countdown, drawn by the browser's clock -------------------------------------------------------
+
+_COUNTDOWN_JS = r"""
+const clocks = new Map();
+function draw(el, c) {
+  if (c.deadline === null) { el.textContent = c.idle; return; }
+  const left = Math.max(0, Math.round(c.deadline - (Date.now() / 1000 + c.offset)));
+  const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  el.textContent = left > 0 ? c.running.replace("{clock}", clock) : c.up;
+}
+export default function (component) {
+  const { data, key, parentElement } = component;
+  const el = parentElement.querySelector(".countdown");
+  let c = clocks.get(key);
+  if (!c) { c = { timer: null }; clocks.set(key, c); }
+  Object.assign(c, { deadline: data.deadline, idle: data.idle, running: data.running, up: data.up,
+                     offset: data.now - Date.now() / 1000 });  // the server's clock, as far as the browser can tell
+  el.className = "countdown " + data.look;
+  el.style.color = data.color || "";
+  draw(el, c);
+  clearInterval(c.timer);
+  c.timer = setInterval(() => draw(el, c), 250);
+  return () => { clearInterval(c.timer); clocks.delete(key); };
+}
+"""
+
+_COUNTDOWN_CSS = """
+.countdown { font-variant-numeric: tabular-nums; color: inherit; font-family: inherit; display: block; }
+.countdown.projector { font-size: 72px; font-weight: 700; text-align: center; line-height: 1.2; }
+.countdown.caption { font-size: 14px; opacity: 0.75; }
+.countdown.metric { font-size: 2.25rem; line-height: 1.3; }
+"""
+
+_countdown = st.components.v2.component("story_relay_countdown", html='<span class="countdown"></span>',
+                                        css=_COUNTDOWN_CSS, js=_COUNTDOWN_JS)
+
+
+def countdown(deadline: float | None, *, key: str, look: str, running: str = "{clock}", up: str = "Time is up",
+              idle: str = "", color: str = "") -> None:
+    """A clock the browser ticks from `deadline` (epoch seconds; None: shows `idle`): no rerun per second.
+    `look` is "projector", "caption" or "metric"; `running` holds "{clock}" for m:ss; `color` a CSS
+    colour (default: the surrounding text's)."""
+    _countdown(key=key, data={"deadline": deadline, "now": time.time(), "look": look, "running": running,
+                              "up": up, "idle": idle, "color": color})
+
+
+# --- drafts saved as the person types ------------------------------------------------------------------
+
+DRAFT_IDLE_MS = 1000  # saved one second after the person stops typing…
+DRAFT_MAX_WAIT_MS = 5000  # …and at least every five seconds while they keep typing
+
+_DRAFT_JS = r"""
+const keepers = new Map();
+export default function (component) {
+  const { data, key } = component;
+  let k = keepers.get(key);
+  if (!k) {
+    k = { bound: new WeakSet(), dirty: new Map(), idle: null, first: null };
+    keepers.set(key, k);
+  }
+  k.data = data;
+  const url = new URL("api/draft", document.baseURI).href;
+  const post = (field, text, keepalive) => fetch(url, {
+    method: "POST", headers: { "Content-Type": "application/json" }, keepalive,
+    body: JSON.stringify({ code: k.data.code, p: k.data.p, exercise: k.data.exercise, form: k.data.form, field, text }),
+  }).catch(() => {});
+  const flush = (keepalive) => {
+    clearTimeout(k.idle); k.idle = null; k.first = null;
+    for (const [field, text] of k.dirty) post(field, text, keepalive);
+    k.dirty.clear();
+  };
+  const bind = () => {
+    for (const field of k.data.fields) {
+      const box = document.querySelector(`.st-key-${CSS.escape(k.data.form + "-" + field)} textarea, ` +
+                                         `.st-key-${CSS.escape(k.data.form + "-" + field)} input`);
+      if (!box || k.bound.has(box)) continue;
+      k.bound.add(box);
+      box.addEventListener("input", () => {
+        k.dirty.set(field, box.value);
+        clearTimeout(k.idle);
+        k.idle = setTimeout(() => flush(false), k.data.idle_ms);
+        if (k.first === null) k.first = Date.now();
+        else if (Date.now() - k.first > k.data.max_wait_ms) flush(false);
+      });
+    }
+  };
+  bind();
+  clearInterval(k.scan);
+  k.scan = setInterval(bind, 1000);  // the fields of a form drawn after this component
+  const hide = () => { if (document.visibilityState === "hidden") flush(true); };
+  document.addEventListener("visibilitychange", hide);
+  return () => { flush(true); clearInterval(k.scan); document.removeEventListener("visibilitychange", hide); keepers.delete(key); };
+}
+"""
+
+_draft_keeper = st.components.v2.component("story_relay_draft_keeper", html="", js=_DRAFT_JS)
+
+
+def keep_typing(*, code: str, token: str, exercise_key: str, form_id: str, fields: list[str]) -> None:
+    """Post the text fields of this form to /api/draft as they are typed (debounced), without a rerun."""
+    _draft_keeper(key=f"draft-keeper-{form_id}", data={
+        "code": code, "p": token, "exercise": exercise_key, "form": form_id, "fields": fields,
+        "idle_ms": DRAFT_IDLE_MS, "max_wait_ms": DRAFT_MAX_WAIT_MS})
