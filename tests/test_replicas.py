@@ -111,7 +111,12 @@ def test_the_console_on_one_replica_moves_a_phone_on_the_other(replicas):
 
     async def session() -> float:
         phone = StreamlitClient(url_a, "participate", f"code={workshop.code}&p={ann.token}", name="phone")
-        console = StreamlitClient(url_b, "console", f"code={workshop.code}&key={key}", name="console")
+        # Signed in as a browser is after the sign-in form: the cookie, signed with the secret both replicas share.
+        from facilitation import access
+
+        cookie = access.facilitator_cookie(access.server_secret(), workshop.code, access.hash_key(key), time.time())
+        console = StreamlitClient(url_b, "console", f"code={workshop.code}", name="console",
+                                  cookie=f"{access.facilitator_cookie_name(workshop.code)}={cookie}")
         try:
             await phone.connect()
             await console.connect()
