@@ -91,3 +91,26 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_empty_map_keeps_its_legend_whole(browser, app_server, app_store):
+    """Old projector: with no stories yet the gap legend's title was cut to "G (1" at the map's edge."""
+    workshop, _ = W.create_workshop(app_store, title="Nothing yet", agenda_plan=[("over_the_wall", 10)])
+    W.open_exercise(app_store, workshop.id, 0)
+    context = browser.new_context(viewport={"width": 1920, "height": SCREEN_H})
+    projector = context.new_page()
+    try:
+        open_page(projector, f"{app_server}/projector?code={workshop.code}")
+        projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
+        projector.wait_for_timeout(800)
+        projector.screenshot(path=str(SCREENS / "projector_empty_map_1920x1080.png"))
+        cut = projector.evaluate("""() => {
+          const chart = document.querySelector('.st-key-projector-map .js-plotly-plot').getBoundingClientRect();
+          return [...document.querySelectorAll('.st-key-projector-map .main-svg text')]
+            .filter(t => t.textContent.trim() && t.getBoundingClientRect().right > chart.right + 1)
+            .map(t => t.textContent);
+        }""")
+        assert not cut, f"cut at the map's right edge: {cut}"
+        expect(projector.get_by_text("Stories will appear here as they arrive")).to_be_visible()
+    finally:
+        context.close()
