@@ -625,7 +625,8 @@ def _gap_colourbar(t: dict, font, plot_h: float) -> tuple[dict, dict]:
 
     Plotly's own colourbar title sits so close to the bar that the top tick label ("5") runs
     into it in static images; an annotation lifted clear of that label by half its height
-    does not. The title goes on two short lines so it is no wider than the bar and its ticks.
+    does not. The title goes on two short lines and starts a little left of the bar, so that at a room's
+    type size it stays inside the margin Plotly keeps for the bar and its ticks.
     """
     length = min(0.8, 380 / max(plot_h, 1))
     top = 0.5 + length / 2
@@ -633,7 +634,7 @@ def _gap_colourbar(t: dict, font, plot_h: float) -> tuple[dict, dict]:
     bar = {"tickvals": [1, 2, 3, 4, 5], "tickfont": {"size": tick_px, "color": t["text"]},
            "thickness": 22, "len": length, "lenmode": "fraction", "y": top, "yanchor": "top", "ypad": 0,
            "x": 1.01, "xanchor": "left", "xpad": 6, "outlinewidth": 1, "outlinecolor": t["rule"]}
-    title = {"xref": "paper", "yref": "paper", "x": 1.01, "xanchor": "left", "xshift": 4, "y": top,
+    title = {"xref": "paper", "yref": "paper", "x": 1.01, "xanchor": "left", "xshift": -10, "y": top,
              "yanchor": "bottom", "yshift": round(tick_px * 0.6) + 8, "showarrow": False, "align": "left",
              "text": _esc(GAP_COLOURBAR_TITLE).replace(" ", "<br>", 1), "font": {"size": font(17), "color": t["text"]},
              "name": "gap colourbar title"}
@@ -727,7 +728,8 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     lane_of = {f: i for i, f in enumerate(lanes)}
     col_of = {s: i for i, s in enumerate(columns)}
     # Room under the plot for the legend and, on a line of its own under it, the note.
-    margin = {**_MARGIN, "t": max(_MARGIN["t"], round(font(20) * 2.6) + 20),
+    # ... and on the right for the colourbar title ("(1–5)"), which is wider than the bar at a room's type size.
+    margin = {**_MARGIN, "t": max(_MARGIN["t"], round(font(20) * 2.6) + 20), "r": max(_MARGIN["r"], round(font(17) * 1.8)),
               "b": max(_MARGIN["b"], round(font(16) * 1.3) + 16 + round(font(15) * 1.4) + 8)}
     plot_h = max(120, height - margin["t"] - margin["b"])
     lane_px = plot_h / n_lanes
@@ -883,9 +885,14 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     annotations.extend(labels)
     colourbar, colourbar_title = _gap_colourbar(t, font, plot_h)
     annotations.append(colourbar_title)
+    # Plotly draws no colourbar for a trace without points, and then keeps no margin for it: the
+    # title annotation beside it was cut to "G (1" on an empty map. One unseen point keeps the bar.
+    no_handoffs = not mid["x"]
+    if no_handoffs:
+        mid = {"x": [-0.5], "y": [-0.5], "hover": [""], "gap": [GAP_MIN]}
     traces.append({
         "type": "scatter", "mode": "markers", "name": "Handoffs", "showlegend": False,
-        "x": mid["x"], "y": mid["y"], "hovertext": mid["hover"], "hoverinfo": "text",
+        "x": mid["x"], "y": mid["y"], "hovertext": mid["hover"], "hoverinfo": "skip" if no_handoffs else "text",
         "marker": {"size": 30, "opacity": 0, "color": mid["gap"], "cmin": GAP_MIN, "cmax": GAP_MAX,
                    "colorscale": gap_scale, "showscale": True,
                    "colorbar": colourbar},

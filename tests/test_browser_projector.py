@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from facilitation import controls, demo, workshops as W
 from streamlit_browser import open_page, wait_for_app
@@ -45,17 +46,17 @@ def views(store, workshop):
     for item in W.agenda(store, workshop.id):
         def open_it(item=item):
             W.open_exercise(store, workshop.id, item.position)
-        yield item.exercise_key, open_it
+        yield item.exercise_key, open_it, item.exercise.title
         if item.exercise_key == "untold_retention_stories":
             def voting(item=item):
                 W.open_exercise(store, workshop.id, item.position)
                 controls.set_voting(store, workshop.id, item.position, "open")
-            yield f"{item.exercise_key}_voting", voting
+            yield f"{item.exercise_key}_voting", voting, "Voting is open"
 
             def chosen(item=item):
                 W.open_exercise(store, workshop.id, item.position)
                 controls.set_voting(store, workshop.id, item.position, "closed")
-            yield f"{item.exercise_key}_room_choice", chosen
+            yield f"{item.exercise_key}_room_choice", chosen, "The room's choice"
 
 
 def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_server, app_store):
@@ -65,9 +66,12 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
     projector = context.new_page()
     problems = []
     try:
-        for name, set_up in views(app_store, workshop):
+        for name, set_up, shows in views(app_store, workshop):
             set_up()
             open_page(projector, f"{app_server}/projector?code={workshop.code}")
+            # The server's shared revision read may be half a second old: wait for this view itself.
+            expect(projector.get_by_text(shows, exact=False).first).to_be_visible(timeout=10_000)
+            wait_for_app(projector)
             if name == "over_the_wall":
                 projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
             wait_for_app(projector)
@@ -87,3 +91,26 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_empty_map_keeps_its_legend_whole(browser, app_server, app_store):
+    """Old projector: with no stories yet the gap legend's title was cut to "G (1" at the map's edge."""
+    workshop, _ = W.create_workshop(app_store, title="Nothing yet", agenda_plan=[("over_the_wall", 10)])
+    W.open_exercise(app_store, workshop.id, 0)
+    context = browser.new_context(viewport={"width": 1920, "height": SCREEN_H})
+    projector = context.new_page()
+    try:
+        open_page(projector, f"{app_server}/projector?code={workshop.code}")
+        projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
+        projector.wait_for_timeout(800)
+        projector.screenshot(path=str(SCREENS / "projector_empty_map_1920x1080.png"))
+        cut = projector.evaluate("""() => {
+          const chart = document.querySelector('.st-key-projector-map .js-plotly-plot').getBoundingClientRect();
+          return [...document.querySelectorAll('.st-key-projector-map .main-svg text')]
+            .filter(t => t.textContent.trim() && t.getBoundingClientRect().right > chart.right + 1)
+            .map(t => t.textContent);
+        }""")
+        assert not cut, f"cut at the map's right edge: {cut}"
+        expect(projector.get_by_text("Stories will appear here as they arrive")).to_be_visible()
+    finally:
+        context.close()
