@@ -70,6 +70,7 @@ class ReadOnlyStore(Store):
         self.engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=1))
         _configure_sqlite(self.engine)
+        self.notify_channel = None  # SQLite: no NOTIFY (as Store sets it)
 
 
 def make_disk_full(store: Store) -> None:
