@@ -35,7 +35,7 @@ from .exercises import Exercise, library
 from .exports import spreadsheet_safe
 from .store import Store, commitment_updates, opening_reviews, stories, workshops
 from .trends import workshop_date
-from .workshops import Participant, Story, Workshop, _stories_query, _story, _workshop
+from .workshops import Participant, Story, Workshop, _bump, _stories_query, _story, _workshop
 
 STATUSES = {"done": "Done", "partly": "Partly done", "dropped": "Dropped"}
 OPEN = "open"
@@ -208,8 +208,7 @@ def set_status(store: Store, participant: Participant, story_id: int, status: st
             conn.execute(sa.insert(commitment_updates).values(
                 workshop_id=participant.workshop_id, story_id=story_id, participant_id=participant.id,
                 status=status, note=note if note.strip() else "", created_at=clock()))
-            conn.execute(sa.update(workshops).where(workshops.c.id == participant.workshop_id)
-                         .values(revision=workshops.c.revision + 1))
+            _bump(conn, participant.workshop_id, "after")
     except sa.exc.OperationalError:
         return StatusResult(False, {"_form": "Not saved yet: the server is busy. Your note is still here; "
                                              "please press Save again in a moment."})
@@ -320,7 +319,7 @@ def _review_change(store: Store, workshop_id: int, **values) -> None:
                              .values(**values)).rowcount
         if not found:
             conn.execute(sa.insert(opening_reviews).values(workshop_id=workshop_id, **{"added_at": time.time(), **values}))
-        conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(revision=workshops.c.revision + 1))
+        _bump(conn, workshop_id, "live", "after")  # what the projector shows before the first exercise
 
 
 def add_opening_review(store: Store, workshop_id: int, clock: Clock = time.time) -> None:
@@ -340,7 +339,7 @@ def end_opening_review(store: Store, workshop_id: int, clock: Clock = time.time)
 def remove_opening_review(store: Store, workshop_id: int) -> None:
     with store.write() as conn:
         conn.execute(sa.delete(opening_reviews).where(opening_reviews.c.workshop_id == workshop_id))
-        conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(revision=workshops.c.revision + 1))
+        _bump(conn, workshop_id, "live", "after")  # what the projector shows before the first exercise
 
 
 # --- links, calendar, email, task tracker ------------------------------------------------------------

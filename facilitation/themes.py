@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from . import input_rules
 from .exercises import library
 from .store import Store, stories, theme_stories, themes, workshops
+from . import workshops as _workshops
 from .workshops import Story, _stories_query, _story
 
 LABEL_MAX_CHARS = 80
@@ -334,7 +335,7 @@ def list_themes(store: Store, workshop_id: int, *, confirmed_only: bool = False)
 
 
 def _bump(conn, workshop_id: int) -> None:
-    conn.execute(sa.update(workshops).where(workshops.c.id == workshop_id).values(revision=workshops.c.revision + 1))
+    _workshops._bump(conn, workshop_id, "after")
 
 
 def find_themes(store: Store, workshop_id: int, *, model: Embedder | None = None, clock: Clock = time.time) -> str:

@@ -358,7 +358,8 @@ def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapsh
 # What a change touched, so that push wakes only the screens that show it (facilitation.live_hub):
 # "live" the agenda and what the room is on (open, lock, clock, voting, spotlight, settings),
 # "people" who is in the room, "stories" stories and additions, "votes" dots.
-TOPICS = frozenset({"live", "people", "stories", "votes"})
+# "after": commitment statuses and themes, what the after-the-room screens show.
+TOPICS = frozenset({"live", "people", "stories", "votes", "after"})
 
 
 def _bump(conn: Connection, workshop_id: int, *topics: str) -> None:

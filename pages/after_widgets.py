@@ -11,6 +11,7 @@ import streamlit as st
 
 from facilitation import follow_up, live_cache, room, themes
 from facilitation.workshops import LiveExercise, Participant, Workshop
+from pages import live as live_push
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, store, use_css
 
 STATUS_ICONS = {"open": ":material/radio_button_unchecked:", "done": ":material/check_circle:",
@@ -164,7 +165,8 @@ def after_room_screen(workshop: Workshop) -> bool:
 
     @st.fragment(run_every=LIVE_POLL_SECONDS)
     def follow_updates():
-        """Redraw when someone marks a commitment or the facilitator confirms a theme (both bump the revision)."""
+        """Redraw when someone marks a commitment or the facilitator confirms a theme (pushed by the server)."""
+        live_push.follow(store(), workshop.id, f"after-{view}", topics={"after", "live"}, revision=revision, page=True)
         if live_cache.revision(store(), workshop.id) > revision:
             st.rerun(scope="app")
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from facilitation import follow_up, live_cache
 from facilitation import workshops as W
+from pages import live as live_push
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, projector_url, require_facilitator, store
 
 workshop = require_facilitator()
@@ -14,7 +15,8 @@ check = follow_up.check_in(store(), workshop.id)
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_updates():
-    """Redraw when someone marks a commitment (each update bumps the workshop's revision)."""
+    """Redraw when someone marks a commitment (pushed by the server; each update bumps the revision)."""
+    live_push.follow(store(), workshop.id, "check-in", topics={"after"}, revision=check.workshop.revision, page=True)
     if live_cache.revision(store(), workshop.id) > check.workshop.revision:
         st.rerun(scope="app")
 

@@ -6,6 +6,7 @@ import streamlit as st
 from facilitation import live_cache, room, themes
 from facilitation import workshops as W
 from pages import after_widgets
+from pages import live as live_push
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, projector_url, require_facilitator, store
 
 workshop = require_facilitator()
@@ -24,6 +25,7 @@ def quote(theme: themes.Theme, story) -> str:
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def follow_changes():
+    live_push.follow(store(), workshop.id, "themes", topics={"after", "stories"}, revision=revision, page=True)
     if live_cache.revision(store(), workshop.id) > revision:
         st.rerun(scope="app")
 

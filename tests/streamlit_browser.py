@@ -92,3 +92,9 @@ def screen_for(code: str) -> str:
 
     store = get_store()
     return sign_in.projector_token(store, workshops.find_workshop(store, code), access.server_secret())
+
+
+def facilitator_cookie_header(workshop, key: str) -> str:
+    """A Cookie header of a browser that signed in through the form (for protocol-level clients)."""
+    value = access.facilitator_cookie(access.server_secret(), workshop.code, access.hash_key(key), time.time())
+    return f"{access.facilitator_cookie_name(workshop.code)}={value}"

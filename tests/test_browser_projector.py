@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import controls, demo, workshops as W
-from streamlit_browser import open_page, wait_for_app
+from streamlit_browser import open_page, projector_path, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +68,7 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
     try:
         for name, set_up, shows in views(app_store, workshop):
             set_up()
-            open_page(projector, f"{app_server}/projector?code={workshop.code}")
+            open_page(projector, f"{app_server}{projector_path(app_store, workshop)}")
             # The server's shared revision read may be half a second old: wait for this view itself.
             expect(projector.get_by_text(shows, exact=False).first).to_be_visible(timeout=10_000)
             wait_for_app(projector)
@@ -100,7 +100,7 @@ def test_the_empty_map_keeps_its_legend_whole(browser, app_server, app_store):
     context = browser.new_context(viewport={"width": 1920, "height": SCREEN_H})
     projector = context.new_page()
     try:
-        open_page(projector, f"{app_server}/projector?code={workshop.code}")
+        open_page(projector, f"{app_server}{projector_path(app_store, workshop)}")
         projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
         projector.wait_for_timeout(800)
         projector.screenshot(path=str(SCREENS / "projector_empty_map_1920x1080.png"))

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import drafts, workshops as W
-from streamlit_browser import choose, open_page, pick_radio, wait_for_app
+from streamlit_browser import choose, open_page, pick_radio, projector_path, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_the_projector_shows_a_phone_story_within_a_second_and_runs_nothing_whil
     phone_ctx = phone_context(browser)
     try:
         projector = projector_ctx.new_page()
-        open_page(projector, f"{app_server}/projector?code={workshop.code}")
+        open_page(projector, f"{app_server}{projector_path(app_store, workshop)}")
         clock = projector.locator(".st-key-projector-clock .countdown")
         expect(clock).to_contain_text(re.compile(r"1[45]:\d\d"))
         first = clock.inner_text()

@@ -14,10 +14,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from facilitation import live_hub, workshops as W
+from streamlit_browser import facilitator_cookie_header, projector_query
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -275,8 +277,10 @@ def test_idle_screens_run_nothing_and_a_story_wakes_the_projector_not_the_phones
             seen.setdefault(token, now)
 
     async def session():
-        projector = StreamlitClient(app_server, "projector", f"code={workshop.code}", name="projector", on_delta=on_delta)
-        console = StreamlitClient(app_server, "console", f"code={workshop.code}&key={key}", name="console")
+        projector = StreamlitClient(app_server, "projector", urlencode(projector_query(app_store, workshop)), name="projector",
+                                    on_delta=on_delta)
+        console = StreamlitClient(app_server, "console", f"code={workshop.code}", name="console",
+                                  cookie=facilitator_cookie_header(workshop, key))
         phones = [StreamlitClient(app_server, "participate", f"code={workshop.code}&p={p.token}", name=f"phone{i}")
                   for i, p in enumerate(people)]
         clients = [projector, console, *phones]
@@ -321,7 +325,8 @@ def test_opening_an_exercise_redraws_each_phone_once(app_server, app_store):
     people = [W.join_workshop(app_store, workshop.code, f"P{i}", "Sales") for i in range(3)]
 
     async def session():
-        console = StreamlitClient(app_server, "console", f"code={workshop.code}&key={key}", name="console")
+        console = StreamlitClient(app_server, "console", f"code={workshop.code}", name="console",
+                                  cookie=facilitator_cookie_header(workshop, key))
         phones = [StreamlitClient(app_server, "participate", f"code={workshop.code}&p={p.token}", name=f"phone{i}")
                   for i, p in enumerate(people)]
         try:
