@@ -7,6 +7,7 @@ configured proxy; the person who finally types the right code is not punished fo
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit_browser import screen_for
@@ -131,7 +132,9 @@ def _client_seen(environ: dict[str, str], peer: str, forwarded: str) -> str:
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "path": "/",
              "raw_path": b"/", "query_string": b"", "scheme": "http", "client": (peer, 51000),
              "server": ("127.0.0.1", 8501), "headers": [(b"x-forwarded-for", forwarded.encode())]}
-    asyncio.run(config.loaded_app(scope, None, None))
+    # On a thread of its own: a browser test before this one may have left an event loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, config.loaded_app(scope, None, None)).result(timeout=10)
     return seen["client"]
 
 
