@@ -150,7 +150,7 @@ def test_the_whole_room_plays_a_session(browser, room_server):
     SCREENS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     workshop, key = W.create_workshop(store, title="Acme onboarding day", agenda_plan=[
-        ("over_the_wall", 5), ("always_be_storytelling", 1), ("untold_retention_stories", 10),
+        ("over_the_wall", 5), ("always_be_storytelling", 2), ("untold_retention_stories", 10),
         ("one_millimeter_forward", 5)])
     code = workshop.code
     join_url = f"{PUBLIC_URL}?code={code}"
@@ -226,7 +226,7 @@ def test_the_whole_room_plays_a_session(browser, room_server):
                 "stage": stage, "promise": f"{teller}'s promise at {stage}.", "experience": f"What {teller} saw at {stage}.",
                 "next_function": nxt, "lost": "The context of the promise.", "gap": gap}, f"otw-{teller}").ok
 
-        # --- exercise 2: always be storytelling, one minute, past zero -------------------------------
+        # --- exercise 2: always be storytelling, two minutes, cut short -------------------------------
         expect(console.get_by_role("heading", name="Now: Over the wall")).to_be_visible(timeout=WAIT)
         open_agenda_item(console, 1)
         expect(console.get_by_role("heading", name="Now: Always be storytelling")).to_be_visible()
@@ -301,26 +301,30 @@ def test_the_whole_room_plays_a_session(browser, room_server):
             projector.wait_for_timeout(1000)
         assert answered <= seen_groups, f"never on the wall: {answered - seen_groups}"
 
-        # Past zero: locked (lock at zero), "+1 minute" gives one minute from now, not from zero.
-        expect(console.locator(".st-key-lock-state-locked")).to_be_visible(timeout=(one_minute_from + 75 - time.time()) * 1000)
-        expect(projector.get_by_text("Time is up").first).to_be_visible(timeout=WAIT)
-        console.wait_for_timeout(3000)  # a few seconds past zero: the old "+1 minute" would leave under a minute
-        click_button(console, "+1 minute")
-        expect(console.locator(".st-key-lock-state-open")).to_be_visible(timeout=WAIT)
-        left = console.locator('[data-testid="stMetric"]').filter(has_text="Time left").locator('[data-testid="stMetricValue"]')
-        minutes, seconds = map(int, left.inner_text().split(":"))
-        assert 55 <= minutes * 60 + seconds <= 61, left.inner_text()  # the clock rounds up
-        # Shortening the open exercise to before now asks first, and "Keep" keeps the room open.
+        # A minute in, the facilitator cuts the 2-minute exercise to 1: that is already past, so the console
+        # asks before locking the room out; then "+1 minute" after zero gives one minute from now.
+        console.wait_for_timeout(max(0, (one_minute_from + 63 - time.time()) * 1000))
         agenda_1 = console.locator(".st-key-agenda-1")
         agenda_1.get_by_text("Settings").click()
         minutes_box = agenda_1.locator('[data-testid="stNumberInput"] input')
         minutes_box.fill("1")
         minutes_box.press("Enter")
         wait_for_app(console)
-        expect(agenda_1.get_by_role("button", name="Lock them out: 1 min")).to_be_visible()
+        lock_out = agenda_1.get_by_role("button", name="Lock them out: 1 min")
+        expect(lock_out).to_be_visible()
+        expect(agenda_1.get_by_role("button", name="Keep 2 min")).to_be_visible()
+        expect(console.locator(".st-key-lock-state-open")).to_be_visible()  # nothing locked until confirmed
         shoot(console, "console_confirm_minutes", full_page=True)
-        click_button(console, f"Keep {W.agenda(store, workshop.id)[1].minutes} min")
-        expect(console.locator(".st-key-lock-state-open")).to_be_visible()
+        lock_out.click()
+        wait_for_app(console)
+        expect(console.locator(".st-key-lock-state-locked")).to_be_visible(timeout=WAIT)
+        expect(projector.get_by_text("Time is up").first).to_be_visible(timeout=WAIT)
+        console.wait_for_timeout(3000)  # seconds past zero: the old "+1 minute" would have left under a minute
+        click_button(console, "+1 minute")
+        expect(console.locator(".st-key-lock-state-open")).to_be_visible(timeout=WAIT)
+        left = console.locator('[data-testid="stMetric"]').filter(has_text="Time left").locator('[data-testid="stMetricValue"]')
+        minutes, seconds = map(int, left.inner_text().split(":"))
+        assert 55 <= minutes * 60 + seconds <= 61, left.inner_text()  # the clock rounds up
 
         # Ben waits out the countdown, then the right code is accepted; he joins and answers in time.
         expect(countdown).to_have_count(0, timeout=65_000)
@@ -417,7 +421,10 @@ def test_the_whole_room_plays_a_session(browser, room_server):
         grid = console.locator('[data-testid="stDataFrame"]').last
         expect(grid).to_be_visible()
         # The top line is the story with most dots: select it (the first row's checkbox cell).
-        grid.locator("canvas").first.click(position={"x": 12, "y": 52})
+        expect(grid).to_contain_text("★")  # not spotlit yet: the header only
+        listed = grid.inner_text()
+        assert listed.index(stories["Ben"][3][:30]) < listed.index(stories["Cy"][3][:30]), listed  # most dots first
+        grid.click(position={"x": 12, "y": 52})
         wait_for_app(console)
         click_button(console, "Spotlight")
         expect(projector.locator(".st-key-spotlight-headline")).to_contain_text(stories["Ben"][3], timeout=WAIT)
