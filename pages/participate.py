@@ -97,6 +97,11 @@ def vote_wall():
             if line := room.byline(story, show_names=workshop.show_names, labelled=labelled):
                 with st.container(key=f"byline-{story.id}"):
                     st.text(line)  # names and functions are typed by people: never markdown
+            # Above the button just tapped: below it, a card at the bottom of a phone's screen would
+            # put the answer out of sight.
+            if tapped == story.id and not tap_ok:
+                with st.container(key=f"vote-message-{story.id}"):
+                    st.warning(tap_message, icon=":material/info:")
             if story.participant_id == participant.id and not exercise.own_votes and story.id not in mine:
                 st.caption("Your story: your dots go to other people's.")
             elif story.id in mine:
@@ -105,9 +110,6 @@ def vote_wall():
             else:
                 st.button("Put a dot here", key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
                           on_click=toggle_dot, args=(story.id, True))
-            if tapped == story.id and not tap_ok:
-                with st.container(key=f"vote-message-{story.id}"):
-                    st.warning(tap_message, icon=":material/info:")
 
 
 if item.voting == "open":
