@@ -32,7 +32,7 @@ READ_TEXT = """() => {
       const k = [...(p.classList || [])].find(c => c.startsWith('st-key-'));
       if (k) { key = k; break; }
     }
-    const story = /^st-key-(headline-|pair-side-|pair-head-|choice-winner-text)/.test(key);
+    const story = /^st-key-(headline-|pair-side-|pair-head-|choice-winner-text|spotlight-headline)/.test(key);
     out.push({px: parseFloat(getComputedStyle(el).fontSize), key, text: text.slice(0, 50), story, bottom: r.bottom});
   }
   const main = document.querySelector('[data-testid=stMain]');
