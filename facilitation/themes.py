@@ -17,6 +17,7 @@ rename, merge, split (move chosen stories to a new theme) and dismiss themes.
 
 from __future__ import annotations
 
+import abc
 import re
 import threading
 import time
@@ -79,13 +80,14 @@ def content_words(text: str) -> str:
 
 # --- embeddings -------------------------------------------------------------------------------------
 
-class Embedder:
+class Embedder(abc.ABC):
     """Texts → unit vectors; `name` says which model made them."""
 
     name = ""
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector per text."""
 
 
 class WordLlamaEmbedder(Embedder):
