@@ -41,6 +41,23 @@ READ_TEXT = """() => {
 }"""
 
 
+def projector_problems(projector, view: str) -> list[str]:
+    """What the back of the room cannot read: text under 24 px (story text under 32 px), or off the screen."""
+    seen = projector.evaluate(READ_TEXT)
+    problems = []
+    if not any(t["story"] for t in seen["texts"]):
+        problems.append(f"{view}: no story text on the projector")
+    for t in seen["texts"]:
+        floor = STORY_PX if t["story"] else ROOM_PX
+        if t["px"] < floor:
+            problems.append(f"{view}: {t['px']:.0f} px < {floor} px in {t['key'] or 'map'}: {t['text']!r}")
+        if t["bottom"] > SCREEN_H + 1:
+            problems.append(f"{view}: {t['text']!r} ends at {t['bottom']:.0f} px, below the screen")
+    if max(seen["heights"]) > SCREEN_H:
+        problems.append(f"{view}: the page is {max(seen['heights'])} px tall, the screen {SCREEN_H} px")
+    return problems
+
+
 def views(store, workshop):
     """Each exercise view with stories, as (name, what to set up): the map, the walls, a vote."""
     for item in W.agenda(store, workshop.id):
@@ -77,17 +94,7 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
             wait_for_app(projector)
             projector.wait_for_timeout(1200)  # cards fade in; the map draws after the page
             projector.screenshot(path=str(SCREENS / f"projector_{name}_1920x1080.png"))
-            seen = projector.evaluate(READ_TEXT)
-            texts = seen["texts"]
-            assert any(t["story"] for t in texts), f"{name}: no story text on the projector"
-            for t in texts:
-                floor = STORY_PX if t["story"] else ROOM_PX
-                if t["px"] < floor:
-                    problems.append(f"{name}: {t['px']:.0f} px < {floor} px in {t['key'] or 'map'}: {t['text']!r}")
-                if t["bottom"] > SCREEN_H + 1:
-                    problems.append(f"{name}: {t['text']!r} ends at {t['bottom']:.0f} px, below the screen")
-            if max(seen["heights"]) > SCREEN_H:
-                problems.append(f"{name}: the page is {max(seen['heights'])} px tall, the screen {SCREEN_H} px")
+            problems += projector_problems(projector, name)
     finally:
         context.close()
     assert not problems, "\n".join(problems)

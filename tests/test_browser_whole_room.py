@@ -17,22 +17,20 @@ Screenshots land under artifacts/screens/whole_room_*.png.
 
 from __future__ import annotations
 
-import io
 import re
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from conftest import ROOT, start_streamlit, stop_streamlit
 from test_browser_room import pick_date
-from facilitation import access, links, routes
+from facilitation import links, routes
 from facilitation import workshops as W
 from facilitation.store import Store
 from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
                                wait_for_app)
-from test_browser_projector import READ_TEXT
+from test_browser_projector import projector_problems
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +55,6 @@ HANDOFFS = [  # over_the_wall stories of the rest of the room: (teller, stage, n
     ("Mia", "Prospect", "Sales", 5), ("Eli", "Implementation", "Support", 4), ("Pia", "Sale", "Implementation", 3),
     ("Ivo", "Onboarding", "Customer success", 2), ("Fay", "Renewal & expansion", "Sales", 1),
 ]
-ROOM_PX, STORY_PX, SCREEN_H = 24, 32, 1080
 ALWAYS_BE = {"heard_at": "Onboarding", "company_story": "The night the CTO drove to the first client's site.",
              "retold_today": "Support stays on the call until the payroll run is done.", "term": "Done",
              "plain_meaning": "Shipped and working for the customer, not only merged."}
@@ -114,21 +111,6 @@ def shoot(page, name: str, **kwargs) -> None:
     page.screenshot(path=str(SCREENS / f"whole_room_{name}.png"), **kwargs)
 
 
-def projector_problems(projector, view: str) -> list[str]:
-    """What the back of the room cannot read: text under 24 px (story text under 32 px), or off the screen."""
-    seen = projector.evaluate(READ_TEXT)
-    problems = []
-    if not any(t["story"] for t in seen["texts"]):
-        problems.append(f"{view}: no story text on the projector")
-    for t in seen["texts"]:
-        floor = STORY_PX if t["story"] else ROOM_PX
-        if t["px"] < floor:
-            problems.append(f"{view}: {t['px']:.0f} px < {floor} px in {t['key'] or 'map'}: {t['text']!r}")
-        if t["bottom"] > SCREEN_H + 1:
-            problems.append(f"{view}: {t['text']!r} ends at {t['bottom']:.0f} px, below the screen")
-    if max(seen["heights"]) > SCREEN_H:
-        problems.append(f"{view}: the page is {max(seen['heights'])} px tall, the screen {SCREEN_H} px")
-    return problems
 
 
 def not_sent_yet(console):
