@@ -41,7 +41,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -535,6 +535,7 @@ class _Context:
     journeys: dict = field(default_factory=dict)  # exercise key → its journey, for views that draw a map
     pictures: dict = field(default_factory=dict)  # exercise key → its map picture being drawn
     pending: list = field(default_factory=list)   # map pictures still to put in the document
+    kept_in_room: dict = field(default_factory=dict)  # exercise key → stories not cleared to leave the room
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -994,6 +995,9 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
                    partners=exports.partner_functions(snapshot), votes=None,
                    number=exports.story_numbers(visible), additions=additions, tick=tick)
+    kept = views.kept_in_room(snapshot)
+    ctx.kept_in_room = Counter(s.exercise_key for s in snapshot.stories
+                               if s.id in kept and not s.hidden and not exports.is_addition(s))
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)

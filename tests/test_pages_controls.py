@@ -16,7 +16,8 @@ RETENTION = "untold_retention_stories"
 
 
 def retention(text: str) -> dict:
-    return {"practice": "A call in week one.", "story": text, "teller": "Support", "audience": "Prospects in a late-stage deal"}
+    return {"practice": "A call in week one.", "story": text, "teller": "Support", "audience": "Prospects in a late-stage deal",
+            "may_retell": "Yes, as it is written"}
 
 
 @pytest.fixture

@@ -1,0 +1,144 @@
+"""Cards on the projector and the phone: the number large, the client story under it, a column per
+kind of number; the most built-on cards come first and are drawn larger. On the phone, the build-on
+list shows the same cards, and the author sees who built on theirs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import streamlit as st
+
+from facilitation import controls, live_cache, room
+from facilitation.views.cards import cards as shape_cards
+from pages.common import LIVE_POLL_SECONDS, store
+from pages import live as live_push
+from pages.views import register
+
+PER_COLUMN = 2          # a column holds two cards, or one card drawn larger
+COLUMNS_PER_PAGE = 3
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word, with '…' (the card has room for a few lines)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def columns_of(groups: list) -> list[tuple[str, list, int, int]]:
+    """(kind, cards, part, parts) per column: a grown card fills a column, other cards go two to one."""
+    out = []
+    for kind, cards in groups:
+        chunks, current, used = [], [], 0
+        for card in cards:
+            weight = PER_COLUMN if card.grown else 1
+            if current and used + weight > PER_COLUMN:
+                chunks.append(current)
+                current, used = [], 0
+            current.append(card)
+            used += weight
+        if current:
+            chunks.append(current)
+        out += [(kind, chunk, i + 1, len(chunks)) for i, chunk in enumerate(chunks)]
+    return out
+
+
+def number_card(card, byline: str, *, additions: int, phone: bool = False) -> None:
+    """One card: the number, the client story, who told it, how often it was built on, the latest additions."""
+    s = card.story
+    with st.container(border=True, key=f"story-grown-{s.id}" if card.grown and not phone else f"story-{s.id}"):
+        with st.container(key=f"headline-number-{s.id}"):
+            st.text(card.number or "(no number given)")
+        limit = None if phone else (260 if card.grown else 130)
+        client = "\n".join(f"{label}: {text if limit is None else shorten(text, limit)}"
+                           for label, text in card.client_story)
+        if client:
+            with st.container(key=f"headline-client-{s.id}"):
+                st.text(client)
+        if byline:
+            with st.container(key=f"byline-{s.id}"):
+                st.text(byline)
+        if card.additions:
+            with st.container(key=f"built-{s.id}"):
+                st.text(f"+ built on {room.counted(len(card.additions), 'time')}")
+        for i, a in enumerate(card.additions[-additions:] if additions else ()):
+            with st.container(key=f"addition-{i}-{s.id}"):
+                st.text(f"+ {a.text}" + (f" — {a.byline}" if a.byline else ""))
+
+
+@register("cards")
+def cards_view(screen, wall) -> None:
+    page = room.wall_page(columns_of(wall.groups), COLUMNS_PER_PAGE, screen.slot, weight=lambda c: len(c[1]))
+    screen.show_page(page)
+    columns = st.columns(COLUMNS_PER_PAGE, gap="medium")
+    for i, (column, (kind, cards, part, parts)) in enumerate(zip(columns, page.items)):
+        with column:
+            with st.container(key=f"group-{i}"):
+                st.text(kind + (f" ({part}/{parts})" if parts > 1 else ""))
+            for card in cards:
+                number_card(card, screen.line(card.story), additions=2 if card.grown else 0)
+
+
+def _add(participant, story_id: int, key: str) -> None:
+    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"cards-build-{key}", ""), key)
+    if result.ok:
+        del st.session_state[f"cards-build-key-{story_id}"]
+        st.session_state[f"cards-added-{story_id}"] = True
+    else:
+        st.session_state[f"cards-build-problem-{story_id}"] = " ".join(result.problems.values())
+
+
+@register("cards", phone=True)
+def cards_phone(workshop, participant, item, exercise) -> None:
+    """Under the form: who built on this person's cards, then the others' cards to build on."""
+
+    @st.fragment(run_every=LIVE_POLL_SECONDS)
+    def build_on_cards():
+        snap = live_cache.snapshot(store(), workshop.id)
+        live_push.follow(store(), workshop.id, "cards-phone", topics={"stories"}, revision=snap.workshop.revision,
+                         min_interval=live_push.WALL_MIN_INTERVAL_S * 3)
+        told = room.room_stories(snap, item)
+        labelled = room.labelled_functions(told, show_names=workshop.show_names)
+        wall = shape_cards(told, exercise, snap, labelled=labelled, show_names=workshop.show_names)
+        every = [c for _kind, group in wall.groups for c in group]
+        mine = [c for c in every if c.story.participant_id == participant.id and c.additions]
+        if mine:
+            with st.container(key="built-on-mine"):
+                st.subheader("Others built on your story")
+                for card in mine:
+                    with st.container(border=True, key=f"mine-built-{card.story.id}"):
+                        st.text(card.number)
+                        for a in card.additions:
+                            st.text(f"+ {a.text}" + (f" — {a.byline}" if a.byline else ""))
+        live = live_cache.live_exercise(store(), workshop.id)
+        if not (exercise.build_on and live.accepting(time.time()) and item.voting != "open"):
+            return
+        others = [c for c in every if c.story.participant_id != participant.id]
+        if not others:
+            return
+        st.subheader("Build on someone's story")
+        st.caption("Add what you know about the same client: why they bought, why they stay. "
+                   "Stories built on most come first.")
+        for card in others[:12]:
+            with st.container(key=f"build-on-{card.story.id}"):
+                number_card(card, room.byline(card.story, show_names=workshop.show_names, labelled=labelled),
+                            additions=len(card.additions), phone=True)
+                # The label is ours (an expander label is markdown) and never changes, so a box someone
+                # is typing in stays open when others add to the same story.
+                with st.expander("Add to this story"):
+                    key = st.session_state.setdefault(f"cards-build-key-{card.story.id}", uuid.uuid4().hex)
+                    st.text_area("Your addition", key=f"cards-build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS,
+                                 height=80)
+                    if problem := st.session_state.pop(f"cards-build-problem-{card.story.id}", None):
+                        st.error(problem)
+                    if st.session_state.pop(f"cards-added-{card.story.id}", False):
+                        st.success("Added — the author sees it on their phone.", icon=":material/check_circle:")
+                    st.button("Add", key=f"cards-build-send-{key}", on_click=_add,
+                              args=(participant, card.story.id, key))
+
+    build_on_cards()
