@@ -63,6 +63,8 @@ def views(store, workshop):
     for item in W.agenda(store, workshop.id):
         def open_it(item=item):
             W.open_exercise(store, workshop.id, item.position)
+            if item.voting != "off":  # the demo's vote is over: show the exercise's own view (story_bank)
+                controls.set_voting(store, workshop.id, item.position, "off")
         yield item.exercise_key, open_it, item.exercise.title
         if item.exercise_key == "untold_retention_stories":
             def voting(item=item):

@@ -15,7 +15,7 @@ from .. import room
 from . import View, register
 
 # How many cards of the room are drawn larger: the most built-on ones (with at least one addition).
-GROWN = 3
+GROWN = 2
 NO_KIND = "Kind not given"
 
 

@@ -38,7 +38,7 @@ def cleared(exercise, story) -> bool | None:
 
 @dataclass(frozen=True)
 class PracticeWall:
-    groups: dict            # teller's function (or OTHER_FUNCTIONS) → its stories, in arrival order
+    groups: dict            # teller's function (or OTHER_FUNCTIONS) → its stories, newest first
     practice: object        # the practice field, or None
     said_after: object      # the "what the customer said afterwards" field, or None
     functions: int          # how many functions the room may count the practices from
@@ -53,7 +53,7 @@ class StoryBank(View):
         return cleared(exercise, story) is False
 
     def shape(self, stories, exercise, *, snapshot, labelled, show_names):
-        groups = room.by_function(stories, snapshot.workshop.functions, labelled=labelled)
+        groups = room.by_function(list(reversed(stories)), snapshot.workshop.functions, labelled=labelled)
         return PracticeWall(groups=groups, practice=_field(exercise, PRACTICE), said_after=_field(exercise, SAID_AFTER),
                             functions=len(groups))
 

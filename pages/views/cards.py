@@ -16,7 +16,7 @@ from pages import live as live_push
 from pages.views import register
 
 PER_COLUMN = 2          # a column holds two cards, or one card drawn larger
-COLUMNS_PER_PAGE = 3
+COLUMNS_PER_PAGE = 4
 
 
 def shorten(text: str, limit: int) -> str:
@@ -30,22 +30,52 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
-def columns_of(groups: list) -> list[tuple[str, list, int, int]]:
-    """(kind, cards, part, parts) per column: a grown card fills a column, other cards go two to one."""
-    out = []
-    for kind, cards in groups:
-        chunks, current, used = [], [], 0
+def pack(groups: list, weight, capacity: int = PER_COLUMN) -> list[list[tuple[object, list, int, int]]]:
+    """Groups of cards in columns of `capacity` slots (a card takes `weight(card)`), a small group sharing
+    a column with the next: each column a list of (group, its cards here, part, parts)."""
+    columns: list[list] = []
+    used = capacity
+    for group, cards in groups:
+        segments = []
         for card in cards:
-            weight = PER_COLUMN if card.grown else 1
-            if current and used + weight > PER_COLUMN:
-                chunks.append(current)
-                current, used = [], 0
-            current.append(card)
-            used += weight
-        if current:
-            chunks.append(current)
-        out += [(kind, chunk, i + 1, len(chunks)) for i, chunk in enumerate(chunks)]
+            w = weight(card)
+            if used + w > capacity:
+                columns.append([])
+                used = 0
+                segments.append([card])
+                columns[-1].append((group, segments[-1]))
+            elif segments and columns[-1] and columns[-1][-1][1] is segments[-1]:
+                segments[-1].append(card)
+            else:
+                segments.append([card])
+                columns[-1].append((group, segments[-1]))
+            used += w
+    parts: dict = {}
+    for column in columns:
+        for group, _cards in column:
+            parts[group] = parts.get(group, 0) + 1
+    seen: dict = {}
+    out = []
+    for column in columns:
+        row = []
+        for group, cards in column:
+            seen[group] = seen.get(group, 0) + 1
+            row.append((group, cards, seen[group], parts[group]))
+        out.append(row)
     return out
+
+
+def draw_columns(screen, columns: list, label, draw, *, per_page: int) -> None:
+    """A page of packed columns: each group's heading over its cards."""
+    page = room.wall_page(columns, per_page, screen.slot, weight=lambda column: sum(len(c) for _g, c, _p, _n in column))
+    screen.show_page(page)
+    for i, (place, column) in enumerate(zip(st.columns(per_page, gap="medium"), page.items)):
+        with place:
+            for j, (group, cards, part, parts) in enumerate(column):
+                with st.container(key=f"group-{i}-{j}"):
+                    st.text(label(group) + (f" ({part}/{parts})" if parts > 1 else ""))
+                for card in cards:
+                    draw(card)
 
 
 def number_card(card, byline: str, *, additions: int, phone: bool = False) -> None:
@@ -73,15 +103,9 @@ def number_card(card, byline: str, *, additions: int, phone: bool = False) -> No
 
 @register("cards")
 def cards_view(screen, wall) -> None:
-    page = room.wall_page(columns_of(wall.groups), COLUMNS_PER_PAGE, screen.slot, weight=lambda c: len(c[1]))
-    screen.show_page(page)
-    columns = st.columns(COLUMNS_PER_PAGE, gap="medium")
-    for i, (column, (kind, cards, part, parts)) in enumerate(zip(columns, page.items)):
-        with column:
-            with st.container(key=f"group-{i}"):
-                st.text(kind + (f" ({part}/{parts})" if parts > 1 else ""))
-            for card in cards:
-                number_card(card, screen.line(card.story), additions=2 if card.grown else 0)
+    draw_columns(screen, pack(wall.groups, lambda card: PER_COLUMN if card.grown else 1), str,
+                 lambda card: number_card(card, screen.line(card.story), additions=1 if card.grown else 0),
+                 per_page=COLUMNS_PER_PAGE)
 
 
 def _add(participant, story_id: int, key: str) -> None:

@@ -4,6 +4,7 @@ and over what the customer said afterwards, so the same habit in several functio
 import streamlit as st
 
 from pages.views import register
+from pages.views.cards import draw_columns, pack
 
 PER_COLUMN = 2
 COLUMNS_PER_PAGE = 3
@@ -21,7 +22,7 @@ def story_bank(screen, wall) -> None:
             if practice is not None and answers.get(practice.name):
                 with st.container(key=f"practice-{story.id}"):
                     st.text(f"Practice: {answers[practice.name]}")
-            with st.container(key=f"headline-{story.id}"):
+            with st.container(key=f"headline-bank-{story.id}"):
                 st.text(answers.get(screen.exercise.headline, ""))
             if said is not None and answers.get(said.name):
                 with st.container(key=f"said-{story.id}"):
@@ -30,14 +31,6 @@ def story_bank(screen, wall) -> None:
                 with st.container(key=f"byline-{story.id}"):
                     st.text(by)
 
-    page = room.wall_page(room.wall_columns(wall.groups, PER_COLUMN),
-                          COLUMNS_PER_PAGE, screen.slot, weight=lambda column: len(column[1]))
-    screen.show_page(page)
-    columns = st.columns(COLUMNS_PER_PAGE, gap="medium")
-    for i, (column, (group, stories, part, parts)) in enumerate(zip(columns, page.items)):
-        with column:
-            with st.container(key=f"group-{i}"):
-                st.text(f"{group} · {room.counted(len(wall.groups[group]), 'practice')}"
-                        + (f" ({part}/{parts})" if parts > 1 else ""))
-            for story in stories:
-                card(story)
+    draw_columns(screen, pack(list(wall.groups.items()), lambda story: 1, PER_COLUMN),
+                 lambda group: f"{group} · {room.counted(len(wall.groups[group]), 'practice')}", card,
+                 per_page=COLUMNS_PER_PAGE)
