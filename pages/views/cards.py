@@ -82,9 +82,11 @@ def number_card(card, byline: str, *, additions: int, phone: bool = False) -> No
     """One card: the number, the client story, who told it, how often it was built on, the latest additions."""
     s = card.story
     with st.container(border=True, key=f"story-grown-{s.id}" if card.grown and not phone else f"story-{s.id}"):
+        # Cut at a word to what the card shows (two lines of number, about two lines per answer), so
+        # the text never stops mid-line; a grown card has room for more, the phone shows it whole.
         with st.container(key=f"headline-number-{s.id}"):
-            st.text(card.number or "(no number given)")
-        limit = None if phone else (260 if card.grown else 130)
+            st.text((card.number if phone or card.grown else shorten(card.number, 40)) or "(no number given)")
+        limit = None if phone else (150 if card.grown else 45)
         client = "\n".join(f"{label}: {text if limit is None else shorten(text, limit)}"
                            for label, text in card.client_story)
         if client:
