@@ -230,7 +230,7 @@ RETENTION = [
                   said_after="Their finance director asked for the quote early again the next year.",
                   may_retell="Yes, without naming the customer", teller="Customer success", audience="Customers at renewal")),
     ("Ines", dict(practice="Calling back after every ticket we close, a week later",
-                  story="A week after closing a ticket I called back and heard the fix had broken their label printer. "
+                  story="A week after closing a ticket I called Halvorsen back: the fix had broken their label printer. "
                         "We fixed it before their audit; they asked us to keep it between us.",
                   said_after="“Thank you for not making this a case study.”",
                   may_retell="No, it stays in this room", teller="Support", audience="Prospects close to signing")),
@@ -239,13 +239,13 @@ RETENTION = [
                          "silenced the freezer alarm; we held the update for them for a week.",
                    may_retell="Yes, as it is written", teller="Engineering", audience="Prospects close to signing")),
 ]
-# Who puts their dots where (two each): Lars's invoice check and Hiro's night-shift story win; Ines's
-# call-back gets dots too, but stays in the room (not cleared for retelling).
+# Who puts their dots where (two each): Hiro's night-shift story and Lars's invoice check win, and
+# go into the report's story bank; Ines's call-back stays in the room (not cleared for retelling).
 RETENTION_VOTES = {
-    "Amira": ("Hiro", "Lars"), "Ben": ("Hiro", "Farid"), "Chloé": ("Hiro", "Ines"), "Dev": ("Hiro", "Lars"),
-    "Elena": ("Lars", "Farid"), "Farid": ("Hiro", "Lars"), "Grace": ("Ines", "Nadia"), "Hiro": ("Lars", "Kemi"),
-    "Ines": ("Hiro", "Lars"), "Jonas": ("Nadia", "Kemi"), "Kemi": ("Hiro", "Lars"), "Lars": ("Hiro", "Farid"),
-    "Mei": ("Ines", "Lars"), "Nadia": ("Lars", "Farid"),
+    "Amira": ("Hiro", "Lars"), "Ben": ("Hiro", "Farid"), "Chloé": ("Hiro", "Kemi"), "Dev": ("Hiro", "Lars"),
+    "Elena": ("Lars", "Farid"), "Farid": ("Hiro", "Lars"), "Grace": ("Hiro", "Farid"), "Hiro": ("Lars", "Kemi"),
+    "Ines": ("Hiro", "Lars"), "Jonas": ("Hiro", "Kemi"), "Kemi": ("Hiro", "Lars"), "Lars": ("Hiro", "Farid"),
+    "Mei": ("Hiro", "Lars"), "Nadia": ("Lars", "Farid"),
 }
 # One millimeter forward: each commitment answers one of the handoffs above.
 COMMITMENTS = [

@@ -129,4 +129,4 @@ class Cards(View):
                 heading = report._story_heading(ctx, s, function=True)
                 if n:
                     heading += f" · built on {report._plural(n, 'time')}"
-                report._story(w, ctx, ex, s, heading=heading, skip={kind.name} if kind is not None else ())
+                report._story(w, ctx, ex, s, heading=heading)

@@ -99,7 +99,7 @@ class StoryBank(View):
                     w.heading(f"{t} should tell", 3)
                     shown_teller = t
                 heading = f"To {a[:1].lower() + a[1:]} · " + report._story_heading(ctx, s, function=True)
-                report._story(w, ctx, ex, s, heading=heading, skip={n for n in (TELLER, AUDIENCE)})
+                report._story(w, ctx, ex, s, heading=heading)
         rest = [s for s in ranked if s not in bank]
         if rest:
             w.heading("The other stories, by votes" if any_votes else "The other stories", 2)

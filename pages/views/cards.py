@@ -131,14 +131,16 @@ def cards_phone(workshop, participant, item, exercise) -> None:
         told = room.room_stories(snap, item)
         labelled = room.labelled_functions(told, show_names=workshop.show_names)
         wall = shape_cards(told, exercise, snap, labelled=labelled, show_names=workshop.show_names)
-        every = [c for _kind, group in wall.groups for c in group]
+        # Most built-on first across every kind of number (the projector orders within each kind).
+        every = sorted((c for _kind, group in wall.groups for c in group), key=lambda c: -len(c.additions))
         mine = [c for c in every if c.story.participant_id == participant.id and c.additions]
         if mine:
-            with st.container(key="built-on-mine"):
+            with st.container(key="others-added-mine"):
                 st.subheader("Others built on your story")
                 for card in mine:
-                    with st.container(border=True, key=f"mine-built-{card.story.id}"):
-                        st.text(card.number)
+                    with st.container(border=True, key=f"others-added-{card.story.id}"):
+                        with st.container(key=f"headline-number-mine-{card.story.id}"):
+                            st.text(card.number)
                         for a in card.additions:
                             st.text(f"+ {a.text}" + (f" — {a.byline}" if a.byline else ""))
         live = live_cache.live_exercise(store(), workshop.id)
