@@ -33,6 +33,25 @@ def save_draft(store: Store, participant: Participant, exercise_key: str, answer
     return True
 
 
+def merge_draft(store: Store, participant: Participant, exercise_key: str, answers: dict,
+                clock: Clock = time.time) -> bool:
+    """Keep the answers of one part of a form (a round) in the draft, leaving the other fields' text as it is."""
+    try:
+        with store.write() as conn:
+            row = conn.execute(sa.select(drafts.c.answers).where(drafts.c.participant_id == participant.id,
+                                                                 drafts.c.exercise_key == exercise_key)).first()
+            kept = dict(row.answers or {}) if row else {}
+            for k, v in answers.items():
+                if v in (None, "") or (isinstance(v, str) and len(v) > DRAFT_MAX_CHARS):
+                    kept.pop(k, None)
+                else:
+                    kept[k] = v
+            _put(conn, participant, exercise_key, kept, clock())
+    except sa.exc.SQLAlchemyError:
+        return False
+    return True
+
+
 def _put(conn, participant: Participant, exercise_key: str, answers: dict, now: float) -> None:
     updated = conn.execute(sa.update(drafts).where(drafts.c.participant_id == participant.id,
                                                    drafts.c.exercise_key == exercise_key)

@@ -7,8 +7,8 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from facilitation import controls, live_cache, room, workshops
-from pages import after_widgets
+from facilitation import controls, live_cache, room, rounds, workshops
+from pages import after_widgets, round_console
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 from pages.room_access import duplicate_people, facilitator_access, room_notice
@@ -193,6 +193,11 @@ with live_col:
     if item.voting == "open":
         st.caption("Voting is open: stories with dots, and every story while the room votes, cannot be changed by their authors.")
 
+    if exercise.paced:
+        round_console.round_control(workshop, snap, live, act)
+    if exercise.guess_first:
+        round_console.guess_control(workshop, snap, live, act)
+
     waiting = room.not_sent_yet(snap, exercise.key)
     n_waiting = sum(len(people) for people in waiting.values())
     with st.expander(f"Not sent anything yet: {n_waiting} of {len(snap.participants)}" if snap.participants
@@ -210,7 +215,10 @@ with live_col:
             }), hide_index=True, width="stretch", key="not-sent-yet")
 
     with st.expander("Your notes for this exercise", expanded=False):
-        st.markdown(f"**What to say.** {exercise.say}\n\n**Debrief.** {exercise.debrief}")
+        st.markdown(f"**What to say.** {exercise.say}\n\n"
+                    + "".join(f"**{rounds.round_label(exercise, i)}.** {r.say}\n\n"
+                              for i, r in enumerate(exercise.rounds) if r.say)
+                    + f"**Debrief.** {exercise.debrief}")
 
     with st.expander("Enter a story for someone in the room"):
         proxy_id = st.session_state.setdefault("proxy_form_id", uuid.uuid4().hex)
