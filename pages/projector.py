@@ -5,8 +5,8 @@ import time
 
 import streamlit as st
 
-from facilitation import journey_map, live_cache, room, workshops
-from pages import after_widgets
+from facilitation import journey_map, live_cache, room, rounds, workshops
+from pages import after_widgets, round_views
 from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
 from pages.exercise_widgets import answer_text, story_card
 from pages import live as live_push
@@ -73,6 +73,7 @@ if live.item is None:
     st.stop()
 
 item, exercise = live.item, live.exercise
+view = exercise.view_in_round(live.round)  # a paced exercise shows what its current round is about
 told = room.room_stories(snap, item)
 labelled = room.labelled_functions(told, show_names=workshop.show_names)
 
@@ -110,7 +111,7 @@ def show_page(page: room.WallPage) -> None:
 prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.6], gap="medium", vertical_alignment="center")
 with prompt_col:
     with st.container(key="prompt-title"):
-        st.text(exercise.title)
+        st.text(exercise.title + (f" · {rounds.round_label(exercise, live.round)}" if exercise.paced else ""))
     with st.container(key="prompt-question"):
         st.text(exercise.question)
     with st.container(key="counter", horizontal=True, gap="medium"):
@@ -206,7 +207,7 @@ def first_name_only(story) -> str:
     return story.author_name if workshop.show_names else ""
 
 
-if exercise.room_view == "map":
+if view == "map":
     map_col, latest_col = st.columns([4, 1], gap="medium")
     with map_col:
         # Only what the room may see: exercises being collected blind stay off the map until revealed.
@@ -219,8 +220,16 @@ if exercise.room_view == "map":
             st.text("Latest")
         for story in list(reversed(told))[:3]:
             story_card(exercise, story, show_author=False, compact=True, byline=line(story))
-elif exercise.room_view == "by_function":
+elif view == "then_and_now" and exercise.then_and_now:
+    round_views.then_and_now(exercise, told, line, slot, show_page)
+elif view == "guess_first" and exercise.glossary:
+    round_views.guess_first(workshop, snap, exercise, told, line)
+elif view == "by_function":
     glossary = room.glossary(told, exercise)
+    if exercise.guess_first:  # a meaning stays off the wall until the room has guessed it
+        glossary = room.glossary([t.story for t in rounds.terms(snap, exercise, told) if t.state == "revealed"], exercise)
+    if exercise.paced:  # the remarks wall: stories that have the headline round
+        told = [s for s in told if str(s.answers.get(exercise.headline, "")).strip()]
     glossary_col = grouped_wall(room.by_function(told, workshop.functions, labelled=labelled),
                                 lambda f: f if f in labelled else "Other functions", first_name_only,
                                 per_column=3, columns_per_page=4, extra_column=bool(glossary))
@@ -236,7 +245,7 @@ elif exercise.room_view == "by_function":
                     with st.container(key=f"glossary-term-{i}"):
                         st.text(term)
                     st.text(meaning)
-elif exercise.room_view == "pairs" and exercise.side_by_side:
+elif view == "pairs" and exercise.side_by_side:
     left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
     page = room.wall_page(list(reversed(told)), 1, slot)
     show_page(page)
@@ -256,9 +265,11 @@ elif exercise.room_view == "pairs" and exercise.side_by_side:
                 with st.container(key=f"pair-label-b-{story.id}"):
                     st.text(right_field.label)
                 st.text(story.answers.get(right_field.name, ""))
-elif exercise.room_view == "commitments":
+elif view == "commitments":
     board = room.commitment_board(told, exercise, workshop.functions)
-    grouped_wall(board, lambda pair: f"{pair[0] if pair[0] in labelled else 'Someone'} → {pair[1]}", first_name_only,
+    round_views.board_facts(snap, exercise, told)
+    grouped_wall(board, lambda pair: f"{pair[0] if pair[0] in labelled else 'Someone'} → {pair[1]}",
+                 lambda story: round_views.commitment_byline(exercise, story, first_name_only(story)),
                  per_column=2, columns_per_page=4)
 else:
     wall(told)
