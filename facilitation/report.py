@@ -47,7 +47,7 @@ import re
 import threading
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -537,6 +537,8 @@ class _Context:
     number: dict[int, int]                # story id → number within its exercise
     additions: dict[int, list[Story]]     # story id → its additions ("build on it"), oldest first
     tick: Callable[[int], None]
+    guesses: dict[int, list[str]] = field(default_factory=dict)  # term story id → "guess (who)" before the reveal
+    snapshot: Snapshot | None = None       # the workshop as the report shows it (for the commitments board)
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -683,9 +685,54 @@ def _glossary(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> Non
     entries.sort(key=lambda e: (e[0], ctx.number.get(e[1].id, 0)))
     usable_w, _ = w.usable_mm()
     rows = [[[(term, True), (s.function, False)], _answer(meaning_f, meaning, ctx)] for _, s, term, meaning in entries]
-    w.table([short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
-             short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"],
-            rows, [55, usable_w - 55])
+    header = [short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
+              short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"]
+    if getattr(ex, "guess_first", False) and any(ctx.guesses.get(s.id) for _, s, _t, _m in entries):
+        # Guess first: what the other functions thought the word meant, before it was revealed.
+        for row, (_, s, _t, _m) in zip(rows, entries):
+            row.append("; ".join(ctx.guesses.get(s.id, [])) or "not played")
+        w.table([*header, "What others guessed first"], rows, [40, (usable_w - 40) / 2, (usable_w - 40) / 2])
+    else:
+        w.table(header, rows, [55, usable_w - 55])
+
+
+def _then_and_now(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    """The stories the company tells about itself, each beside where it is happening again today."""
+    names = tuple(getattr(ex, "then_and_now", ()) or ())
+    if len(names) != 2:
+        return
+    then_f, now_f = (ex.field(n) for n in names)
+    rows = []
+    for s in told:
+        a = _answers(s)
+        if a.get(then_f.name) in (None, ""):
+            continue
+        name = exports.author(s, ctx.show_names)
+        rows.append([_answer(then_f, a.get(then_f.name), ctx), _answer(now_f, a.get(now_f.name), ctx) or "—",
+                     [(name, True), (s.function, False)] if name else s.function])
+    w.heading("The company's story, then and now", 2)
+    if not rows:
+        w.paragraph("Nobody told a company story.")
+        return
+    w.paragraph(f"Left: {then_f.label} Right: {now_f.label}", "Caption")
+    usable_w, _ = w.usable_mm()
+    w.table(["The story we tell", "Where it happens again today", "Told by"], rows,
+            [(usable_w - 35) / 2, (usable_w - 35) / 2, 35])
+
+
+def _guesses(snap: Snapshot, lib: dict[str, Exercise]) -> dict[int, list[str]]:
+    """Term story id → the guesses at it, "“guess” (who)", under the anonymity rule."""
+    from . import rounds
+
+    out: dict[int, list[str]] = {}
+    for ex in lib.values():
+        if not getattr(ex, "guess_first", False):
+            continue
+        labelled = rounds.guess_labels(snap, ex)
+        for s in snap.stories_for(ex.key):
+            out[s.id] = [f"“{g.text}” ({rounds.guess_byline(g, show_names=snap.workshop.show_names, labelled=labelled)})"
+                         for g in snap.guesses_for(s.id)]
+    return out
 
 
 def side_by_side_fields(ex: Exercise) -> tuple[Field, Field] | None:
@@ -790,6 +837,14 @@ def _commitments(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> 
         rows.append([_answer(f, a.get(f.name), ctx) if a.get(f.name) not in (None, "") else "" for f in fields] + [who])
     header = [short_label(f) for f in fields] + ["Who"]
     w.table(header, rows, fit_widths(header, rows, usable_w))
+    if ctx.snapshot is not None and getattr(ex, "board_by", ""):
+        from . import commitments
+
+        facts = commitments.board_facts(ctx.snapshot, ex, told)
+        if facts.earliest:
+            w.paragraph(f"First date on the board: {_date(facts.earliest)}, a good day to check back.")
+        w.paragraph("Functions in the room nobody connected to: " + (", ".join(facts.nobody_connected) or "none")
+                    + ".")
     w.paragraph("Columns: " + "; ".join(f"{short_label(f)}: {f.label}" for f in fields)
                 + (f"; Who: {'the person and their function' if ctx.show_names else 'their function'}."), "Caption")
     for s in ordered:
@@ -1145,7 +1200,8 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
 
     ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
                    partners=exports.partner_functions(snapshot), votes=None,
-                   number=exports.story_numbers(visible), additions=additions, tick=tick)
+                   number=exports.story_numbers(visible), additions=additions, tick=tick,
+                   guesses=_guesses(snap, lib), snapshot=snap)
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)
@@ -1204,6 +1260,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         if view != "ranked":
             _top_votes(w, ctx, ex, stories)
         _glossary(w, ctx, ex, stories)
+        _then_and_now(w, ctx, ex, stories)
         if view == "pairs":
             _pairs(w, ctx, ex, stories)
         elif view == "ranked":

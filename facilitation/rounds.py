@@ -329,3 +329,26 @@ def submit_guess(store: Store, participant: Participant, story_id: int, text: st
 
 def my_guess(snapshot: Snapshot, participant: Participant, story_id: int) -> Guess | None:
     return next((g for g in snapshot.guesses_for(story_id) if g.participant_id == participant.id), None)
+
+
+def guess_labels(snapshot: Snapshot, exercise: Exercise) -> set[str]:
+    """Functions that may be named beside guesses: every one with names on; else those with three or more
+    people guessing in this exercise, and the rest together hiding three too (room.named_functions)."""
+    from . import room
+
+    term_ids = {s.id for s in snapshot.stories_for(exercise.key)}
+    mine = [g for g in snapshot.guesses if g.story_id in term_ids]
+    if snapshot.workshop.show_names:
+        return {g.function for g in mine}
+    people: dict[str, set] = {}
+    for g in mine:
+        people.setdefault(g.function, set()).add(g.participant_id)
+    return room.named_functions(people)
+
+
+def guess_byline(g: Guess, *, show_names: bool, labelled: set[str]) -> str:
+    """Who guessed, as the room may see it: 'Ben · Sales', or only the function (folded when it must be)."""
+    from .room import OTHER_FUNCTIONS
+
+    function = g.function if g.function in labelled else OTHER_FUNCTIONS
+    return f"{g.author_name} · {function}" if show_names and g.author_name else function

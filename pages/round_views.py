@@ -8,7 +8,7 @@ import streamlit as st
 
 from facilitation import commitments, room, rounds
 from facilitation.exercises import Exercise
-from facilitation.workshops import Guess, Snapshot, Story, Workshop
+from facilitation.workshops import Snapshot, Story, Workshop
 
 THEN_AND_NOW_PER_PAGE = 3
 GUESSES_SHOWN = 8
@@ -40,24 +40,6 @@ def then_and_now(exercise: Exercise, told: list[Story], byline, slot: int, show_
                     st.text(line)
 
 
-def _guess_labels(snap: Snapshot, exercise: Exercise, show_names: bool) -> set[str]:
-    """Functions that may be named beside guesses: every one with names on; else those with three or
-    more people guessing in this exercise (the room's anonymity rule, as for stories)."""
-    term_ids = {s.id for s in snap.stories_for(exercise.key)}
-    mine = [g for g in snap.guesses if g.story_id in term_ids]
-    if show_names:
-        return {g.function for g in mine}
-    people: dict[str, set] = {}
-    for g in mine:
-        people.setdefault(g.function, set()).add(g.participant_id)
-    return room.named_functions(people)
-
-
-def guess_byline(g: Guess, *, show_names: bool, labelled: set[str]) -> str:
-    function = g.function if g.function in labelled else room.OTHER_FUNCTIONS
-    return f"{g.author_name} · {function}" if show_names and g.author_name else function
-
-
 def guess_first(workshop: Workshop, snap: Snapshot, exercise: Exercise, told: list[Story], byline) -> None:
     """The term that is up, the guesses as they arrive, then its meaning; beside it the wall so far."""
     wall = rounds.terms(snap, exercise, told)
@@ -73,7 +55,7 @@ def guess_first(workshop: Workshop, snap: Snapshot, exercise: Exercise, told: li
             with st.container(key="guess-empty"):
                 st.text("Terms appear here as they are sent.")
         return
-    labelled = _guess_labels(snap, exercise, workshop.show_names)
+    labelled = rounds.guess_labels(snap, exercise)
     main, side = st.columns([2.3, 1], gap="large")
     with main:
         with st.container(key="guess-term-label"):
@@ -102,7 +84,7 @@ def guess_first(workshop: Workshop, snap: Snapshot, exercise: Exercise, told: li
                 with st.container(key=f"guess-text-{g.id}"):
                     st.text(g.text)
                 with st.container(key=f"byline-guess-{g.id}"):
-                    st.text(guess_byline(g, show_names=workshop.show_names, labelled=labelled))
+                    st.text(rounds.guess_byline(g, show_names=workshop.show_names, labelled=labelled))
     with side:
         revealed = [t for t in wall if t.state == "revealed" and not t.current]
         waiting = sum(1 for t in wall if t.state == "waiting")

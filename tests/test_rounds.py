@@ -265,3 +265,27 @@ def test_a_commitment_form_refuses_and_keeps_what_was_typed(app_room):
     assert not at.error
     [made] = W.list_stories(store, w.id, OMF)
     assert made.answers["connects_to"] == "Sales" and made.answers["serves"].startswith("Always be storytelling")
+
+
+def test_the_report_keeps_the_company_stories_the_guesses_and_the_board(store):
+    """The demo plays every part: the Word report keeps them (python-docx)."""
+    import io
+
+    import docx
+
+    from facilitation import demo, report
+
+    w, _ = demo.create_demo_workshop(store)
+    doc = docx.Document(io.BytesIO(report.build_report(W.snapshot(store, w.id), include_map_image=False)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    tables = {t.rows[0].cells[-1].text: [[c.text for c in r.cells] for r in t.rows[1:]] for t in doc.tables}
+    assert "The company's story, then and now" in text
+    assert ["Our first controller printed every invoice and read it before it went out.",
+            "Billing now checks the first three invoices of every new account.", "Lars\nFinance/billing"] in tables["Told by"]
+    guessed = {row[0].split("\n")[0]: row[2] for row in tables["What others guessed first"]}
+    assert guessed["SLA"].startswith("“The discount we give big customers” (Amira · Sales)")
+    assert guessed["ARR"] == "not played"
+    assert "Functions in the room nobody connected to: Marketing, Engineering, Product, Leadership." in text
+    board = next(t for t in doc.tables if "Handoff · Engineering → Support at Implementation" in
+                 [c.text for c in t.rows[1].cells])  # soonest date first: Nadia's, eight days on
+    assert "Support" in [c.text for c in board.rows[1].cells]
