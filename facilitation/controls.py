@@ -7,6 +7,7 @@ workshop's revision in the same transaction, so every screen follows within one 
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import time
 from dataclasses import dataclass
@@ -312,7 +313,7 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
                 problems["_teller"] = p
             problems.update(input_rules.answer_problems(
                 exercise, answers, functions=list(w.functions), stages=list(w.stages), partners=_names(conn, workshop_id),
-                own_function=function, serves=serves,
+                own_function=function, serves=serves, today=_dt.date.fromtimestamp(clock()),
                 # Told aloud in a paced exercise: the rounds they answered (the first at least).
                 rounds=input_rules.rounds_given(exercise, answers) if exercise.paced else None))
             if problems:

@@ -96,7 +96,8 @@ def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], 
     `rounds`: for an exercise in rounds, the rounds being sent (only their fields are checked and
     accepted); None checks the whole form. `own_function` is the teller's (a `not_own` field refuses
     it), `serves` the stories and handoffs a `story_or_handoff` field may name, `today` the first day
-    a `not_past` date may be (default: the server's today).
+    a `not_past` date may be (the day the answer is sent; default: the server's today). A `story_or_handoff`
+    field may stay empty only while the workshop has nothing to pick.
     """
     problems: dict[str, str] = {}
     fields = exercise.fields if rounds is None else tuple(f for r in rounds for f in exercise.round_fields(r))
@@ -131,6 +132,8 @@ def field_problem(f: Field, value: object, *, functions: list[str], stages: list
     """Why one answer cannot be accepted, or None."""
     if f.is_text:
         return text_problem(value, max_chars=f.max_chars, required=f.required)
+    if f.kind == "story_or_handoff" and not serves and _blank(value):
+        return None  # the room has told nothing yet to pick from (a workshop of commitments only)
     if _blank(value):
         return "Please choose an answer." if f.required else None
     if f.kind == "function":
@@ -148,7 +151,7 @@ def field_problem(f: Field, value: object, *, functions: list[str], stages: list
         return None if value in partners else "Please choose your partner from the list of people in the room."
     if f.kind == "story_or_handoff":
         if not serves:
-            return "The room has no stories or handoffs yet to pick from. Ask the facilitator, then choose again."
+            return "The room has told no stories or handoffs yet, so there is nothing to pick: leave this one empty."
         return None if value in serves else "Please choose a story or handoff from today's list."
     if f.kind == "scale":
         if isinstance(value, bool) or not isinstance(value, int) or not f.scale_min <= value <= f.scale_max:

@@ -14,6 +14,7 @@ their function do not guess: they know.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
@@ -136,6 +137,7 @@ def submit_round(store: Store, participant: Participant, exercise_key: str, roun
                     "room. What you typed is kept.")})
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions), stages=list(w.stages),
                                                    own_function=participant.function, serves=serves,
+                                                   today=dt.date.fromtimestamp(clock()),
                                                    rounds=[round_index])
             if problems:
                 return SubmitResult(None, problems=problems)

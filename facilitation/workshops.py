@@ -725,7 +725,7 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                     ] if exercise.partner_field else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
                                                stages=list(w.stages), partners=partners, own_function=participant.function,
-                                               serves=serves)
+                                               serves=serves, today=dt.date.fromtimestamp(clock()))
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -777,6 +777,7 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                                                    stages=list(w.stages), partners=partners,
                                                    own_function=participant.function,
                                                    serves=serve_options(store, participant.workshop_id, exercise),
+                                                   today=dt.date.fromtimestamp(clock()),
                                                    rounds=input_rules.rounds_given(exercise, _story(row).answers)
                                                    if exercise.paced else None)
             if problems:

@@ -7,7 +7,7 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from facilitation import controls, live_cache, room, rounds, workshops
+from facilitation import commitments, controls, live_cache, room, rounds, workshops
 from pages import after_widgets, round_console
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
@@ -225,8 +225,10 @@ with live_col:
         teller = st.text_input("Their name (optional)", key=f"{proxy_id}-_teller", max_chars=controls.TELLER_NAME_MAX)
         function = st.selectbox("Their function", workshop.functions, index=None, key=f"{proxy_id}-_function")
         partner_names = [p.display_name for p in snap.participants]
+        proxy_serves = (commitments.serve_options(snap) if any(f.kind == "story_or_handoff" for f in exercise.fields)
+                        else [])
         for f in exercise.fields:
-            field_widget(f, f"{proxy_id}-{f.name}", workshop, partner_names)
+            field_widget(f, f"{proxy_id}-{f.name}", workshop, partner_names, serves=proxy_serves)
         if st.button("Add their story", key=f"{proxy_id}-send"):
             answers = {f.name: json_value(st.session_state.get(f"{proxy_id}-{f.name}")) for f in exercise.fields}
             result = controls.submit_proxy_story(store(), workshop.id, exercise_key=exercise.key, function=function,

@@ -22,7 +22,8 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
     if f.kind in ("function", "stage", "choice", "partner", "story_or_handoff"):
         options = field_options(f, workshop, partners, serves=serves)
         if f.kind == "story_or_handoff" and not options:
-            st.caption("Nothing from today to pick yet: stories and handoffs appear here once the room has told them.")
+            st.caption("Nothing from today to pick yet: stories and handoffs appear here once the room has told "
+                       "them. Leave this one empty.")
         return st.selectbox(label, options, index=None, placeholder="Choose…", **common)
     if f.kind == "scale":
         def describe(n: int) -> str:

@@ -289,3 +289,48 @@ def test_the_report_keeps_the_company_stories_the_guesses_and_the_board(store):
     board = next(t for t in doc.tables if "Handoff · Engineering → Support at Implementation" in
                  [c.text for c in t.rows[1].cells])  # soonest date first: Nadia's, eight days on
     assert "Support" in [c.text for c in board.rows[1].cells]
+
+
+def test_an_archive_keeps_rounds_and_guesses_and_an_older_one_still_restores(store):
+    import json
+
+    from facilitation import archive, demo, room
+
+    w, _ = demo.create_demo_workshop(store)
+    before = W.snapshot(store, w.id)
+    data = json.loads(archive.archive_json(store, w.id))
+    restored = archive.import_archive(store, data).workshop
+    after = W.snapshot(store, restored.id)
+    assert sorted(g.text for g in after.guesses) == sorted(g.text for g in before.guesses)
+    assert after.rounds == before.rounds and len(after.guess_terms) == len(before.guess_terms) == 3
+    # An archive made before rounds and guesses existed has none of their tables: it restores all the same.
+    for table in ("exercise_rounds", "story_rounds", "guess_terms", "guesses"):
+        data["tables"].pop(table, None)
+        data["references"] = {k: v for k, v in data["references"].items() if not k.startswith(table + ".")}
+    old = W.snapshot(store, archive.import_archive(store, data).workshop.id)
+    assert old.guesses == [] and old.rounds == {}
+    item = next(i for i in old.agenda if i.exercise_key == ABS)
+    wall = rounds.terms(old, library()[ABS], room.room_stories(old, item))
+    assert wall and all(t.state == "waiting" for t in wall)  # every term still to play
+
+
+def test_stories_stored_before_the_new_rules_still_show(store, storytelling):
+    """A commitment typed as free text, a past date, a story of all seven answers sent at once."""
+    w, (ana, *_rest) = storytelling
+    from facilitation.store import stories as story_rows
+
+    with store.write() as conn:
+        conn.execute(sa.insert(story_rows).values(
+            workshop_id=w.id, exercise_key=OMF, participant_id=ana.id, function="Support", answers={
+                "action": "Call sales weekly", "serves": "A few words typed before", "connects_to": "Support",
+                "by_when": "2020-01-01"}, idempotency_key="old-1", hidden=False, created_at=1.0, updated_at=1.0))
+        conn.execute(sa.insert(story_rows).values(
+            workshop_id=w.id, exercise_key=ABS, participant_id=ana.id, function="Support",
+            answers={**ROUND_1, **ROUND_2, **ROUND_3}, idempotency_key="old-2", hidden=False, created_at=2.0,
+            updated_at=2.0))
+    snap = W.snapshot(store, w.id)
+    [old] = snap.stories_for(OMF)
+    facts = commitments.board_facts(snap, library()[OMF], [old])
+    assert facts.earliest == dt.date(2020, 1, 1) and facts.nobody_connected == ["Sales", "Finance/billing"]
+    mine = rounds.my_rounds(library()[ABS], snap.stories_for(ABS), 0)
+    assert mine.sent == {0, 1, 2} and mine.up_to_date
