@@ -101,6 +101,8 @@ with agenda_col:
     for item in snap.agenda:
         is_live = live.item is not None and live.item.position == item.position
         status = ("live" if live.state == "open" else "locked, on screen") if is_live else ("done" if item.opened_at else "not started")
+        if is_live and live.exercise.paced:
+            status += f" · round {live.round + 1} of {len(live.exercise.rounds)}"
         # Every control names the item it acts on (position and exercise): pressed on a screen that no
         # longer shows the agenda as it is, it is refused with a message instead of acting on another item.
         ref = {"exercise_key": item.exercise_key}
@@ -164,6 +166,8 @@ with live_col:
     here = {"position": item.position, "exercise_key": item.exercise_key}  # what this screen shows live
     st.subheader(f"Now: {exercise.title}")
     st.caption(f"Agenda item {item.position + 1} of {len(snap.agenda)} · {exercise.question}")
+    if exercise.paced:  # which round the room is in, first: it is what the facilitator moves next
+        round_console.round_control(workshop, snap, live, act)
     c1, c2, c3 = st.columns(3)
     c1.button("+1 minute", icon=":material/more_time:", width="stretch", on_click=act,
               args=(controls.add_time, store(), workshop.id, 60), kwargs=here,
@@ -193,8 +197,6 @@ with live_col:
     if item.voting == "open":
         st.caption("Voting is open: stories with dots, and every story while the room votes, cannot be changed by their authors.")
 
-    if exercise.paced:
-        round_console.round_control(workshop, snap, live, act)
     if exercise.guess_first:
         round_console.guess_control(workshop, snap, live, act)
 

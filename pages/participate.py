@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import commitments, controls, drafts, live_cache, room, workshops
+from facilitation import controls, drafts, live_cache, room, workshops
 from facilitation.exercises import library
 from pages import after_widgets, round_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
@@ -68,7 +68,7 @@ with st.expander("Why this exercise?"):
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
             if exercise.partner_field else [])
 # A commitment names a story or handoff the room told today (the same list the server checks against).
-serves = (commitments.serve_options(live_cache.snapshot(store(), workshop.id))
+serves = (live_cache.serve_options(store(), workshop.id)
           if any(f.kind == "story_or_handoff" for f in exercise.fields) else [])
 round_widgets.guess_box(participant, exercise, live, live_cache.snapshot(store(), workshop.id))
 

@@ -36,18 +36,20 @@ def paced_forms(workshop: Workshop, participant: Participant, exercise: Exercise
     state = rounds.my_rounds(exercise, mine, live.round, starting_another=starting_another)
     with st.container(key="round-now"):
         st.text(rounds.round_label(exercise, live.round))
-    if message := st.session_state.pop("round_sent", None):
+    message = st.session_state.pop("round_sent", None)
+    if message and not state.up_to_date:  # up to date, the note below says it with what comes next
         st.success(message, icon=":material/check_circle:")
     slot = _slot(exercise)
     for index in state.to_send:
         _round_form(workshop, participant, exercise, index, f"{slot}-r{index}",
                     state.story.id if state.story else None, accepting=accepting, serves=serves,
-                    late=index < live.round)
+                    late=index < live.round, titled=len(state.to_send) > 1)
     nxt = live.round + 1
     if state.up_to_date:
         if nxt < len(exercise.rounds):
-            st.info(f"Round {live.round + 1} is sent. Next: round {nxt + 1}, {exercise.rounds[nxt].title}; it opens "
-                    "on your phone when the facilitator moves the room on.", icon=":material/hourglass_top:")
+            st.info(f"Round {live.round + 1} is sent: it is part of your story now. Next: round {nxt + 1}, "
+                    f"{exercise.rounds[nxt].title}; it opens on your phone when the facilitator moves the room on.",
+                    icon=":material/hourglass_top:")
         else:
             st.info("Every round is sent. Thank you.", icon=":material/task_alt:")
         if accepting and mine:
@@ -63,7 +65,7 @@ def _start_another(exercise: Exercise, latest_id: int) -> None:
 
 
 def _round_form(workshop: Workshop, participant: Participant, exercise: Exercise, index: int, fid: str,
-                story_id: int | None, *, accepting: bool, serves: list[str], late: bool) -> None:
+                story_id: int | None, *, accepting: bool, serves: list[str], late: bool, titled: bool) -> None:
     if not st.session_state.get(f"loaded-{fid}"):
         # A refresh, a new device or the next round: bring back what was typed for these fields.
         st.session_state[f"loaded-{fid}"] = True
@@ -76,8 +78,9 @@ def _round_form(workshop: Workshop, participant: Participant, exercise: Exercise
     if problems_form != fid:
         problems = {}
     with st.container(border=True, key=f"round-form-{index}"):
-        with st.container(key=f"round-title-{index}"):
-            st.text(f"Round {index + 1} · {exercise.rounds[index].title}")
+        if titled:  # two rounds to send: say which is which (alone, the line above names it)
+            with st.container(key=f"round-title-{index}"):
+                st.text(f"Round {index + 1} · {exercise.rounds[index].title}")
         if late:
             st.caption("The room has moved on; you can still send this round.")
         if not accepting:

@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 
 from conftest import ROOT, start_streamlit, stop_streamlit
 from test_browser_room import pick_date
-from facilitation import links, routes
+from facilitation import commitments, links, routes
 from facilitation import workshops as W
 from facilitation.store import Store
 from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
@@ -431,7 +431,9 @@ def test_the_whole_room_plays_a_session(browser, room_server):
             box = page.get_by_role("textbox", name="One small thing you will do in the next month")
             expect(box).to_be_visible(timeout=WAIT)
             box.fill(action)
-            page.get_by_role("textbox", name="Which story or handoff from today does it serve?").fill("The renewal quote")
+            # Picked from what the room told today (the server checks it is one of them).
+            choose(page, "Which story or handoff from today does it serve?",
+                   commitments.serve_options(W.snapshot(store, workshop.id))[0])
             choose(page, "Which other function does it connect you to?", "Support")
             pick_date(page, "By when?", due)
             send(page)

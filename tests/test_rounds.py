@@ -196,7 +196,7 @@ def test_phones_send_round_by_round_as_the_facilitator_moves_the_room(app_room):
     button(at, "Send round 1").click().run()
     assert not at.exception and not at.error
     text = seen(at)
-    assert "Round 1 sent" in text and "Next: round 2, The company's story, then and now" in text
+    assert "Round 1 is sent: it is part of your story now" in text and "Next: round 2, The company's story, then and now" in text
     assert "Round 2 · The company's story, then and now: not sent yet" in text
 
     boss = console(w, key)
