@@ -140,7 +140,7 @@ def snapshot(store: Store, workshop_id: int, *, ttl: float | None = None) -> wor
 
 def serve_options(store: Store, workshop_id: int) -> list[str]:
     """What a commitment may serve (facilitation.commitments.serve_options), worked out once per revision per
-    process: a room opening its commitments draws it on every phone (about 70 ms for 1,500 stories)."""
+    process: a room opening its commitments draws it on every phone (bench/bench_serve_options.py)."""
     snap = snapshot(store, workshop_id)
 
     def read():

@@ -334,3 +334,23 @@ def test_stories_stored_before_the_new_rules_still_show(store, storytelling):
     assert facts.earliest == dt.date(2020, 1, 1) and facts.nobody_connected == ["Sales", "Finance/billing"]
     mine = rounds.my_rounds(library()[ABS], snap.stories_for(ABS), 0)
     assert mine.sent == {0, 1, 2} and mine.up_to_date
+
+
+def test_with_names_off_a_guess_names_a_function_only_among_three(store, storytelling):
+    from facilitation import controls
+
+    w, (ana, ben, cleo) = storytelling
+    controls.set_show_names(store, w.id, False)
+    sales = [ben, W.join_workshop(store, w.code, "Bea", "Sales"), W.join_workshop(store, w.code, "Bo", "Sales")]
+    rounds.set_round(store, w.id, 1, 2, exercise_key=ABS)
+    term = rounds.submit_round(store, ana, ABS, 2, ROUND_3, "a-r2").story
+    rounds.put_up_term(store, w.id, term.id)
+    for n, person in enumerate([*sales, cleo]):
+        assert rounds.submit_guess(store, person, term.id, f"guess {n}") is None
+    snap = W.snapshot(store, w.id)
+    labelled = rounds.guess_labels(snap, library()[ABS])
+    lines = [rounds.guess_byline(g, show_names=False, labelled=labelled) for g in snap.guesses_for(term.id)]
+    # Three from Sales may be named; Cleo alone would be Finance/billing by name: she is one of "Other functions"
+    # (with the smallest named function folded in too, so the unnamed ones hide three people).
+    assert "Finance/billing" not in lines and all("Bea" not in line for line in lines)
+    assert lines[-1] == "Other functions"
