@@ -354,3 +354,23 @@ def test_with_names_off_a_guess_names_a_function_only_among_three(store, storyte
     # (with the smallest named function folded in too, so the unnamed ones hide three people).
     assert "Finance/billing" not in lines and all("Bea" not in line for line in lines)
     assert lines[-1] == "Other functions"
+
+
+def test_another_story_starts_fresh_in_the_rooms_round(app_room):
+    store, w, key, (ana, _ben, _cleo) = app_room
+    first = rounds.submit_round(store, ana, ABS, 0, ROUND_1, "a-r0").story
+    rounds.set_round(store, w.id, 1, 1, exercise_key=ABS)
+    rounds.submit_round(store, ana, ABS, 1, ROUND_2, "a-r1", story_id=first.id)
+    at = phone(w, ana)
+    assert not [b for b in at.button if b.label.startswith("Send round")]
+    button(at, "Start another story").click().run()
+    assert [b.label for b in at.button if b.label.startswith("Send round")] == ["Send round 1", "Send round 2"]
+    at.text_area[0].input("“A second remark.”")
+    at.selectbox[0].select("Support")
+    at.selectbox[1].select("Sale")
+    button(at, "Send round 1").click().run()
+    assert not at.error
+    told = W.list_stories(store, w.id, ABS, participant_id=ana.id)
+    assert [s.answers["remark"] for s in told] == [ROUND_1["remark"], "“A second remark.”"]
+    assert [b.label for b in at.button if b.label.startswith("Send round")] == ["Send round 2"]  # adds to the new one
+    assert "Round 1 sent — it is part of your story now." in seen(at)
