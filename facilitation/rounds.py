@@ -354,3 +354,16 @@ def guess_byline(g: Guess, *, show_names: bool, labelled: set[str]) -> str:
 
     function = g.function if g.function in labelled else OTHER_FUNCTIONS
     return f"{g.author_name} · {function}" if show_names and g.author_name else function
+
+
+def guesses_by_term(snapshot: Snapshot, lib: dict[str, Exercise] | None = None) -> dict[int, list[str]]:
+    """Term story id → the guesses at it as the report writes them, "“guess” (who)", under the anonymity rule."""
+    out: dict[int, list[str]] = {}
+    for ex in (lib or library()).values():
+        if not ex.guess_first:
+            continue
+        labelled = guess_labels(snapshot, ex)
+        for s in snapshot.stories_for(ex.key):
+            out[s.id] = [f"“{g.text}” ({guess_byline(g, show_names=snapshot.workshop.show_names, labelled=labelled)})"
+                         for g in snapshot.guesses_for(s.id)]
+    return out
