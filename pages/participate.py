@@ -71,7 +71,8 @@ partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).p
 # A commitment names a story or handoff the room told today (the same list the server checks against).
 serves = (live_cache.serve_options(store(), workshop.id)
           if any(f.kind == "story_or_handoff" for f in exercise.fields) else [])
-round_widgets.guess_box(participant, exercise, live, live_cache.snapshot(store(), workshop.id))
+if exercise.guess_first and live.guess_term is not None:  # a term is up on the wall: guess it first
+    round_widgets.guess_box(participant, exercise, live, live_cache.snapshot(store(), workshop.id))
 
 
 # --- dot voting -----------------------------------------------------------------------------------
