@@ -14,7 +14,7 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import access, input_rules
+from . import access, handoff_sides, input_rules
 from .exercises import Exercise, library
 from .store import Store, agenda_items, drafts, participants, record_bump, stories, votes, workshops
 
@@ -643,7 +643,8 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                                                           participants.c.id != participant.id))
                     ] if exercise.partner_field else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                               stages=list(w.stages), partners=partners)
+                                               stages=list(w.stages), partners=partners,
+                                               handoffs=offered_handoffs(conn, w, exercise, participant.function))
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -658,6 +659,20 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
         _bump(conn, w.id, "stories")
         row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
     return SubmitResult(_story(row), created=True)
+
+
+def offered_handoffs(conn: Connection, w, exercise: Exercise, function: str) -> list[str] | None:
+    """For an exercise that answers another's handoffs (`[receives]`): the handoff answers a teller of
+    `function` may give, read in this transaction (`w` is the workshop row or Workshop); else None."""
+    sender = library().get(exercise.receives_from) if exercise.receives_from else None
+    if sender is None:
+        return None
+    rows = conn.execute(_stories_query(w.id).where(stories.c.exercise_key == sender.key,
+                                                    stories.c.hidden == sa.false(),
+                                                    stories.c.builds_on.is_(None))).all()
+    offered = handoff_sides.offered_handoffs([_story(r) for r in rows], sender, function,
+                                             functions=_names(w.functions), stages=_names(w.stages))
+    return [o.value for o in offered]
 
 
 def counts_by_function(people: list[Participant], functions: list[str]) -> dict[str, int]:
@@ -692,7 +707,8 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                 sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
                                                               participants.c.id != participant.id))]
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                                   stages=list(w.stages), partners=partners)
+                                                   stages=list(w.stages), partners=partners,
+                                                   handoffs=offered_handoffs(conn, w, exercise, participant.function))
             if problems:
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(

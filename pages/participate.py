@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, live_cache, room, workshops
+from facilitation import controls, drafts, handoff_sides, live_cache, room, workshops
 from facilitation.exercises import library
 from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
@@ -67,6 +67,9 @@ with st.expander("Why this exercise?"):
 # Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
             if exercise.partner_field else [])
+# The receiving side of a handoff exercise offers the handoffs other functions said they make to this one.
+handoff_choices = (handoff_sides.handoff_choices(live_cache.snapshot(store(), workshop.id), exercise, participant.function)
+                   if exercise.receives_from else None)
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -128,7 +131,7 @@ if form_key not in st.session_state:
     st.session_state[form_key] = uuid.uuid4().hex
     draft = drafts.load_draft(store(), participant, exercise.key)
     for f in exercise.fields:  # a refresh or a new device: bring back what was typed
-        value = widget_value(f, draft.get(f.name), workshop, partners)
+        value = widget_value(f, draft.get(f.name), workshop, partners, handoff_choices)
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
@@ -188,7 +191,7 @@ def story_form():
                                   form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
         for f in exercise.fields:
             field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
-                         on_change=keep_draft, args=(exercise.key, form_id))
+                         on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices)
             if f.name in problems:
                 st.error(problems[f.name])
         for name, message in problems.items():
@@ -259,7 +262,7 @@ if mine:
             if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
                 fid = uuid.uuid4().hex
                 for f in exercise.fields:
-                    value = widget_value(f, story.answers.get(f.name), workshop, partners)
+                    value = widget_value(f, story.answers.get(f.name), workshop, partners, handoff_choices)
                     if value is not None:
                         st.session_state[f"{fid}-{f.name}"] = value
                 st.session_state["editing"] = (story.id, fid, exercise.key)
