@@ -815,9 +815,16 @@ def _gap_stories(w: _Writer, ctx: _Context, journey, limit: int = TOP_GAP_STORIE
                   f"{_plural(h.count, 'story', 'stories')}{dead}", 3)
         shown = list(h.accounts)[:per_handoff]
         rows = [[str(ctx.number.get(a.story.id, "")), a.promise, a.experience, a.lost,
-                 "–" if a.gap is None else f"{a.gap:g}"] for a in shown]
-        rest = (usable_w - 14 - 12) / 3
-        w.table(["Story", "Promised", "Experienced", "Lost in the handoff", "Gap"], rows, [14, rest, rest, rest, 12])
+                 "–" if a.gap is None else f"{a.gap:g}",
+                 f"the customer: {a.evidence}" if a.customer_judged and a.evidence.strip()
+                 else "the customer" if a.customer_judged else "our guess"] for a in shown]
+        header = ["Story", "Promised", "Experienced", "Lost in the handoff", "Gap", "Judged by"]
+        w.table(header, rows, fit_widths(header, rows, usable_w, fixed={0: 14, 4: 12}))
+        if h.arrivals:
+            arrived = [[str(ctx.number.get(a.story.id, "")), a.arrived, a.missing] for a in h.arrivals[:per_handoff]]
+            w.paragraph(f"What {h.to_function} says actually arrived", "Story Label")
+            w.table(["Answer", "What arrived", "What was missing"], arrived,
+                    [18, (usable_w - 18) / 2, (usable_w - 18) / 2])
         if h.count > len(shown):
             more = ", ".join(str(ctx.number.get(a.story.id, "")) for a in h.accounts[len(shown):])
             w.paragraph(f"… and {h.count - len(shown):,} more: stories {more}, under their functions below.",
@@ -958,22 +965,56 @@ def _appendix_value(f: Field, value: object, ctx: _Context) -> str:
     return _answer(f, value, ctx)
 
 
+HANDOFF_HEADER = ["From", "To", "Stage", "Stories", "Mean gap", "Dead end", "What gets lost (sender)",
+                  "Judged by", "What arrived (receiver)"]
+
+
+def receiver_side(h: dict) -> list[tuple[str, bool]] | str:
+    """The receiving side of a handoff row, as table lines: what arrived, what was missing."""
+    if not h.get("receivers"):
+        return "not answered"
+    lines: list[tuple[str, bool]] = []
+    for label, key in (("Arrived: ", "what arrived"), ("Missing: ", "what was missing")):
+        if h.get(key):
+            lines.append((label + h[key], False))
+    return lines or "answered, nothing written"
+
+
 def _handoff_table(w: _Writer, handoffs: list[dict], *, heading: str, caption: str) -> None:
     w.heading(heading, 2)
     w.paragraph((caption + " " if caption else "") + "Each row is one handoff: who passes the customer to whom, at which stage, how many "
                 "stories describe it, their mean gap between promise and experience (1 barely any, 5 a canyon), "
-                "whether it is a dead end (nobody in the receiving function tells a story from that stage on) "
-                "and what gets lost on the way.", "Caption")
+                "whether it is a dead end (nobody in the receiving function tells a story from that stage on), "
+                "what the sender says gets lost, who judged the gap (the customer, with a quote, a ticket or a "
+                "score, or our own guess) and what the receiver says actually arrived and was missing.", "Caption")
     rows = []
     for h in handoffs:
         gap = h.get("mean gap")
         rows.append([h.get("from", ""), h.get("to", ""), h.get("stage", ""), f"{h.get('stories', 0):,}",
                      "–" if gap is None else f"{gap:.1f}", "yes" if h.get("dead end") else "",
-                     h.get("what gets lost") or ""])
+                     h.get("what gets lost") or "", h.get("judged by") or "our guess", receiver_side(h)])
     usable_w, _ = w.usable_mm()
-    fixed = [26, 26, 26, 14, 13, 12]
-    w.table(["From", "To", "Stage", "Stories", "Mean gap", "Dead end", "What gets lost"], rows,
-            fixed + [max(40, usable_w - sum(fixed))])
+    w.table(HANDOFF_HEADER, rows, fit_widths(HANDOFF_HEADER, rows, usable_w,
+                                             fixed={3: 14, 4: 12, 5: 11, 7: 17}))
+
+
+def _reach_table(w: _Writer, journey) -> None:
+    """How far each function's part of the customer's story reaches, and answers no handoff matches."""
+    from .journey_map import reach_rows
+
+    rows = reach_rows(journey)
+    if rows:
+        w.heading("Where each function's story stops", 2)
+        w.paragraph("The furthest stage each function's tellers say their part of the customer's story reaches; "
+                    "a teller who did not say ends where they hand the customer on.", "Caption")
+        usable_w, _ = w.usable_mm()
+        w.table(["Function", "Story stops at", "Stories", "Said where it ends"],
+                [[r["function"], r["stage"], f"{r['stories']:,}", f"{r['named']:,}"] for r in rows],
+                [usable_w * 0.36, usable_w * 0.3, usable_w * 0.14, usable_w * 0.2])
+    if journey.unmatched_arrivals:
+        w.paragraph(f"{_plural(len(journey.unmatched_arrivals), 'answer')} from the receiving side match no handoff "
+                    "shown here (the sender's story was hidden or changed, or, with names off, fewer than three "
+                    "people of the receiving function answered); they are not attributed.", "Caption")
 
 
 def map_scale(journey) -> float:
@@ -1038,7 +1079,9 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
         w.heading("Journey map", 2)
         w.paragraph("Rows are functions, columns are stages of the customer's life. Each dot is a story; "
                     "each arrow a handoff, as wide as the number of stories that describe it and coloured by "
-                    "the mean gap between promise and experience. ✕ marks a handoff nobody downstream picks up.",
+                    "the mean gap between promise and experience (★: the customer judged it; no ★: our guess). "
+                    "✕ marks a handoff nobody downstream picks up, ◆ a handoff its receiver answered, and the bar "
+                    "under a lane how far that function's story reaches.",
                     "Caption")
         max_h = usable_h - 30  # what the heading and the caption above take
         pending.append((w.placeholder("Figure"), picture, min(usable_w, max_h * MAP_PX_WIDTH / picture.px_h)))
@@ -1193,6 +1236,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
                                        "all of them are listed after the map.")
             else:
                 _handoff_table(w, handoffs, heading="Handoffs, biggest gap first", caption="")
+            _reach_table(w, journey)
             _map_sections(w, journey, pictures.get(k), pending)
             if len(handoffs) > len(top):
                 _handoff_table(w, handoffs, heading="All handoffs, biggest gap first",
