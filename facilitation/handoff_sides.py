@@ -153,3 +153,24 @@ def handoff_text(value: object) -> str:
         return "" if value is None else str(value)
     function, _sep, stage = value.rpartition(SEPARATOR)
     return f"From {function}, at {stage}"
+
+
+def anonymous_handoffs(snapshot) -> Callable[[object], object]:
+    """How an output with names off prints a handoff answer: the sending function as its own exercise's
+    stories show it ("Other functions" when fewer than three people of it told one). Names on: as stored.
+
+    Call with the snapshot as stored (before `room.anonymous_snapshot`), whose folds it reads."""
+    if snapshot.workshop.show_names:
+        return lambda value: value
+    from . import room
+    from .exercises import library
+
+    folds = room.function_folds(snapshot)
+    senders = [e.key for e in library().values() if e.handoff]
+    ws = snapshot.workshop
+    functions, stages = list(ws.functions), list(ws.stages)
+
+    def fold(function: str) -> str:
+        return next((folds[(k, function)] for k in senders if (k, function) in folds), room.OTHER_FUNCTIONS)
+
+    return lambda value: shown_handoff(value, fold, functions, stages)

@@ -58,7 +58,7 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports, room
+from . import exports, handoff_sides, room
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
@@ -537,6 +537,7 @@ class _Context:
     number: dict[int, int]                # story id → number within its exercise
     additions: dict[int, list[Story]]     # story id → its additions ("build on it"), oldest first
     tick: Callable[[int], None]
+    shown_handoff: Callable[[object], object] = lambda value: value  # names off: the sender folded
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -547,6 +548,8 @@ def _answer(f: Field, value: object, ctx: _Context | None = None) -> str:
         return "(no answer)"
     if f.kind == "partner" and ctx is not None:
         return exports.shown_partner(value, ctx.show_names, ctx.partners)
+    if f.kind == "handoff":
+        return handoff_sides.handoff_text(ctx.shown_handoff(value) if ctx is not None else value)
     if f.kind == "scale" and isinstance(value, (int, float)) and not isinstance(value, bool):
         text = f"{value} on a scale of {f.scale_min} to {f.scale_max}"
         if value == f.scale_max and f.scale_high:
@@ -1153,6 +1156,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     say(0.0, "Preparing the report…")
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
+    shown_handoff = handoff_sides.anonymous_handoffs(snapshot)
     snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
     snap = replace(snapshot, stories=visible)
@@ -1188,7 +1192,8 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
 
     ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
                    partners=exports.partner_functions(snapshot), votes=None,
-                   number=exports.story_numbers(visible), additions=additions, tick=tick)
+                   number=exports.story_numbers(visible), additions=additions, tick=tick,
+                   shown_handoff=shown_handoff)
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)

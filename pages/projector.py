@@ -208,16 +208,31 @@ def first_name_only(story) -> str:
 
 if exercise.room_view == "map":
     map_col, latest_col = st.columns([4, 1], gap="medium")
+    # Only what the room may see: exercises being collected blind stay off the map until revealed.
+    seen = room.room_snapshot(snap)
+    journey = journey_map.build_journey(seen, whole=seen)
     with map_col:
-        # Only what the room may see: exercises being collected blind stay off the map until revealed.
-        seen = room.room_snapshot(snap)
-        figure = journey_map.journey_figure(journey_map.build_journey(seen, whole=seen), theme=THEME, height=760,
-                                            min_font_px=journey_map.ROOM_FONT_PX)
+        figure = journey_map.journey_figure(journey, theme=THEME, height=760, min_font_px=journey_map.ROOM_FONT_PX)
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
     with latest_col, st.container(key="latest"):
+        # The receivers' round: the widest handoff a receiver answered, from both ends, above the latest answer.
+        sides = journey_map.two_sides(journey, 1) if exercise.receives_from else []
+        for i, h in enumerate(sides):
+            with st.container(key="sides-label"):
+                st.text("Both sides")
+            with st.container(border=True, key=f"sides-{i}"):
+                with st.container(key=f"sides-title-{i}"):
+                    st.text(f"{h.from_function} → {h.to_function}")
+                for part, who, texts in (("lost", f"{h.from_function}: lost", h.lost_texts),
+                                         ("missing", f"{h.to_function}: missing", h.missing_texts)):
+                    if texts:
+                        with st.container(key=f"sides-{part}-label-{i}"):
+                            st.text(who)
+                        with st.container(key=f"sides-{part}-{i}"):
+                            st.text(texts[0])
         with st.container(key="latest-label"):
             st.text("Latest")
-        for story in list(reversed(told))[:3]:
+        for story in list(reversed(told))[:1 if sides else 3]:
             story_card(exercise, story, show_author=False, compact=True, byline=line(story))
 elif exercise.room_view == "by_function":
     glossary = room.glossary(told, exercise)

@@ -223,6 +223,29 @@ def test_the_anonymous_report_does_not_attribute_a_small_receiving_side(store, m
     assert "1 answer from the receiving side match no handoff" in text
 
 
+def test_names_off_a_lone_senders_function_is_not_named_in_a_receivers_answer(store, monkeypatch):
+    """The one Finance sender's handoff, answered by Support: the CSV and the report read "Other functions"."""
+    from facilitation import exports
+
+    monkeypatch.setattr(figure_images, "figure_png", lambda *a, **k: None)
+    w, people = play(store, show_names=False)
+    W.open_exercise(store, w.id, 0)
+    fin = W.join_workshop(store, w.code, "Fin", "Finance/billing")
+    assert W.submit_story(store, fin, OTW, sent("Sale", "Support", "The discount.", 4), "fin").ok
+    W.open_exercise(store, w.id, 1)
+    snap = W.snapshot(store, w.id)
+    choices = handoff_sides.handoff_choices(snap, library()[ARRIVES], "Support")
+    assert "From Other functions, at Sale (1 story)" in choices.values()
+    assert not any("Finance" in label for label in choices.values())
+    assert answer(store, people["Support0"], "Finance/billing @ Sale", "An invoice.", "The discount.", "r").ok
+    rows = list(__import__("csv").reader(io.StringIO(exports.stories_csv(W.snapshot(store, w.id)).decode("utf-8-sig"))))
+    column = rows[0].index(f"{library()[ARRIVES].title}: {library()[ARRIVES].field('handoff').label}")
+    assert [r[column] for r in rows[1:] if r[column]] == ["Other functions @ Sale"]
+    doc = Document(io.BytesIO(report.build_report(W.snapshot(store, w.id))))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert "From Other functions, at Sale" in cells and "From Finance/billing, at Sale" not in cells
+
+
 # --- the phone and the projector (AppTest) -----------------------------------------------------------
 
 @pytest.fixture
