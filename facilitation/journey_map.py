@@ -43,7 +43,7 @@ from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
 
 EMPTY_NOTE = "Stories will appear here as they arrive"
-REACH_LABEL = "where each function's story stops"
+REACH_LABEL = "how far each story reaches"
 ANSWERED_LABEL = "the receiver answered"
 JUDGED_LABEL = "judged by the customer"
 REACH_BAR_Y = 0.41  # the reach bar's place in its lane, below the story markers (a lane spans ±0.5)
@@ -871,8 +871,11 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     col_of = {s: i for i, s in enumerate(columns)}
     # Room under the plot for the legend and, on a line of its own under it, the note.
     # ... and on the right for the colourbar title ("(1–5)"), which is wider than the bar at a room's type size.
+    # The legend may need more than one row (the map's marks at a room's type size): room for each.
+    legend_row = round(font(16) * 1.3)
+    legend_rows = _legend_rows(journey, font(16))
     margin = {**_MARGIN, "t": max(_MARGIN["t"], round(font(20) * 2.6) + 20), "r": max(_MARGIN["r"], round(font(17) * 1.8)),
-              "b": max(_MARGIN["b"], round(font(16) * 1.3) + 16 + round(font(15) * 1.4) + 8)}
+              "b": max(_MARGIN["b"], legend_row * legend_rows + 16 + round(font(15) * 1.4) + 8)}
     plot_h = max(120, height - margin["t"] - margin["b"])
     lane_px = plot_h / n_lanes
     col_px = (_ASSUMED_WIDTH_PX - 240) / n_cols
@@ -1100,7 +1103,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     elif not journey.is_empty:
         note = "Arrow width: number of stories · number on the arrow: mean gap (1–5)"
         if any(h.customer_judged for h in journey.handoffs):
-            note += " · ★ judged by the customer, no ★: our guess"
+            note = "Arrow width: stories · number: mean gap (1–5) · ★ judged by the customer, no ★: our guess"
         if len(drawn) < len(journey.handoffs):
             which = f"{len(drawn)}" if trimmed else f"the {len(drawn)} biggest"
             note += f" · arrows for {which} of {len(journey.handoffs)} handoffs (all are in the table)"
@@ -1108,7 +1111,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
             note += f" · {trimmed}"
         # On its own line under the legend, which sits right under the plot.
         annotations.append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top",
-                            "yshift": -(round(font(16) * 1.3) + 16), "xanchor": "left", "showarrow": False, "text": note,
+                            "yshift": -(legend_row * legend_rows + 16), "xanchor": "left", "showarrow": False, "text": note,
                             "font": {"size": font(15), "color": t["muted"]}})
 
     axis_common = {"showgrid": False, "zeroline": False, "fixedrange": True, "linecolor": t["rule"], "showline": False}
@@ -1139,6 +1142,30 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         "template": {"data": {"scatter": [{"type": "scatter"}]}},  # Plotly's "none": nothing but what is set here
     }
     return _make_figure({"data": traces, "layout": layout})
+
+
+def _legend_names(journey: Journey) -> list[str]:
+    """The legend entries `journey_figure` will draw, in a rough order (for sizing the space under the plot)."""
+    keys = {p.story.exercise_key for c in _filled_cells(journey.cells) for p in c.placed}
+    names = [journey.exercise_titles.get(k, k) for k in keys] if len(keys) > 1 else []
+    if any(p.customer_judged for c in _filled_cells(journey.cells) for p in c.placed):
+        names.append(JUDGED_LABEL)
+    if journey.reach:
+        names.append(REACH_LABEL)
+    if any(h.arrivals for h in journey.handoffs):
+        names.append(ANSWERED_LABEL)
+    return names + [DEAD_END_LABEL]
+
+
+def _legend_rows(journey: Journey, font_px: int) -> int:
+    """How many rows the horizontal legend takes on a map about `_ASSUMED_WIDTH_PX` wide."""
+    widths = [0.56 * font_px * len(n) + 48 for n in _legend_names(journey)]
+    room_px, rows, used = _ASSUMED_WIDTH_PX - 420, 1, 0.0
+    for w in widths:
+        if used and used + w > room_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
 
 
 def _make_figure(spec: dict) -> go.Figure:
