@@ -1044,10 +1044,19 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         mid["y"].append(ly)
         mid["gap"].append(h.mean_gap if h.mean_gap is not None else float("nan"))
         mid["hover"].append(_handoff_hover(h))
-        if h.arrivals:  # the receiving side: a diamond just before the arrow's head
-            f = 0.86 if (x0, y0) != (x1, y1) else 0.0
-            answered["x"].append(x0 + (x1 - x0) * f + (0.0 if f else 0.22))
-            answered["y"].append(y0 + (y1 - y0) * f)
+        if h.arrivals:  # the receiving side: a diamond on the arrow, clear of its head
+            if length_px > 0:
+                standoff = 2 * font(17) + 8 if id(h) in dead_ids else 6
+                back_px = 1.6 * width + 24 + standoff + font(26) * 0.7
+                f = max(0.5, 1 - back_px / length_px)
+                # Beside the line, not on it: arrows are annotations, drawn above every marker.
+                aside_px = width / 2 + font(26) * 0.55 + 2
+                nx, ny = -dy_px / length_px, dx_px / length_px
+                answered["x"].append(x0 + (x1 - x0) * f + nx * aside_px / col_px)
+                answered["y"].append(y0 + (y1 - y0) * f + ny * aside_px / lane_px)
+            else:  # an arrow that stays in its cell: beside it
+                answered["x"].append(x0 + 0.22)
+                answered["y"].append(y0)
             answered["hover"].append(_arrival_hover(h))
     annotations.extend(labels)
     colourbar, colourbar_title = _gap_colourbar(t, font, plot_h)
