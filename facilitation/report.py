@@ -997,8 +997,9 @@ def _handoff_table(w: _Writer, handoffs: list[dict], *, heading: str, caption: s
                      "–" if gap is None else f"{gap:.1f}", "yes" if h.get("dead end") else "",
                      h.get("what gets lost") or "", h.get("judged by") or "our guess", receiver_side(h)])
     usable_w, _ = w.usable_mm()
-    w.table(HANDOFF_HEADER, rows, fit_widths(HANDOFF_HEADER, rows, usable_w,
-                                             fixed={3: 14, 4: 12, 5: 11, 7: 17}))
+    fixed = [28, 28, 28, 17, 13, 12]
+    text = max(30.0, (usable_w - sum(fixed) - 20) / 2)
+    w.table(HANDOFF_HEADER, rows, fixed + [text, 20, text])
 
 
 def _reach_table(w: _Writer, journey) -> None:
@@ -1217,6 +1218,10 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     for k in keys:
         ex = lib[k]
         stories = told[k]
+        # A chapter with handoffs opens on a landscape page: both sides of each handoff need its width.
+        wide = ex.report_view == "handoffs" and k in journeys and bool(journeys[k].handoffs)
+        if wide:
+            w.page_setup(landscape=True)
         w.heading(ex.title, 1)
         w.paragraph(ex.question, "Question")
         w.paragraph(ex.purpose)
@@ -1244,8 +1249,10 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
             _reach_table(w, journey)
             _map_sections(w, journey, pictures.get(k), pending)
             if len(handoffs) > len(top):
+                w.page_setup(landscape=True)
                 _handoff_table(w, handoffs, heading="All handoffs, biggest gap first",
                                caption=f"All {len(handoffs):,} handoffs.")
+                w.page_setup(landscape=False)
             _gap_stories(w, ctx, journey)
         if view == "commitments":
             _commitments(w, ctx, ex, stories)
