@@ -283,3 +283,38 @@ def test_the_phone_lists_the_handoffs_to_ones_function_and_the_projector_draws_b
     assert {journey_map.ANSWERED_LABEL, journey_map.REACH_LABEL, journey_map.JUDGED_LABEL} <= names
     answered = next(t for t in spec["data"] if t.get("name") == journey_map.ANSWERED_LABEL)
     assert "Implementation says missing:</b> The go-live date." in answered["hovertext"][0]
+
+
+# --- archives ---------------------------------------------------------------------------------------
+
+def test_an_archive_brings_both_sides_back_and_an_old_one_still_draws(sqlite_store, tmp_path):
+    from facilitation import archive
+    from facilitation.store import Store
+
+    w, people = play(sqlite_store)
+    assert answer(sqlite_store, people["Implementation0"], "Sales @ Sale", "An order.", "The date.", "r1").ok
+    data = json.loads(archive.archive_json(sqlite_store, w.id))
+    other = Store(f"sqlite:///{tmp_path}/other.sqlite3")
+    try:
+        restored = archive.import_archive(other, data).workshop
+        journey = journey_map.build_journey(W.snapshot(other, restored.id))
+        sales = next(h for h in journey.handoffs if h.to_function == "Implementation")
+        assert [a.missing for a in sales.arrivals] == ["The date."] and sales.customer_judged == 1
+        assert journey.reach["Sales"].stage == "Sale"
+        # An archive from before these fields: no receivers' round, no reach, no judgement.
+        old = json.loads(json.dumps(data))
+        for row in old["tables"]["stories"]:
+            for name in ("reach", "judged_by", "evidence"):
+                row["answers"].pop(name, None)
+        old["tables"]["stories"] = [r for r in old["tables"]["stories"] if r["exercise_key"] != ARRIVES]
+        old["tables"]["agenda_items"] = [r for r in old["tables"]["agenda_items"] if r["exercise_key"] != ARRIVES]
+        before = archive.import_archive(other, old).workshop
+        snap = W.snapshot(other, before.id)
+        journey = journey_map.build_journey(snap)
+        assert journey.handoffs and not any(h.arrivals or h.customer_judged for h in journey.handoffs)
+        assert journey.reach["Sales"].named == 0
+        doc = Document(io.BytesIO(report.build_report(snap, include_map_image=False)))
+        [table] = [t for t in _tables(doc) if t[0] == report.HANDOFF_HEADER]
+        assert {r[7] for r in table[1:]} == {"our guess"} and {r[8] for r in table[1:]} == {"not answered"}
+    finally:
+        other.dispose()
