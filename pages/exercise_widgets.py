@@ -71,14 +71,15 @@ def json_value(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def answer_text(f: Field, value) -> str:
-    """An answer as plain text for display."""
+def answer_text(f: Field, value, *, shown_handoff=None) -> str:
+    """An answer as plain text for display; `shown_handoff` (handoff_sides.anonymous_handoffs) folds the
+    sending function of a handoff answer on a screen that keeps names off."""
     if value is None:
         return ""
     if f.kind == "scale":
         return f"{value} of {f.scale_max}"
     if f.kind == "handoff":
-        return handoff_text(value)
+        return handoff_text(shown_handoff(value) if shown_handoff else value)
     return str(value)
 
 

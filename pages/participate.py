@@ -253,12 +253,15 @@ if exercise.build_on and accepting and item.voting != "open":
 mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
                                           include_hidden=True) if s.builds_on is None]
 if mine:
+    # Names off: the sending function of a handoff answered reads as the choices did (handoff_sides).
+    shown_handoff = (handoff_sides.anonymous_handoffs(live_cache.snapshot(store(), workshop.id))
+                     if exercise.receives_from else None)
     st.subheader(f"What you sent ({len(mine)})")
     for story in reversed(mine):
         with st.container(border=True, key=f"mine-{story.id}"):
             for f in exercise.fields:
                 if f.name in story.answers:
-                    st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+                    st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], shown_handoff=shown_handoff)}")
             if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
                 fid = uuid.uuid4().hex
                 for f in exercise.fields:

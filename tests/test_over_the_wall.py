@@ -318,3 +318,26 @@ def test_an_archive_brings_both_sides_back_and_an_old_one_still_draws(sqlite_sto
         assert {r[7] for r in table[1:]} == {"our guess"} and {r[8] for r in table[1:]} == {"not answered"}
     finally:
         other.dispose()
+
+
+def test_names_off_the_spotlight_and_the_phone_do_not_name_a_lone_sender(app_db):
+    from facilitation import controls
+    from streamlit_browser import screen_for
+    from test_pages import all_text, run_page
+
+    w, people = play(app_db, show_names=False)
+    W.open_exercise(app_db, w.id, 0)
+    fin = W.join_workshop(app_db, w.code, "Fin", "Finance/billing")
+    assert W.submit_story(app_db, fin, OTW, sent("Sale", "Support", "The discount.", 4), "fin").ok
+    W.open_exercise(app_db, w.id, 1)
+    reply = answer(app_db, people["Support0"], "Finance/billing @ Sale", "An invoice.", "The discount we gave.", "r")
+    assert reply.ok
+    controls.set_spotlight(app_db, w.id, reply.story.id)
+    projector = run_page("pages/projector.py", code=w.code, screen=screen_for(w.code))
+    assert not projector.exception, projector.exception
+    wall = all_text(projector)
+    assert "The discount we gave." in wall and "From Other functions, at Sale" in wall and "Finance" not in wall
+    phone = run_page("pages/participate.py", code=w.code, p=people["Support0"].token)
+    assert not phone.exception, phone.exception
+    mine = all_text(phone)
+    assert "From Other functions, at Sale" in mine and "Finance" not in mine.replace(people["Support0"].function, "")
