@@ -421,6 +421,12 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
             problems["agenda"] = f"There is no exercise called '{str(key)[:40]}'."
         elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
             problems["agenda"] = f"Minutes for '{lib[key].title}' must be between 1 and {MAX_AGENDA_MINUTES}."
+    planned = [k for k, _m in agenda_plan if isinstance(k, str) and k in lib] if "agenda" not in problems else []
+    for i, k in enumerate(planned):
+        sender = lib[k].receives_from
+        if sender and sender not in planned[:i]:
+            problems["agenda"] = (f"{lib[k].title} answers the handoffs told in {lib[sender].title}: put "
+                                  f"{lib[sender].title} on the agenda before it, or leave {lib[k].title} out.")
     if facilitator_key and not _key_opens_a_workshop(store, facilitator_key):
         problems["facilitator_key"] = ("That key opens no workshop on this server. Leave it empty for a new key, "
                                        "or paste the key of one of your earlier workshops.")

@@ -341,3 +341,12 @@ def test_names_off_the_spotlight_and_the_phone_do_not_name_a_lone_sender(app_db)
     assert not phone.exception, phone.exception
     mine = all_text(phone)
     assert "From Other functions, at Sale" in mine and "Finance" not in mine.replace(people["Support0"].function, "")
+
+
+def test_the_receivers_round_needs_the_senders_round_before_it(store):
+    with pytest.raises(W.WorkshopInputError) as refused:
+        W.create_workshop(store, title="Backwards", agenda_plan=[(ARRIVES, 10), (OTW, 15)])
+    assert refused.value.problems["agenda"] == ("What actually arrives answers the handoffs told in Over the wall: "
+                                                "put Over the wall on the agenda before it, or leave What actually "
+                                                "arrives out.")
+    assert W.create_workshop(store, title="Forwards", agenda_plan=[(OTW, 15), (ARRIVES, 10)])[0].title == "Forwards"
