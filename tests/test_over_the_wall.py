@@ -115,6 +115,13 @@ def test_the_map_shows_both_sides_reach_and_who_judged_each_gap(store):
     assert journey.reach["Sales"].sentence == "Sales' story stops at Sale"
     assert journey.reach["Implementation"].stage == "Implementation"  # one said so; the other ends where it hands on
     assert journey.reach["Support"].stage == "Renewal & expansion"
+    # The map page's filter by function keeps the receivers' answers of the handoffs it keeps.
+    whole = W.snapshot(store, w.id)
+    narrowed = journey_map.build_journey(journey_map.filter_snapshot(whole, functions=["Implementation"]), whole=whole)
+    kept = next(h for h in narrowed.handoffs if (h.from_function, h.to_function) == ("Sales", "Implementation"))
+    assert len(kept.arrivals) == 2
+    assert not any(h.arrivals for h in journey_map.build_journey(
+        journey_map.filter_snapshot(whole, functions=["Customer success"]), whole=whole).handoffs)
 
     fig = journey_map.journey_figure(journey, min_font_px=journey_map.ROOM_FONT_PX, height=760)
     answered = _trace(fig, journey_map.ANSWERED_LABEL)
