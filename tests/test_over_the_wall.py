@@ -14,6 +14,7 @@ from docx import Document
 from facilitation import figure_images, handoff_sides, journey_map, report, room
 from facilitation import workshops as W
 from facilitation.exercises import library
+from facilitation.views import map as map_view
 
 OTW, ARRIVES = "over_the_wall", "what_actually_arrives"
 CUSTOMER = library()[OTW].judged_by_customer
@@ -204,7 +205,7 @@ def test_the_report_table_carries_both_sides_and_who_judged_the_gap(store, monke
     w, people = play(store)
     assert answer(store, people["Implementation0"], "Sales @ Sale", "A signed order.", "The go-live date.", "r1").ok
     doc = Document(io.BytesIO(report.build_report(W.snapshot(store, w.id))))
-    [table] = [t for t in _tables(doc) if t[0] == report.HANDOFF_HEADER]
+    [table] = [t for t in _tables(doc) if t[0] == map_view.HANDOFF_HEADER]
     rows = {(r[0], r[1], r[2]): dict(zip(table[0], r)) for r in table[1:]}
     sales = rows[("Sales", "Implementation", "Sale")]
     assert sales["What gets lost (sender)"] == "The <b>go-live</b> date. / That there are two plants."
@@ -224,7 +225,7 @@ def test_the_anonymous_report_does_not_attribute_a_small_receiving_side(store, m
     w, people = play(store, show_names=False)
     assert answer(store, people["Support0"], "Implementation @ Onboarding", "A ticket.", "Alarm notes.", "r1").ok
     doc = Document(io.BytesIO(report.build_report(W.snapshot(store, w.id))))
-    [table] = [t for t in _tables(doc) if t[0] == report.HANDOFF_HEADER]
+    [table] = [t for t in _tables(doc) if t[0] == map_view.HANDOFF_HEADER]
     assert all(r[-1] == "not answered" for r in table[1:])
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "1 answer from the receiving side match no handoff" in text
@@ -321,7 +322,7 @@ def test_an_archive_brings_both_sides_back_and_an_old_one_still_draws(sqlite_sto
         assert journey.handoffs and not any(h.arrivals or h.customer_judged for h in journey.handoffs)
         assert journey.reach["Sales"].named == 0
         doc = Document(io.BytesIO(report.build_report(snap, include_map_image=False)))
-        [table] = [t for t in _tables(doc) if t[0] == report.HANDOFF_HEADER]
+        [table] = [t for t in _tables(doc) if t[0] == map_view.HANDOFF_HEADER]
         assert {r[7] for r in table[1:]} == {"our guess"} and {r[8] for r in table[1:]} == {"not answered"}
     finally:
         other.dispose()
