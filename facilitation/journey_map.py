@@ -12,6 +12,14 @@ Built in pure steps from a workshop `Snapshot`, with no Streamlit import:
   the map page and as the report's picture; `sankey_figure(journey)` draws the same handoffs
   as a function-to-function flow. `handoff_rows(journey)` gives the handoffs as table rows.
 
+Both sides: an exercise with a `[receives]` table (What actually arrives) answers the handoffs of
+another; each answer joins its handoff as an `Arrival` (what arrived, what was missing), drawn as a
+diamond beside the arrow. With names off an answer from a receiving function that may not be named
+matches no handoff (`Journey.unmatched_arrivals`): attached to one, it would point at its one or two
+people. Each lane's `Reach` (the furthest stage its tellers say their part of the story ends, else
+where they hand on) is a bar under the lane; a gap the customer judged (`HandoffAccount.customer_judged`)
+puts ★ on its arrow's number and a ring round its story.
+
 Ranking: handoffs are ordered by a weighted gap, the mean gap shrunk toward the room's mean
 gap as if `PRIOR_STORIES` (3) more stories had given that mean (a Bayesian average). One
 story scoring 5 thus ranks below 38 stories averaging 4.3, which is what a facilitator wants
