@@ -358,3 +358,48 @@ def test_the_receivers_round_needs_the_senders_round_before_it(store):
                                                 "put Over the wall on the agenda before it, or leave What actually "
                                                 "arrives out.")
     assert W.create_workshop(store, title="Forwards", agenda_plan=[(OTW, 15), (ARRIVES, 10)])[0].title == "Forwards"
+
+
+# --- the exercise files ------------------------------------------------------------------------------
+
+def _file(**changes):
+    import tomllib
+    from pathlib import Path
+
+    from facilitation.exercises import EXERCISES_DIR
+
+    data = tomllib.loads(Path(EXERCISES_DIR, f"{changes.pop('key', OTW)}.toml").read_text(encoding="utf-8"))
+    for table, values in changes.items():
+        data[table] = {**data.get(table, {}), **values} if isinstance(values, dict) else values
+    return data
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"handoff": {"reach": "promise"}}, "handoff.reach must name a field of kind 'stage'"),
+    ({"handoff": {"judged_by_customer": "The customer, surely"}}, "handoff.judged_by_customer one of its options"),
+    ({"key": ARRIVES, "receives": {"handoff": "arrived"}}, "receives.handoff must name a field of kind 'handoff'"),
+    ({"key": ARRIVES, "receives": {"exercise": ""}}, "receives.exercise must name the exercise"),
+    ({"key": ARRIVES, "receives": {"said": "arrived"}}, "receives.said is not one of"),
+])
+def test_a_wrong_handoff_or_receives_table_is_refused_with_the_field_named(changes, message):
+    from facilitation.exercises import ExerciseFileError, parse_exercise
+
+    key = changes.get("key", OTW)
+    with pytest.raises(ExerciseFileError) as refused:
+        parse_exercise(_file(**changes), f"{key}.toml", key)
+    assert message in str(refused.value) and f"{key}.toml" in str(refused.value)
+
+
+def test_a_handoff_field_needs_a_receives_table_and_the_library_checks_whom_it_answers(tmp_path):
+    from pathlib import Path
+
+    from facilitation.exercises import EXERCISES_DIR, ExerciseFileError, load_library, parse_exercise
+
+    data = _file(key=ARRIVES)
+    del data["receives"]
+    with pytest.raises(ExerciseFileError, match="a field of kind 'handoff' needs a \\[receives\\] table"):
+        parse_exercise(data, "x.toml", "x")
+    text = Path(EXERCISES_DIR, f"{ARRIVES}.toml").read_text(encoding="utf-8")
+    (tmp_path / f"{ARRIVES}.toml").write_text(text, encoding="utf-8")  # without Over the wall beside it
+    with pytest.raises(ExerciseFileError, match="receives.exercise 'over_the_wall' is not an exercise of this library"):
+        load_library(tmp_path)
