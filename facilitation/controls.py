@@ -20,7 +20,7 @@ from .exercises import library
 from .store import Store, agenda_items, participants, stories, votes, workshops
 from .workshops import (
     NOT_SAVED_YET, Clock, LiveExercise, Participant, StaleControl, SubmitResult, WorkshopInputError, _agenda_item,
-    _bump, _stories_query, _story, check_item, live_exercise,
+    _bump, _stories_query, _story, check_item, live_exercise, offered_handoffs,
 )
 
 BUILD_ON_MAX_CHARS = 600
@@ -313,6 +313,7 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
                 problems["_teller"] = p
             problems.update(input_rules.answer_problems(
                 exercise, answers, functions=list(w.functions), stages=list(w.stages), partners=_names(conn, workshop_id),
+                handoffs=offered_handoffs(conn, w, exercise, function),
                 own_function=function, serves=serves, today=_dt.date.fromtimestamp(clock()),
                 # Told aloud in a paced exercise: the rounds they answered (the first at least).
                 rounds=input_rules.rounds_given(exercise, answers) if exercise.paced else None))

@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, live_cache, room, views, workshops
+from facilitation import controls, drafts, handoff_sides, live_cache, room, views, workshops
 from facilitation.exercises import library
 from pages import after_widgets, round_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
@@ -73,6 +73,9 @@ serves = (live_cache.serve_options(store(), workshop.id)
           if any(f.kind == "story_or_handoff" for f in exercise.fields) else [])
 if exercise.guess_first and live.guess_term is not None:  # a term is up on the wall: guess it first
     round_widgets.guess_box(participant, exercise, live, live_cache.snapshot(store(), workshop.id))
+# The receiving side of a handoff exercise offers the handoffs other functions said they make to this one.
+handoff_choices = (handoff_sides.handoff_choices(live_cache.snapshot(store(), workshop.id), exercise, participant.function)
+                   if exercise.receives_from else None)
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -134,7 +137,7 @@ if form_key not in st.session_state:
     st.session_state[form_key] = uuid.uuid4().hex
     draft = drafts.load_draft(store(), participant, exercise.key)
     for f in exercise.fields:  # a refresh or a new device: bring back what was typed
-        value = widget_value(f, draft.get(f.name), workshop, partners, serves=serves)
+        value = widget_value(f, draft.get(f.name), workshop, partners, handoff_choices, serves=serves)
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
@@ -195,7 +198,8 @@ def story_form():
         shown = round_widgets.editable_fields(exercise, editing[3]) if editing and exercise.paced else exercise.fields
         for f in shown:
             field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
-                         on_change=keep_draft, args=(exercise.key, form_id), serves=serves)
+                         on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
+                         serves=serves)
             if f.name in problems:
                 st.error(plain(problems[f.name]))
         for name, message in problems.items():
@@ -263,6 +267,9 @@ if phone_part := room_views.phone(views.get(exercise.room_view).name):
 # --- what this person sent --------------------------------------------------------------------------
 
 if mine:
+    # Names off: the sending function of a handoff answered reads as the choices did (handoff_sides).
+    shown_handoff = (handoff_sides.anonymous_handoffs(live_cache.snapshot(store(), workshop.id))
+                     if exercise.receives_from else None)
     st.subheader(f"What you sent ({len(mine)})")
     for story in reversed(mine):
         with st.container(border=True, key=f"mine-{story.id}"):
@@ -271,11 +278,12 @@ if mine:
             else:
                 for f in exercise.fields:
                     if f.name in story.answers:
-                        st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+                        st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], shown_handoff=shown_handoff)}")
             if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
                 fid = uuid.uuid4().hex
                 for f in exercise.fields:
-                    value = widget_value(f, story.answers.get(f.name), workshop, partners, serves=serves)
+                    value = widget_value(f, story.answers.get(f.name), workshop, partners, handoff_choices,
+                                         serves=serves)
                     if value is not None:
                         st.session_state[f"{fid}-{f.name}"] = value
                 st.session_state["editing"] = (story.id, fid, exercise.key, story)
