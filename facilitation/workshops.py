@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from . import access, input_rules
 from .exercises import Exercise, library
-from .store import Store, agenda_items, drafts, participants, record_bump, stories, votes, workshops
+from .store import (Store, agenda_items, drafts, pair_members, pair_rounds, participants, record_bump, stories, votes,
+                    workshops)
 
 DEFAULT_FUNCTIONS = [
     "Sales", "Marketing", "Engineering", "Product", "Implementation",
@@ -126,6 +127,10 @@ class LiveExercise:
     state: str  # "waiting" before the first exercise, then "open" or "closed"
     lock_at_zero: bool = True
     spotlight_story_id: int | None = None
+    # An exercise done in pairs: the pairs' version (0: none proposed), the phase running and since when.
+    pairs_version: int = 0
+    phase: int = 0
+    phase_started_at: float | None = None
 
     @property
     def exercise(self) -> Exercise | None:
@@ -136,7 +141,8 @@ class LiveExercise:
         """What a participant's screen depends on: it redraws only when this changes."""
         if self.item is None:
             return (None,)
-        return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero)
+        return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero,
+                self.pairs_version, self.phase, self.phase_started_at)
 
     def seconds_left(self, now: float) -> float | None:
         """Seconds on the countdown (never below zero), or None when nothing is running."""
@@ -174,6 +180,10 @@ class Snapshot:
     stories: list[Story]
     taken_at: float
     votes: list[tuple[int, int]] = field(default_factory=list)  # (story id, participant id)
+    # Exercises done in pairs (facilitation/pairs.py reads them): (exercise key, participant id, pair
+    # number, role) per person, and (exercise key, version, phase, phase started at, phase log) per round.
+    pair_members: list[tuple[str, int, int, str]] = field(default_factory=list)
+    pair_rounds: list[tuple[str, int, int, float | None, list]] = field(default_factory=list)
 
     def stories_for(self, exercise_key: str, *, include_hidden: bool = False, include_build_ons: bool = False) -> list[Story]:
         """An exercise's stories in arrival order; additions ("build on") only when asked for."""
@@ -296,8 +306,15 @@ def live_exercise(store: Store, workshop_id: int) -> LiveExercise:
             row = conn.execute(sa.select(agenda_items).where(agenda_items.c.workshop_id == workshop_id,
                                                              agenda_items.c.position == w.live_position)).first()
             item = _agenda_item(row) if row else None
+        pairs = None
+        if item is not None:
+            pairs = conn.execute(sa.select(pair_rounds.c.version, pair_rounds.c.phase, pair_rounds.c.phase_started_at)
+                                 .where(pair_rounds.c.workshop_id == workshop_id,
+                                        pair_rounds.c.exercise_key == item.exercise_key)).first()
     return LiveExercise(revision=w.revision, item=item, state=w.live_state if item else "waiting",
-                        lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id)
+                        lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id,
+                        pairs_version=pairs.version if pairs else 0, phase=pairs.phase if pairs else 0,
+                        phase_started_at=pairs.phase_started_at if pairs else None)
 
 
 def participant_by_token(store: Store, workshop_id: int, token: str | None) -> Participant | None:
@@ -350,7 +367,13 @@ def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapsh
         dots = [(r.story_id, r.participant_id) for r in conn.execute(
             sa.select(votes.c.story_id, votes.c.participant_id).where(votes.c.workshop_id == workshop_id)
             .order_by(votes.c.id)).all()]
-    return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots)
+        members = [(r.exercise_key, r.participant_id, r.pair_no, r.role) for r in conn.execute(
+            sa.select(pair_members).where(pair_members.c.workshop_id == workshop_id)
+            .order_by(pair_members.c.exercise_key, pair_members.c.pair_no, pair_members.c.id)).all()]
+        rounds = [(r.exercise_key, r.version, r.phase, r.phase_started_at, r.phase_log if isinstance(r.phase_log, list) else [])
+                  for r in conn.execute(sa.select(pair_rounds).where(pair_rounds.c.workshop_id == workshop_id)).all()]
+    return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots,
+                    pair_members=members, pair_rounds=rounds)
 
 
 # --- changing ----------------------------------------------------------------------------
@@ -474,6 +497,9 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
             workshop_id=workshop.id, token=token, display_name=display_name.strip(), function=function,
             joined_at=joined_at)).inserted_primary_key[0]
         _bump(conn, workshop.id, "people")
+        from . import pairs  # late import: pairs builds on this module
+
+        pairs.place_newcomer(conn, workshop.id, pid, function)
     return Participant(id=pid, workshop_id=workshop.id, token=token, display_name=display_name.strip(),
                        function=function, joined_at=joined_at)
 
