@@ -58,7 +58,7 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports, room
+from . import exports, pairs, room
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
@@ -537,6 +537,7 @@ class _Context:
     number: dict[int, int]                # story id → number within its exercise
     additions: dict[int, list[Story]]     # story id → its additions ("build on it"), oldest first
     tick: Callable[[int], None]
+    snapshot: Snapshot | None = None      # for the pairs of an exercise done in pairs
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -699,8 +700,41 @@ def side_by_side_fields(ex: Exercise) -> tuple[Field, Field] | None:
     return (long[0], long[1]) if len(long) >= 2 else None
 
 
+def _pair_round(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
+    """How the pairs judged their listening (one mark per pair, as counts), the phases as they were
+    run, and who worked with whom (names off: functions only, under the ≥3 rule)."""
+    found = pairs.round_of(ctx.snapshot, ex.key) if ctx.snapshot is not None else None
+    count = pairs.tally(ex, told, found)
+    if count is not None and (count.marked or count.waiting):
+        w.heading("How the pairs listened", 2)
+        rows = [[label, f"{n:,}"] for label, n in count.counts]
+        if count.waiting:
+            rows.append([pairs.NOT_MARKED, f"{count.waiting:,}"])
+        w.table(["Listening", "Marks"], rows, [70, 25])
+        w.paragraph("One mark per pair: a pair that sent two forms counts its latest.", "Caption")
+    if found is None:
+        return
+    if found.phase_log:
+        steps = []
+        for n, started in found.phase_log:
+            step = pairs.current_phase(ex, n)
+            steps.append(f"{step.title} at {_when(started)} ({step.minutes} min)" if step
+                         else f"phases ended at {_when(started)}")
+        w.paragraph("Phases: " + "; ".join(steps) + ".", "Caption")
+    if found.pairs:
+        w.heading("Who worked with whom", 2)
+        usable_w, _ = w.usable_mm()
+        rows = []
+        for number, lines in pairs.board(found, show_names=ctx.show_names):
+            tellers = [who for role, who in lines if role == pairs.ROLE_LABELS[pairs.TELLER]]
+            listeners = [who for role, who in lines if role != pairs.ROLE_LABELS[pairs.TELLER]]
+            rows.append([str(number), ", ".join(tellers) or "—", ", ".join(listeners) or "—"])
+        w.table(["Pair", "Teller", "Listening"], rows, [15, (usable_w - 15) / 2, (usable_w - 15) / 2])
+
+
 def _pairs(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
     """Each pair's story: who with whom, the two versions side by side, then the other fields."""
+    _pair_round(w, ctx, ex, told)
     w.heading("The pairs", 2)
     partner = ex.partner_field
     pair = side_by_side_fields(ex)
@@ -1145,7 +1179,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
 
     ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
                    partners=exports.partner_functions(snapshot), votes=None,
-                   number=exports.story_numbers(visible), additions=additions, tick=tick)
+                   number=exports.story_numbers(visible), additions=additions, tick=tick, snapshot=snap)
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from facilitation import controls, live_cache, room, workshops
-from pages import after_widgets
+from pages import after_widgets, pair_widgets
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 from pages.room_access import duplicate_people, facilitator_access, room_notice
@@ -211,6 +211,8 @@ with live_col:
 
     with st.expander("Your notes for this exercise", expanded=False):
         st.markdown(f"**What to say.** {exercise.say}\n\n**Debrief.** {exercise.debrief}")
+
+    pair_widgets.console_panel(store(), workshop.id, exercise, live, snap, act)
 
     with st.expander("Enter a story for someone in the room"):
         proxy_id = st.session_state.setdefault("proxy_form_id", uuid.uuid4().hex)

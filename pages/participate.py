@@ -9,9 +9,9 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, live_cache, room, workshops
+from facilitation import controls, drafts, live_cache, pairs, room, workshops
 from facilitation.exercises import library
-from pages import after_widgets
+from pages import after_widgets, pair_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 from pages import live as live_push
@@ -67,6 +67,9 @@ with st.expander("Why this exercise?"):
 # Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
             if exercise.partner_field else [])
+
+
+pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(), workshop.id), participant)
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -132,6 +135,12 @@ if form_key not in st.session_state:
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
+# A listener's form names their teller already (the pair sends one form, the listener sends it).
+if pair_round is not None and not editing and (me := pair_round.member(participant.id)) and me.role == pairs.LISTENER:
+    teller = pair_round.pair_of(participant.id).teller
+    partner_key = f"{form_id}-{exercise.partner_field.name}"
+    if teller is not None and teller.name in partners and st.session_state.get(partner_key) is None:
+        st.session_state[partner_key] = teller.name
 
 
 def current_answers(ex_key: str, fid: str) -> dict:

@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from facilitation import journey_map, live_cache, room, workshops
-from pages import after_widgets
+from pages import after_widgets, pair_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
 from pages.exercise_widgets import answer_text, story_card
 from pages import live as live_push
@@ -237,25 +237,8 @@ elif exercise.room_view == "by_function":
                         st.text(term)
                     st.text(meaning)
 elif exercise.room_view == "pairs" and exercise.side_by_side:
-    left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
-    page = room.wall_page(list(reversed(told)), 1, slot)
-    show_page(page)
-    for story in page.items:
-        with st.container(border=True, key=f"pair-{story.id}"):
-            partner = story.answers.get(exercise.partner_field.name, "") if exercise.partner_field else ""
-            with st.container(key=f"pair-head-{story.id}"):
-                st.text(story.answers.get(exercise.headline, ""))
-            with st.container(key=f"byline-pair-{story.id}"):
-                st.text(" & ".join(p for p in (story.author_name, partner) if p) if workshop.show_names else line(story))
-            a, b = st.columns(2, gap="large")
-            with a, st.container(key=f"pair-side-a-{story.id}"):
-                with st.container(key=f"pair-label-a-{story.id}"):
-                    st.text(left_field.label)
-                st.text(story.answers.get(left_field.name, ""))
-            with b, st.container(key=f"pair-side-b-{story.id}"):
-                with st.container(key=f"pair-label-b-{story.id}"):
-                    st.text(right_field.label)
-                st.text(story.answers.get(right_field.name, ""))
+    pair_widgets.projector_view(snap, live, exercise, told, show_names=workshop.show_names, slot=slot, show_page=show_page,
+                                byline_of=line, color="#0f172a" if THEME == "light" else "#e2e8f0")
 elif exercise.room_view == "commitments":
     board = room.commitment_board(told, exercise, workshop.functions)
     grouped_wall(board, lambda pair: f"{pair[0] if pair[0] in labelled else 'Someone'} → {pair[1]}", first_name_only,
