@@ -194,3 +194,25 @@ def test_exercises_without_pairs_refuse_pair_controls(store, paired_room):
     w, _people = paired_room
     with pytest.raises(W.WorkshopInputError):
         P.propose(store, w.id, "over_the_wall")
+
+
+def test_archive_keeps_the_pairs_and_an_old_archive_without_them_restores(store):
+    from facilitation import archive, demo
+
+    w, _key = demo.create_demo_workshop(store)
+    data = archive.export_archive(store, w.id)
+    assert len(data["tables"]["pair_members"]) == 14 and len(data["tables"]["pair_rounds"]) == 1
+    restored = archive.import_archive(store, data).workshop
+    r = P.round_of(W.snapshot(store, restored.id), RETRACE)
+    assert [(m.name, m.role) for m in r.pairs[0].members] == [("Dev", "teller"), ("Hiro", "listener")]
+    assert r.phase == 4 and len(r.phase_log) == 4
+    # An archive made before pairs existed: no such tables, no such references.
+    old = {**data, "tables": {k: v for k, v in data["tables"].items() if not k.startswith("pair_")},
+           "references": {k: v for k, v in data["references"].items() if not k.startswith("pair_")}}
+    before = archive.import_archive(store, old).workshop
+    snap = W.snapshot(store, before.id)
+    r = P.round_of(snap, RETRACE)
+    assert r.version == 0 and r.pairs == () and r.unpaired == ()
+    ex = library()[RETRACE]
+    # Its tally still counts the stories it has, one mark each.
+    assert P.tally(ex, snap.stories_for(RETRACE), r).counts == (("Tactical", 3), ("Strategic", 2))
