@@ -193,4 +193,15 @@ def projector_view(snap: Snapshot, live: LiveExercise, exercise: Exercise, told:
                 with st.container(key=f"pair-label-b-{story.id}"):
                     st.text(right_field.label)
                 st.text(story.answers.get(right_field.name, ""))
+            # What else the pair said (what we would have offered, how they listened), under the two versions.
+            shown = {exercise.headline, left_field.name, right_field.name,
+                     exercise.partner_field.name if exercise.partner_field else ""}
+            rest = [f for f in exercise.fields if f.name not in shown and story.answers.get(f.name)]
+            if rest:
+                for column, f in zip(st.columns(len(rest), gap="large"), rest):
+                    value = story.answers[f.name]
+                    with column, st.container(key=f"pair-more-{f.name}-{story.id}"):
+                        with st.container(key=f"pair-label-{f.name}-{story.id}"):
+                            st.text(f.label)
+                        st.text(pairs.short_option(value) if f.name == exercise.tally else str(value))
 
