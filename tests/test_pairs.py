@@ -216,3 +216,39 @@ def test_archive_keeps_the_pairs_and_an_old_archive_without_them_restores(store)
     ex = library()[RETRACE]
     # Its tally still counts the stories it has, one mark each.
     assert P.tally(ex, snap.stories_for(RETRACE), r).counts == (("Tactical", 3), ("Strategic", 2))
+
+
+PARTNER = '\n[[fields]]\nname = "with"\nkind = "partner"\nlabel = "Partner"\n'
+PHASE = '\n[[phases]]\ntitle = "Tell it"\nminutes = 4\nprompt = "Tell it."\n'
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda v: v.replace('headline = "answer"', 'headline = "answer"\ntally = "answer"'), "room.tally must name a field of kind 'choice'"),
+    (lambda v: v + PHASE, "phases are for an exercise done in pairs"),
+    (lambda v: v.replace("[room]", PARTNER.strip() + "\n\n[room]") + PHASE.replace("minutes = 4", "minutes = 0"),
+     "phases[0]: 'minutes' must be between 1 and 60"),
+    (lambda v: v.replace("[room]", PARTNER.strip() + "\n\n[room]") + PHASE + 'teler = "typo"\n', "unknown key 'teler'"),
+    (lambda v: v.replace("[room]", PARTNER.strip() + "\n\n[room]") + '\n[[phases]]\ntitle = "No prompt"\nminutes = 3\n',
+     "'prompt' is missing"),
+])
+def test_phases_and_tally_in_an_exercise_file_are_checked(tmp_path, change, expected):
+    from facilitation.exercises import ExerciseFileError, load_library
+    from test_workshops import VALID, write_exercise
+
+    write_exercise(tmp_path, change(VALID), "paired.toml")
+    with pytest.raises(ExerciseFileError) as info:
+        load_library(tmp_path)
+    assert str(info.value).startswith("paired.toml: ") and expected in str(info.value), str(info.value)
+
+
+def test_a_paired_exercise_file_with_phases_and_a_tally_loads(tmp_path):
+    from facilitation.exercises import load_library
+    from test_workshops import VALID, write_exercise
+
+    text = VALID.replace("[room]", PARTNER.strip() + "\n\n[room]").replace(
+        'headline = "answer"', 'headline = "answer"\ntally = "mood"') + PHASE + 'listener = "Listen."\n'
+    write_exercise(tmp_path, text)
+    [e] = load_library(tmp_path).values()
+    assert e.tally == "mood" and [(p.title, p.minutes, p.prompt, p.teller, p.listener) for p in e.phases] == [
+        ("Tell it", 4, "Tell it.", "", "Listen.")]
+    assert P.role_task(e, 1, "teller") == "Tell it." and P.role_task(e, 1, "listener") == "Listen."
