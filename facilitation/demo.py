@@ -303,8 +303,10 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
             def pair_up(key=exercise_key):
                 # The facilitator's pairs, and the three phases run one after the other.
                 pairs.arrange(store, workshop.id, key, [[people[n].id for n in group] for group in RETRACE_PAIRS])
-                for phase in range(1, len(lib[key].phases) + 2):
-                    pairs.start_phase(store, workshop.id, key, phase, clock=clock)
+                start = clock()
+                for phase in range(1, len(lib[key].phases) + 2):  # each phase its planned minutes after the last
+                    at = start + sum(p.minutes * 60 for p in lib[key].phases[:phase - 1])
+                    pairs.start_phase(store, workshop.id, key, phase, clock=lambda at=at: at)
 
             run(exercise_key, [(teller, dict(a, **{partner: with_whom})) for teller, with_whom, a in RETRACE],
                 prepare=pair_up)

@@ -729,7 +729,13 @@ def _pair_round(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> N
             tellers = [who for role, who in lines if role == pairs.ROLE_LABELS[pairs.TELLER]]
             listeners = [who for role, who in lines if role != pairs.ROLE_LABELS[pairs.TELLER]]
             rows.append([str(number), ", ".join(tellers) or "—", ", ".join(listeners) or "—"])
-        w.table(["Pair", "Teller", "Listening"], rows, [15, (usable_w - 15) / 2, (usable_w - 15) / 2])
+        if all(cell == room.OTHER_FUNCTIONS for row in rows for cell in row[1:]):
+            # Names off and no function with three people in the pairs: a table would say nothing.
+            sizes = sorted({len(p.members) for p in found.pairs})
+            w.paragraph(f"{_plural(len(found.pairs), 'pair')} of {' or '.join(map(str, sizes))} people. Names are off "
+                        "and no function had three people in the pairs, so no function is named.")
+        else:
+            w.table(["Pair", "Teller", "Listening"], rows, [15, (usable_w - 15) / 2, (usable_w - 15) / 2])
 
 
 def _pairs(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:

@@ -178,3 +178,17 @@ def test_names_off_the_projector_and_report_show_functions_under_the_rule(retrac
                if t.rows[0].cells[0].text == "Pair")
     assert who[1] == ["1", "Sales", "Other functions"]
     assert not any(name in cell for row in who for cell in row for name in people)
+
+
+def test_demo_report_names_no_function_when_every_one_folds(app_db):
+    from facilitation import controls, demo
+
+    workshop, _key = demo.create_demo_workshop(app_db)
+    controls.set_show_names(app_db, workshop.id, False)
+    doc = Document(io.BytesIO(report.build_report(W.snapshot(app_db, workshop.id), include_map_image=False,
+                                                  appendix=False)))
+    texts = [p.text for p in doc.paragraphs]
+    at = texts.index("Who worked with whom")
+    assert texts[at + 1].startswith("7 pairs of 2 people. Names are off")
+    assert texts[at - 1].startswith("Phases: Tell it forward at") and "phases ended at" in texts[at - 1]
+    assert not any(t[0].text == "Pair" for t in (table.rows[0].cells for table in doc.tables))
