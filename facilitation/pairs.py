@@ -229,6 +229,17 @@ def phone_lines(round_: Round, participant_id: int) -> tuple[str, str]:
     return head, line
 
 
+def pair_note(pair: Pair) -> str:
+    """What the facilitator may want to fix in a pair: alone, one function only, four or more."""
+    if len(pair.members) < 2:
+        return "alone"
+    if len(pair.members) > 3:
+        return f"{len(pair.members)} people"
+    if len({m.function for m in pair.members}) == 1:
+        return "one function only"
+    return ""
+
+
 def board(round_: Round, *, show_names: bool) -> list[tuple[int, list[tuple[str, str]]]]:
     """The pairs as the room may see them: (pair number, [(role label, who)]) per pair.
 

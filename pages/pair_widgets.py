@@ -77,8 +77,10 @@ def console_panel(store: Store, workshop_id: int, exercise: Exercise, live: Live
             "Pair": pair.number,
             "Teller": _people_label(pair.teller) if pair.teller else "",
             "Listening": ", ".join(_people_label(m) for m in pair.listeners) or "nobody yet",
+            "Note": pairs.pair_note(pair),
         } for pair in pair_round.pairs]), hide_index=True, width="stretch", key=f"pairs-table-{pair_round.version}",
-            column_config={"Pair": st.column_config.NumberColumn("Pair", width="small")})
+            column_config={"Pair": st.column_config.NumberColumn("Pair", width=50),
+                           "Note": st.column_config.TextColumn("Note", width=140)})
         if pair_round.unpaired:
             st.warning("Not in a pair yet: " + ", ".join(_people_label(m) for m in pair_round.unpaired),
                        icon=":material/person_add:")

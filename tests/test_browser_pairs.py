@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from facilitation import pairs as P
 from facilitation import workshops as W
 from facilitation.exercises import library
-from streamlit_browser import expect_text, open_page, projector_path, sign_in_facilitator, wait_for_app
+from streamlit_browser import choose, expect_text, open_page, projector_path, sign_in_facilitator, wait_for_app
 from test_browser_projector import projector_problems
 
 pytestmark = pytest.mark.browser
@@ -44,8 +44,18 @@ def test_pairs_on_console_phone_and_projector(browser, app_server, app_store):
         wait_for_app(console)
         expect_text(console, "Start phase 1: Tell it forward")
         r = P.round_of(W.snapshot(app_store, workshop.id), RETRACE)
-        trio = next(p for p in r.pairs if len(p.members) == 3)
         assert sorted(len(p.members) for p in r.pairs) == [2] * 6 + [3]
+        # Re-pair by hand: the first pair's listener changes places with the second pair's.
+        first, second = r.pairs[0].listeners[0], r.pairs[1].listeners[0]
+        console.get_by_text("Change the pairs").click()
+        choose(console, "Swap", f"{first.name} · {first.function}")
+        choose(console, "with", f"{second.name} · {second.function}")
+        console.locator(f".st-key-swap-{r.version} button").click()
+        wait_for_app(console)
+        r = P.round_of(W.snapshot(app_store, workshop.id), RETRACE)
+        assert r.pair_of(first.participant_id).number == 2 and r.pair_of(second.participant_id).number == 1
+        expect(console.locator(".st-key-pairs-console")).to_contain_text(f"{second.name} · {second.function}")
+        trio = next(p for p in r.pairs if len(p.members) == 3)
         console.locator(".st-key-pairs-console").screenshot(path=str(SCREENS / "console_pairs.png"))
 
         listener = trio.listeners[0]

@@ -85,6 +85,7 @@ def test_facilitator_re_pairs_and_a_stale_console_is_refused(store, paired_room)
     r = P.round_of(W.snapshot(store, w.id), RETRACE)
     assert [m.name for m in r.pairs[0].members] == ["Ana", "Fay"]
     assert [m.name for m in r.pairs[2].members] == ["Cy", "Dee"]
+    assert P.pair_note(P.round_of(W.snapshot(store, w.id), RETRACE).pairs[2]) == ""
     v = P.move(store, w.id, RETRACE, ids["Gus"], 1, seen_version=v)
     v = P.make_teller(store, w.id, RETRACE, ids["Gus"], seen_version=v)
     r = P.round_of(W.snapshot(store, w.id), RETRACE)
@@ -93,6 +94,7 @@ def test_facilitator_re_pairs_and_a_stale_console_is_refused(store, paired_room)
     v = P.move(store, w.id, RETRACE, ids["Bo"], None, seen_version=v)
     r = P.round_of(W.snapshot(store, w.id), RETRACE)
     assert [(m.name, m.role) for m in r.pairs[1].members] == [("Eli", "teller")]
+    assert P.pair_note(r.pairs[1]) == "alone"
     assert [(m.name, m.role) for m in r.pairs[3].members] == [("Bo", "teller")]
     with pytest.raises(W.StaleControl, match="changed on another screen"):
         P.swap(store, w.id, RETRACE, ids["Ana"], ids["Cy"], seen_version=v - 1)
