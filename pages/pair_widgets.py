@@ -1,12 +1,13 @@
 """An exercise done in pairs on the phone (my partner, my role, the phase) and on the console
-(propose, re-pair, run the phases). The rules are in facilitation/pairs.py."""
+(propose, re-pair, run the phases). The rules are in facilitation/pairs.py; the projector and the
+report part live with the pairs room view (pages/views/pairs.py, facilitation/views/pairs.py)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from facilitation import pairs, room
+from facilitation import pairs
 from facilitation.exercises import Exercise
 from facilitation.store import Store
 from facilitation.workshops import LiveExercise, Participant, Snapshot
@@ -123,87 +124,4 @@ def _picked(act, action, store: Store, workshop_id: int, key: str, widget_keys: 
         st.session_state["console_problem"] = "Pick who to change first, then press the button."
         return
     act(action, store, workshop_id, key, *values, **seen)
-
-
-# --- the projector -------------------------------------------------------------------------------------
-
-BOARD_PER_PAGE, BOARD_PER_ROW = 12, 4
-
-
-def projector_view(snap: Snapshot, live: LiveExercise, exercise: Exercise, told: list, *, show_names: bool, slot: int,
-                   show_page, byline_of, color: str = "") -> None:
-    """The pairs wall: the running phase with its prompt and clock, the room's tally, then the pairs
-    (while no story has arrived) or each pair's two versions side by side, one pair a page."""
-    pair_round = pairs.round_of(snap, exercise.key)
-    step = pairs.current_phase(exercise, live.phase)
-    if step is not None:
-        with st.container(key="phase-band", horizontal=True, vertical_alignment="center", gap="large"):
-            with st.container(key="phase-text"):
-                with st.container(key="phase-heading"):
-                    st.text(pairs.phase_heading(exercise, live.phase))
-                with st.container(key="phase-prompt"):
-                    st.text(step.prompt)
-            with st.container(key="phase-clock", width="content"):
-                live_push.countdown(pairs.phase_deadline(exercise, live.phase, live.phase_started_at),
-                                    key=f"projector-phase-clock-{live.phase}", look="metric",
-                                    running="{clock} left in this phase", up="Time is up for this phase", color=color)
-    count = pairs.tally(exercise, told, pair_round)
-    if count is not None and count.marked:
-        with st.container(key="tally", horizontal=True, vertical_alignment="center", gap="large"):
-            with st.container(key="tally-label", width="content"):
-                st.text("How we listened")
-            for i, (label, n) in enumerate(count.counts):
-                with st.container(key=f"tally-count-{i}", width="content", horizontal=True, vertical_alignment="center"):
-                    with st.container(key=f"tally-number-{i}", width="content"):
-                        st.text(str(n))
-                    st.text(label)
-            if count.waiting:
-                with st.container(key="tally-waiting", width="content"):
-                    st.text(f"{count.waiting} not marked yet")
-    if not told:
-        rows = pairs.board(pair_round, show_names=show_names)
-        if not rows:
-            with st.container(key="pairs-waiting"):
-                st.text("Pairs appear here once the facilitator proposes them.")
-            return
-        page = room.wall_page(rows, BOARD_PER_PAGE, slot)
-        show_page(page)
-        columns = st.columns(BOARD_PER_ROW, gap="medium")
-        for i, (number, lines) in enumerate(page.items):
-            with columns[i % BOARD_PER_ROW], st.container(border=True, key=f"board-pair-{number}"):
-                with st.container(key=f"board-pair-head-{number}"):
-                    st.text(f"Pair {number}")
-                for role, who in lines:
-                    st.text(f"{role}: {who}")  # names are typed by people: never markdown
-        return
-    left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
-    page = room.wall_page(list(reversed(told)), 1, slot)
-    show_page(page)
-    for story in page.items:
-        with st.container(border=True, key=f"pair-{story.id}"):
-            partner = story.answers.get(exercise.partner_field.name, "") if exercise.partner_field else ""
-            with st.container(key=f"pair-head-{story.id}"):
-                st.text(story.answers.get(exercise.headline, ""))
-            with st.container(key=f"byline-pair-{story.id}"):
-                st.text(" & ".join(p for p in (story.author_name, partner) if p) if show_names else byline_of(story))
-            a, b = st.columns(2, gap="large")
-            with a, st.container(key=f"pair-side-a-{story.id}"):
-                with st.container(key=f"pair-label-a-{story.id}"):
-                    st.text(left_field.label)
-                st.text(story.answers.get(left_field.name, ""))
-            with b, st.container(key=f"pair-side-b-{story.id}"):
-                with st.container(key=f"pair-label-b-{story.id}"):
-                    st.text(right_field.label)
-                st.text(story.answers.get(right_field.name, ""))
-            # What else the pair said (what we would have offered, how they listened), under the two versions.
-            shown = {exercise.headline, left_field.name, right_field.name,
-                     exercise.partner_field.name if exercise.partner_field else ""}
-            rest = [f for f in exercise.fields if f.name not in shown and story.answers.get(f.name)]
-            if rest:
-                for column, f in zip(st.columns(len(rest), gap="large"), rest):
-                    value = story.answers[f.name]
-                    with column, st.container(key=f"pair-more-{f.name}-{story.id}"):
-                        with st.container(key=f"pair-label-{f.name}-{story.id}"):
-                            st.text(f.label)
-                        st.text(pairs.short_option(value) if f.name == exercise.tally else str(value))
 
