@@ -95,11 +95,15 @@ def test_pairs_on_console_phone_and_projector(browser, app_server, app_store):
             wait_for_app(console)
         marks = EX.field("listening").options
         for i, pair in enumerate(r.pairs[:4]):
+            # Every answer as long as the form allows: the page must still fit the screen.
             answers = {"partner": pair.teller.name,
-                       "forward": "1. They asked for a faster export. 2. We quoted two sprints. 3. They went quiet.",
-                       "reversed": "From the end back: an auditor visits every quarter and asked who changed which record.",
-                       "behind": f"Pair {pair.number}: proof for the auditor, not a faster export.",
-                       "anticipatory": "Offer the audit log up front.", "listening": marks[i % 2]}
+                       "forward": ("1. They asked for a faster export. 2. We quoted two sprints. 3. They went quiet. "
+                                   * 20)[:EX.field("forward").max_chars],
+                       "reversed": ("From the end back: an auditor visits every quarter and asks who changed a record. "
+                                    * 20)[:EX.field("reversed").max_chars],
+                       "behind": (f"Pair {pair.number}: proof for the auditor, not a faster export. " * 20)[:1000],
+                       "anticipatory": ("Offer the audit log up front, and ask who reviews their data. " * 20)[:1000],
+                       "listening": marks[i % 2]}
             assert W.submit_story(app_store, people[pair.listeners[0].name], RETRACE, answers, f"b-{i}").ok
         band = projector.locator(".st-key-phase-band")
         expect(band).to_contain_text("Phase 3 of 3", timeout=10_000)
@@ -121,6 +125,17 @@ def test_pairs_on_console_phone_and_projector(browser, app_server, app_store):
         projector.wait_for_timeout(1200)
         projector.screenshot(path=str(SCREENS / "projector_pairs_light_1920x1080.png"))
         problems = projector_problems(projector, "pairs, light theme")
+        assert not problems, "\n".join(problems)
+
+        # The phases over: the band goes, each pair's page also shows what it would have offered.
+        console.locator(".st-key-phase-4 button").click()
+        wait_for_app(console)
+        open_page(projector, f"{app_server}{projector_path(app_store, workshop)}")
+        expect(projector.locator(".st-key-phase-band")).to_have_count(0)
+        expect(projector.locator('[class*="st-key-pair-more-anticipatory-"]')).to_be_visible()
+        projector.wait_for_timeout(1200)
+        projector.screenshot(path=str(SCREENS / "projector_pairs_after_phases_1920x1080.png"))
+        problems = projector_problems(projector, "pairs after the phases")
         assert not problems, "\n".join(problems)
     finally:
         for c in (desk, wall, hand):

@@ -71,9 +71,10 @@ def pairs_wall(screen, shaped) -> None:
                     with st.container(key=f"pair-label-{side}-{story.id}"):
                         st.text(f.label)
                     st.text(story.answers.get(f.name, ""))
-            # What else the pair said (what we would have offered, how they listened), under the two versions.
+            # What else the pair said (what we would have offered, how they listened), under the two versions;
+            # while a phase runs its band takes that room (the spotlight shows a story whole).
             rest = [f for f in shaped.others if story.answers.get(f.name)]
-            if rest:
+            if rest and shaped.phase is None:
                 for column, f in zip(st.columns(len(rest), gap="large"), rest):
                     value = story.answers[f.name]
                     with column, st.container(key=f"pair-more-{f.name}-{story.id}"):
