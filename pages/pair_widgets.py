@@ -25,6 +25,9 @@ def phone_panel(exercise: Exercise, live: LiveExercise, snap: Snapshot, particip
             with st.container(key="my-pair-head"):
                 st.text(head)
             st.text(detail)  # names are typed by people: never markdown
+            me = pair_round.member(participant.id)
+            if me is not None and me.role == pairs.TELLER and len(pair_round.pair_of(participant.id).members) > 1:
+                st.caption("Your listener types and sends one form for your pair; you tell.")
     if heading := pairs.phase_heading(exercise, live.phase):
         me = pair_round.member(participant.id)
         with st.container(border=True, key="phase"):
@@ -74,6 +77,9 @@ def console_panel(store: Store, workshop_id: int, exercise: Exercise, live: Live
                       on_click=act, args=(pairs.propose, store, workshop_id, key), kwargs={"seen_version": 0})
             return
         seen = {"seen_version": pair_round.version}
+        count = pairs.tally(exercise, snap.stories_for(exercise.key), pair_round)
+        if count is not None and (count.marked or count.waiting):
+            st.caption("How the pairs listened (for the debrief): " + count.line())
         st.dataframe(pd.DataFrame([{
             "Pair": pair.number,
             "Teller": _people_label(pair.teller) if pair.teller else "",

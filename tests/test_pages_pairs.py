@@ -109,8 +109,10 @@ def test_pairs_played_on_console_phones_projector_and_report(retrace_room, app_d
     assert not at.exception and "Phase 1 of 3 · Tell it forward" in texts(at)
     teller = r3.pairs[0].teller
     listener = r3.pairs[0].listeners[0]
-    on_teller = texts(phone(workshop, people[teller.name]))
+    on_teller_page = phone(workshop, people[teller.name])
+    on_teller = texts(on_teller_page)
     assert "Phase 1 of 3 · Tell it forward" in on_teller and EX.phases[0].teller in on_teller
+    assert "Your listener types and sends one form for your pair; you tell." in all_text(on_teller_page)
     on_listener = phone(workshop, people[listener.name])
     assert EX.phases[0].listener in texts(on_listener)
     # Their form already names their teller (the listener sends the pair's form).
@@ -136,6 +138,7 @@ def test_pairs_played_on_console_phones_projector_and_report(retrace_room, app_d
     at = console(workshop, key)
     at.button(key="phase-4").click().run()
     assert "All 3 phases done" in texts(at)
+    assert "How the pairs listened (for the debrief): 1 tactical · 1 strategic · 1 pair not marked yet" in all_text(at)
 
     shown_forward = set()
     for slot in range(3):
