@@ -18,7 +18,7 @@ from .exercises import library
 from .store import Store, agenda_items, participants, stories, votes, workshops
 from .workshops import (
     NOT_SAVED_YET, Clock, LiveExercise, Participant, StaleControl, SubmitResult, WorkshopInputError, _agenda_item,
-    _bump, _stories_query, _story, check_item, live_exercise,
+    _bump, _stories_query, _story, check_item, live_exercise, offered_handoffs,
 )
 
 BUILD_ON_MAX_CHARS = 600
@@ -308,8 +308,9 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
             if p := input_rules.text_problem(teller_name, max_chars=TELLER_NAME_MAX, required=False,
                                              what="The teller's name", one_line=True):
                 problems["_teller"] = p
-            problems.update(input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                                        stages=list(w.stages), partners=_names(conn, workshop_id)))
+            problems.update(input_rules.answer_problems(
+                exercise, answers, functions=list(w.functions), stages=list(w.stages),
+                partners=_names(conn, workshop_id), handoffs=offered_handoffs(conn, w, exercise, function)))
             if problems:
                 return SubmitResult(None, problems=problems)
             now = clock()

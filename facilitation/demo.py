@@ -7,7 +7,8 @@ facilitator can present: Sales promised go-live in two weeks and a discount that
 billing; training covered the standard set-up, not Halvorsen's custom alarms, so the night shift
 drowned in false alarms; the champion who bought left and nobody noticed until the renewal. Every
 gap score matches its text (5 is "a canyon", 1 "barely any"), and every story is told by someone
-of the function it speaks for.
+of the function it speaks for. The receivers then say what actually arrived (What actually arrives),
+several gaps carry what the customer said or showed, and the tellers say where their part ends.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .store import Store
 from .store import workshops as workshop_rows
 
 DEMO_TITLE = "Demo: where our customer story breaks"
+ARRIVES_KEY = "what_actually_arrives"  # the receiving side of Over the wall
 DEMO_ORGANISATION = "Northwind Robotics"
 DEMO_CUSTOMER = "Halvorsen Foods"
 # The room: (name, function). Every default function is there, the busy ones twice.
@@ -35,8 +37,18 @@ DEMO_ROOM = [
 DEMO_NAMES = [name for name, _function in DEMO_ROOM]
 
 
-def _handoff(teller, stage, promise, experience, to, lost, gap):
-    return teller, dict(stage=stage, promise=promise, experience=experience, next_function=to, lost=lost, gap=gap)
+CUSTOMER_JUDGED = library()[EXERCISE_KEY].judged_by_customer
+
+
+def _handoff(teller, stage, promise, experience, to, lost, gap, *, reach=None, evidence=None):
+    """One sender's story; `evidence` is what the customer said or showed (the customer judged the gap),
+    `reach` the stage where the teller's part of the story ends."""
+    answers = dict(stage=stage, promise=promise, experience=experience, next_function=to, lost=lost, gap=gap)
+    if reach:
+        answers["reach"] = reach
+    if evidence:
+        answers.update(judged_by=CUSTOMER_JUDGED, evidence=evidence)
+    return teller, answers
 
 
 # Over the wall: Halvorsen's journey, stage by stage, each handoff as its sender tells it.
@@ -49,19 +61,22 @@ OVER_THE_WALL = [
              "Customer success", "Whether the customer was happy before we asked them to say so in public.", 3),
     _handoff("Amira", "Sale", "“You'll be live in both plants in two weeks.”",
              "Go-live took seven weeks: the second plant's network was never in the project scope.",
-             "Implementation", "The go-live date, and that there are two plants.", 5),
+             "Implementation", "The go-live date, and that there are two plants.", 5, reach="Sale",
+             evidence="The plant manager's email: “You said two weeks. This is week seven.”"),
     _handoff("Amira", "Sale", "“The pilot discount runs for the whole first year.”",
              "The first invoice came at full price; the plant manager forwarded it to us with one question mark.",
-             "Finance/billing", "The discount, agreed by email and never put in the order.", 4),
+             "Finance/billing", "The discount, agreed by email and never put in the order.", 4, reach="Sale",
+             evidence="The first invoice, forwarded back to us with one question mark."),
     _handoff("Ben", "Sale", "“Our people will learn your alarm thresholds before go-live.”",
              "Nobody in implementation heard about the custom thresholds until the kick-off call.",
-             "Implementation", "The custom alarm thresholds written down in the sales notes.", 4),
+             "Implementation", "The custom alarm thresholds written down in the sales notes.", 4, reach="Sale"),
     _handoff("Ben", "Prospect", "“Tell us your three worst lines and we'll start there.”",
              "They told us, and the list was in the CRM when the deal closed.",
              "Sales", "Nothing much; the notes in the CRM were good here.", 1),
     _handoff("Lars", "Sale", "“Billing starts when you are live.”",
              "Billing started at signature, seven weeks before anything was running.",
-             "Customer success", "The go-live date: billing only had the contract date.", 5),
+             "Customer success", "The go-live date: billing only had the contract date.", 5, reach="Onboarding",
+             evidence="Onboarding survey: 2 out of 10, “billed for a system we could not use”."),
     _handoff("Lars", "Onboarding", "“One invoice per plant, matching your purchase orders.”",
              "One invoice for both plants, which Halvorsen's accounts payable rejected twice.",
              "Customer success", "That they run one purchase order per plant.", 3),
@@ -70,10 +85,11 @@ OVER_THE_WALL = [
              "Support", "The custom alarm thresholds we agreed with the plant.", 4),
     _handoff("Farid", "Implementation", "“Alarms tuned to your freezer tolerances.”",
              "The night shift got forty false alarms a night in the first week.",
-             "Support", "The workaround: silence line 3 during the defrost cycle.", 4),
+             "Support", "The workaround: silence line 3 during the defrost cycle.", 4, reach="Implementation",
+             evidence="Ticket 4411: forty alarms in one night, opened by the night-shift lead."),
     _handoff("Grace", "Implementation", "“A proper handover to your success manager at go-live.”",
              "The handover was an email with a PDF, sent the day the project closed.",
-             "Customer success", "Who the champion is, and what she wanted from us.", 4),
+             "Customer success", "Who the champion is, and what she wanted from us.", 4, reach="Implementation"),
     _handoff("Dev", "Implementation", "“The ERP connector works out of the box.”",
              "The connector needed a patch for their ERP version: three days of waiting for a fix.",
              "Support", "The constraints we found in the sales demo.", 3),
@@ -85,7 +101,8 @@ OVER_THE_WALL = [
              "Engineering", "The ticket history and the logs already sent.", 3),
     _handoff("Hiro", "Support & adoption", "“Someone who knows your plant picks up.”",
              "The night-shift lead explained the plant again to a new person on every call.",
-             "Customer success", "The name of the night-shift lead, the person who really uses it.", 3),
+             "Customer success", "The name of the night-shift lead, the person who really uses it.", 3,
+             reach="Support & adoption", evidence="“Every call I explain the plant again.” (night-shift lead, ticket 4502)"),
     _handoff("Ines", "Support & adoption", "“Once the thresholds are fixed, the alarms go quiet.”",
              "It works, quietly: the night shift stopped calling after the patch.",
              "Customer success", "Nothing much; the ticket says what changed.", 1),
@@ -94,13 +111,33 @@ OVER_THE_WALL = [
              "Engineering", "That Halvorsen's food-safety audit needs the export by March.", 4),
     _handoff("Jonas", "Renewal & expansion", "“A quarterly review with the numbers your board reads.”",
              "The reviews went well, but the champion who bought us left in June and nobody noticed until renewal.",
-             "Sales", "That the champion had left, and who now signs.", 4),
+             "Sales", "That the champion had left, and who now signs.", 4, reach="Renewal & expansion"),
     _handoff("Kemi", "Renewal & expansion", "“The price stays the same when you add the third plant.”",
              "The expansion quote from sales showed list price for plant three.",
              "Sales", "The expansion price agreed at signing.", 3),
     _handoff("Mei", "Renewal & expansion", "“We are your partner, not your vendor.”",
              "The call with their CEO went well; nobody followed up on the three things we promised.",
              "Customer success", "The three follow-ups from the CEO call.", 3),
+]
+
+# What actually arrives: the receiving side of those handoffs, each answered by someone of the receiving function.
+ARRIVES = [
+    ("Farid", dict(handoff="Sales @ Sale", arrived="A signed order and a kick-off date.",
+                   missing="That there are two plants, the go-live date Sales promised, and the custom alarm thresholds.")),
+    ("Lars", dict(handoff="Sales @ Sale", arrived="The contract, at list price.",
+                  missing="The pilot discount agreed by email: we learned it from the customer's reply to the invoice.")),
+    ("Hiro", dict(handoff="Implementation @ Implementation", arrived="A go-live ticket with the standard set-up attached.",
+                  missing="The custom thresholds and the defrost workaround: the night shift told us, at 3 a.m.")),
+    ("Ines", dict(handoff="Engineering @ Support & adoption", arrived="Nothing: the customer told us the fix had shipped.",
+                  missing="The release note, and which customers were waiting for it.")),
+    ("Jonas", dict(handoff="Implementation @ Implementation", arrived="A PDF, the day the project closed.",
+                   missing="Who the champion is and what she wanted from us: we met her once, at the renewal.")),
+    ("Kemi", dict(handoff="Finance/billing @ Sale", arrived="Nothing: the first we heard of billing was an angry call.",
+                  missing="That billing had started seven weeks before anything was running.")),
+    ("Dev", dict(handoff="Support @ Support & adoption", arrived="A ticket with a one-line summary.",
+                 missing="The logs the customer had already sent, and the ticket's history.")),
+    ("Amira", dict(handoff="Customer success @ Renewal & expansion", arrived="A renewal date in the CRM.",
+                   missing="That the champion had left and who signs now: we found out on the renewal call.")),
 ]
 
 # Always be storytelling: a remark per person, heard where their function meets Halvorsen.
@@ -268,8 +305,8 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
     """Create a finished-looking workshop across the whole agenda; returns it and its facilitator key.
 
     Everything goes through the same rules as a live session (join, open, submit, vote, close), so
-    the demo is exactly what a real room would have produced. The room is left on the first
-    exercise, with its journey map full. `participants` and `stories` make a bigger room for
+    the demo is exactly what a real room would have produced. The room is left on What actually
+    arrives (the receivers' round of the first exercise), with its journey map full on both sides. `participants` and `stories` make a bigger room for
     load and layout tests: synthetic people and "Over the wall" stories join the demo's own.
     """
     workshop, key = workshops.create_workshop(
@@ -293,7 +330,7 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
         return made
 
     for exercise_key in positions:
-        if exercise_key == EXERCISE_KEY:
+        if exercise_key in (EXERCISE_KEY, ARRIVES_KEY):
             continue  # last, so the room is left on the journey map
         if exercise_key == "always_be_storytelling":
             run(exercise_key, [(who, dict(a, heard_in=people[who].function)) for who, a in VOICE_OF_THE_CUSTOMER])
@@ -330,6 +367,9 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
     run(EXERCISE_KEY, OVER_THE_WALL)
     if participants or stories:
         _add_a_crowd(store, workshop, participants or len(DEMO_ROOM), stories or 0, seed, clock)
+    if ARRIVES_KEY in positions:  # the receivers answer last: the room is left on the map with both sides
+        workshops.close_exercise(store, workshop.id, clock=clock)
+        run(ARRIVES_KEY, ARRIVES)
     return workshops.get_workshop(store, workshop.id), key
 
 

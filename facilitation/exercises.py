@@ -26,9 +26,14 @@ FIELD_KINDS = {
     "choice": "one of a fixed list of options",
     "date": "a calendar date",
     "partner": "another participant in the room",
+    "handoff": "a handoff another function said it makes to the participant's own (see [receives])",
 }
 DEFAULT_MAX_CHARS = {"short_text": 200, "long_text": 2000}
-HANDOFF_ROLES = ("stage", "to_function", "promise", "experience", "lost", "gap")
+HANDOFF_ROLES = ("stage", "to_function", "promise", "experience", "lost", "gap", "reach", "evidence", "judged_by")
+# [handoff] judged_by_customer: the option of the judged_by field that means "the customer judged it".
+HANDOFF_SETTINGS = ("judged_by_customer",)
+# [receives]: an exercise whose people answer the handoffs another exercise's stories point at them.
+RECEIVES_ROLES = ("handoff", "arrived", "missing")
 
 
 class ExerciseFileError(ValueError):
@@ -90,6 +95,8 @@ class Exercise:
     own_votes: bool = False             # whether a person may put a dot on a story of their own
     tally: str = ""                     # a choice field the room counts (one mark per pair)
     phases: tuple[Phase, ...] = ()      # timed steps the facilitator starts one after the other
+    judged_by_customer: str = ""        # the [handoff] judged_by option that means the customer judged the gap
+    receives: dict[str, str] = field(default_factory=dict)  # [receives]: exercise + roles → field names
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -100,6 +107,11 @@ class Exercise:
     @property
     def feeds_map(self) -> bool:
         return bool(self.handoff)
+
+    @property
+    def receives_from(self) -> str | None:
+        """The key of the exercise whose handoffs this one answers (the receiving side), or None."""
+        return self.receives.get("exercise") or None
 
     @property
     def partner_field(self) -> Field | None:
@@ -138,7 +150,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     """Check one exercise's data against the schema and build it."""
     where = source_name
     known = {"title", "question", "purpose", "minutes", "order", "source", "notes", "fields", "room", "report", "handoff",
-             "phases"}
+             "phases", "receives"}
     for k in data:
         if k not in known:
             raise ExerciseFileError(f"{where}: unknown key '{k}' (expected one of {', '.join(sorted(known))})")
@@ -235,14 +247,42 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     report_view = _need(report, "view", str, f"{where}: report")
     if not views.known(report_view):
         raise ExerciseFileError(f"{where}: report.view '{report_view}' is not one of {', '.join(views.names())}")
-    handoff = _need(data, "handoff", dict, where, default={})
+    handoff = dict(_need(data, "handoff", dict, where, default={}))
+    judged_by_customer = handoff.pop("judged_by_customer", "")
     for role, fname in handoff.items():
         if role not in HANDOFF_ROLES:
-            raise ExerciseFileError(f"{where}: handoff.{role} is not one of {', '.join(HANDOFF_ROLES)}")
-        if fname not in names:
+            raise ExerciseFileError(f"{where}: handoff.{role} is not one of {', '.join(HANDOFF_ROLES + HANDOFF_SETTINGS)}")
+        if not isinstance(fname, str) or fname not in names:
             raise ExerciseFileError(f"{where}: handoff.{role} names no field ('{fname}')")
     if handoff and not {"stage", "to_function"} <= handoff.keys():
         raise ExerciseFileError(f"{where}: handoff needs at least 'stage' and 'to_function'")
+    if "reach" in handoff and by_name[handoff["reach"]].kind != "stage":
+        raise ExerciseFileError(f"{where}: handoff.reach must name a field of kind 'stage'")
+    if "judged_by" in handoff:
+        options = by_name[handoff["judged_by"]].options
+        if by_name[handoff["judged_by"]].kind != "choice" or judged_by_customer not in options:
+            raise ExerciseFileError(f"{where}: handoff.judged_by must name a choice field, and "
+                                    "handoff.judged_by_customer one of its options")
+    elif judged_by_customer:
+        raise ExerciseFileError(f"{where}: handoff.judged_by_customer needs handoff.judged_by")
+    receives = dict(_need(data, "receives", dict, where, default={}))
+    handoff_fields = [f.name for f in fields if f.kind == "handoff"]
+    if receives:
+        source_key = receives.get("exercise")
+        if not isinstance(source_key, str) or not source_key.strip():
+            raise ExerciseFileError(f"{where}: receives.exercise must name the exercise whose handoffs are answered")
+        for role, fname in receives.items():
+            if role == "exercise":
+                continue
+            if role not in RECEIVES_ROLES:
+                raise ExerciseFileError(f"{where}: receives.{role} is not one of exercise, {', '.join(RECEIVES_ROLES)}")
+            if not isinstance(fname, str) or fname not in names:
+                raise ExerciseFileError(f"{where}: receives.{role} names no field ('{fname}')")
+        if "handoff" not in receives or by_name[receives["handoff"]].kind != "handoff":
+            raise ExerciseFileError(f"{where}: receives.handoff must name a field of kind 'handoff'")
+    if handoff_fields and (not receives or handoff_fields != [receives.get("handoff")]):
+        raise ExerciseFileError(f"{where}: field '{handoff_fields[0]}': a field of kind 'handoff' needs a "
+                                "[receives] table naming it (one such field per exercise)")
     minutes = _need(data, "minutes", int, where)
     if not 1 <= minutes <= 180:
         raise ExerciseFileError(f"{where}: 'minutes' must be between 1 and 180")
@@ -269,6 +309,8 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         own_votes=own_votes,
         tally=tally,
         phases=tuple(phases),
+        judged_by_customer=judged_by_customer,
+        receives=receives,
     )
 
 
@@ -285,7 +327,12 @@ def load_library(directory: Path = EXERCISES_DIR) -> dict[str, Exercise]:
     """Every exercise in a folder, in workshop order (by `order`, then title)."""
     found = [load_exercise_file(p) for p in sorted(directory.glob("*.toml"))]
     found.sort(key=lambda e: (e.order, e.title))
-    return {e.key: e for e in found}
+    by_key = {e.key: e for e in found}
+    for e in found:
+        if e.receives_from and not (e.receives_from in by_key and by_key[e.receives_from].handoff):
+            raise ExerciseFileError(f"{e.key}.toml: receives.exercise '{e.receives_from}' is not an exercise "
+                                    "of this library with a [handoff] table")
+    return by_key
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from .exercises import Exercise, Field
+from .handoff_sides import CHOOSE_A_HANDOFF, NO_HANDOFF_YET
 
 DISPLAY_NAME_MAX = 60
 TITLE_MAX = 200
@@ -86,29 +87,58 @@ def text_problem(text: object, *, max_chars: int | None, required: bool = True, 
     return None
 
 
-def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], stages: list[str], partners: list[str] | None = None) -> dict[str, str]:
-    """Every field whose answer cannot be accepted, with the reason; empty when all is well."""
+def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], stages: list[str],
+                    partners: list[str] | None = None, handoffs: list[str] | None = None) -> dict[str, str]:
+    """Every field whose answer cannot be accepted, with the reason; empty when all is well.
+
+    `handoffs` are the handoff answers this teller may give (`handoff_sides.offered_handoffs`:
+    those other functions said they make to the teller's own)."""
     problems: dict[str, str] = {}
     for f in exercise.fields:
-        problem = field_problem(f, answers.get(f.name), functions=functions, stages=stages, partners=partners or [])
+        problem = field_problem(f, answers.get(f.name), functions=functions, stages=stages, partners=partners or [],
+                                handoffs=handoffs)
         if problem:
             problems[f.name] = problem
     for name in answers:
         if name not in {f.name for f in exercise.fields}:
             problems[name] = f"'{name}' is not a question of this exercise."
+    problems.update(_handoff_problems(exercise, answers, stages, problems))
     return problems
+
+
+def _handoff_problems(exercise: Exercise, answers: dict, stages: list[str], found: dict[str, str]) -> dict[str, str]:
+    """Rules across the answers of one handoff story: the story cannot end before the stage one owns,
+    and a gap the customer judged says what the customer said or showed."""
+    roles, out = exercise.handoff, {}
+    stage, reach = roles.get("stage"), roles.get("reach")
+    if stage and reach and not (found.keys() & {stage, reach}) and not _blank(answers.get(reach)):
+        own, ends = answers.get(stage), answers.get(reach)
+        if own in stages and ends in stages and stages.index(ends) < stages.index(own):
+            out[reach] = (f"Your part of the story cannot end before the stage you own ({own}). "
+                          f"Pick {own} or a later stage, or leave this empty.")
+    judged, evidence = roles.get("judged_by"), roles.get("evidence")
+    if judged and evidence and judged not in found and evidence not in found \
+            and answers.get(judged) == exercise.judged_by_customer and _blank(answers.get(evidence)):
+        out[evidence] = ("You said the customer judged this gap: write what they said or showed "
+                         "(a quote, a ticket, a survey score), or choose 'our own guess'.")
+    return out
 
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not visible_text(value))
 
 
-def field_problem(f: Field, value: object, *, functions: list[str], stages: list[str], partners: list[str]) -> str | None:
+def field_problem(f: Field, value: object, *, functions: list[str], stages: list[str], partners: list[str],
+                  handoffs: list[str] | None = None) -> str | None:
     """Why one answer cannot be accepted, or None."""
     if f.is_text:
         return text_problem(value, max_chars=f.max_chars, required=f.required)
+    if f.kind == "handoff" and not handoffs:
+        return NO_HANDOFF_YET if f.required or not _blank(value) else None
     if _blank(value):
         return "Please choose an answer." if f.required else None
+    if f.kind == "handoff":
+        return None if value in handoffs else CHOOSE_A_HANDOFF
     if f.kind == "function":
         return None if value in functions else "Please choose one of the functions in the list."
     if f.kind == "stage":

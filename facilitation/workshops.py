@@ -14,7 +14,7 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import access, input_rules
+from . import access, handoff_sides, input_rules
 from .exercises import Exercise, library
 from .store import (Store, agenda_items, drafts, pair_members, pair_rounds, participants, record_bump, stories, votes,
                     workshops)
@@ -444,6 +444,12 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
             problems["agenda"] = f"There is no exercise called '{str(key)[:40]}'."
         elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
             problems["agenda"] = f"Minutes for '{lib[key].title}' must be between 1 and {MAX_AGENDA_MINUTES}."
+    planned = [k for k, _m in agenda_plan if isinstance(k, str) and k in lib] if "agenda" not in problems else []
+    for i, k in enumerate(planned):
+        sender = lib[k].receives_from
+        if sender and sender not in planned[:i]:
+            problems["agenda"] = (f"{lib[k].title} answers the handoffs told in {lib[sender].title}: put "
+                                  f"{lib[sender].title} on the agenda before it, or leave {lib[k].title} out.")
     if facilitator_key and not _key_opens_a_workshop(store, facilitator_key):
         problems["facilitator_key"] = ("That key opens no workshop on this server. Leave it empty for a new key, "
                                        "or paste the key of one of your earlier workshops.")
@@ -669,7 +675,8 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                                                           participants.c.id != participant.id))
                     ] if exercise.partner_field else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                               stages=list(w.stages), partners=partners)
+                                               stages=list(w.stages), partners=partners,
+                                               handoffs=offered_handoffs(conn, w, exercise, participant.function))
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -684,6 +691,20 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
         _bump(conn, w.id, "stories")
         row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
     return SubmitResult(_story(row), created=True)
+
+
+def offered_handoffs(conn: Connection, w, exercise: Exercise, function: str) -> list[str] | None:
+    """For an exercise that answers another's handoffs (`[receives]`): the handoff answers a teller of
+    `function` may give, read in this transaction (`w` is the workshop row or Workshop); else None."""
+    sender = library().get(exercise.receives_from) if exercise.receives_from else None
+    if sender is None:
+        return None
+    rows = conn.execute(_stories_query(w.id).where(stories.c.exercise_key == sender.key,
+                                                    stories.c.hidden == sa.false(),
+                                                    stories.c.builds_on.is_(None))).all()
+    offered = handoff_sides.offered_handoffs([_story(r) for r in rows], sender, function,
+                                             functions=_names(w.functions), stages=_names(w.stages))
+    return [o.value for o in offered]
 
 
 def counts_by_function(people: list[Participant], functions: list[str]) -> dict[str, int]:
@@ -718,7 +739,8 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                 sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
                                                               participants.c.id != participant.id))]
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                                   stages=list(w.stages), partners=partners)
+                                                   stages=list(w.stages), partners=partners,
+                                                   handoffs=offered_handoffs(conn, w, exercise, participant.function))
             if problems:
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(

@@ -3,11 +3,12 @@ arrives, with the controls a live room needs. Nothing here is ever shown on the 
 
 import time
 import uuid
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from facilitation import controls, live_cache, room, workshops
+from facilitation import controls, handoff_sides, live_cache, room, workshops
 from pages import after_widgets, pair_widgets
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
@@ -219,8 +220,10 @@ with live_col:
         teller = st.text_input("Their name (optional)", key=f"{proxy_id}-_teller", max_chars=controls.TELLER_NAME_MAX)
         function = st.selectbox("Their function", workshop.functions, index=None, key=f"{proxy_id}-_function")
         partner_names = [p.display_name for p in snap.participants]
+        handoff_choices = (handoff_sides.handoff_choices(replace(snap, workshop=replace(workshop, show_names=True)),
+                                                         exercise, function) if exercise.receives_from else None)
         for f in exercise.fields:
-            field_widget(f, f"{proxy_id}-{f.name}", workshop, partner_names)
+            field_widget(f, f"{proxy_id}-{f.name}", workshop, partner_names, handoffs=handoff_choices)
         if st.button("Add their story", key=f"{proxy_id}-send"):
             answers = {f.name: json_value(st.session_state.get(f"{proxy_id}-{f.name}")) for f in exercise.fields}
             result = controls.submit_proxy_story(store(), workshop.id, exercise_key=exercise.key, function=function,

@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, live_cache, pairs, room, views, workshops
+from facilitation import controls, drafts, handoff_sides, live_cache, pairs, room, views, workshops
 from facilitation.exercises import library
 from pages import after_widgets, pair_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
@@ -68,6 +68,9 @@ with st.expander("Why this exercise?"):
 # Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
             if exercise.partner_field else [])
+# The receiving side of a handoff exercise offers the handoffs other functions said they make to this one.
+handoff_choices = (handoff_sides.handoff_choices(live_cache.snapshot(store(), workshop.id), exercise, participant.function)
+                   if exercise.receives_from else None)
 
 
 pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(), workshop.id), participant)
@@ -132,7 +135,7 @@ if form_key not in st.session_state:
     st.session_state[form_key] = uuid.uuid4().hex
     draft = drafts.load_draft(store(), participant, exercise.key)
     for f in exercise.fields:  # a refresh or a new device: bring back what was typed
-        value = widget_value(f, draft.get(f.name), workshop, partners)
+        value = widget_value(f, draft.get(f.name), workshop, partners, handoff_choices)
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
@@ -198,7 +201,7 @@ def story_form():
                                   form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
         for f in exercise.fields:
             field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
-                         on_change=keep_draft, args=(exercise.key, form_id))
+                         on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices)
             if f.name in problems:
                 st.error(problems[f.name])
         for name, message in problems.items():
@@ -264,16 +267,19 @@ if phone_part := room_views.phone(views.get(exercise.room_view).name):
 mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
                                           include_hidden=True) if s.builds_on is None]
 if mine:
+    # Names off: the sending function of a handoff answered reads as the choices did (handoff_sides).
+    shown_handoff = (handoff_sides.anonymous_handoffs(live_cache.snapshot(store(), workshop.id))
+                     if exercise.receives_from else None)
     st.subheader(f"What you sent ({len(mine)})")
     for story in reversed(mine):
         with st.container(border=True, key=f"mine-{story.id}"):
             for f in exercise.fields:
                 if f.name in story.answers:
-                    st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+                    st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], shown_handoff=shown_handoff)}")
             if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
                 fid = uuid.uuid4().hex
                 for f in exercise.fields:
-                    value = widget_value(f, story.answers.get(f.name), workshop, partners)
+                    value = widget_value(f, story.answers.get(f.name), workshop, partners, handoff_choices)
                     if value is not None:
                         st.session_state[f"{fid}-{f.name}"] = value
                 st.session_state["editing"] = (story.id, fid, exercise.key)

@@ -1,4 +1,4 @@
-"""A complete workshop, made through the same functions a live session uses: all six exercises
+"""A complete workshop, made through the same functions a live session uses: all seven exercises
 answered by eight people, dots on the retention stories, additions ("build on it"), one story
 told by proxy and one hidden. Used by the report, export and archive tests and by anyone who
 wants to look at a full report:
@@ -51,6 +51,16 @@ OVER_THE_WALL = {
     "Hana Sato": dict(stage="Prospect", promise="Reports your board can read without us in the room.",
                       experience="The demo data looks nothing like theirs; they ask for a pilot.",
                       next_function="Sales", lost="Which report made them call us in the first place.", gap=2),
+}
+
+# What actually arrives: receivers answer the handoffs pointed at their function.
+ARRIVES = {
+    "Chen Wei": dict(handoff="Sales @ Sale", arrived="A signed order and the customer's name.",
+                     missing="The go-live date they were promised, and why their board cares about it."),
+    "Bo Lindqvist": dict(handoff="Implementation @ Implementation", arrived="A ticket saying 'customer is live'.",
+                         missing="The integration notes; we found the workarounds in the customer's own email."),
+    "Ana Costa": dict(handoff="Marketing @ Prospect", arrived="A webinar sign-up list.",
+                      missing="Which report made them call us."),
 }
 
 ALWAYS = {
@@ -153,7 +163,7 @@ class Clock:
 
 
 def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | None = None):
-    """The workshop and its facilitator key, after all six exercises ran and closed."""
+    """The workshop and its facilitator key, after all seven exercises ran and closed."""
     clock = clock or Clock()
     ws, key = W.create_workshop(store, title="Customer journey day", organisation="Northwind Analytics",
                                 held_on=dt.date(2026, 3, 12), facilitator="Priya Raman", agenda_plan=None,
@@ -177,6 +187,10 @@ def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | 
     def over_the_wall():
         for who, answers in OVER_THE_WALL.items():
             tell(who, "over_the_wall", answers)
+
+    def arrives():
+        for who, answers in ARRIVES.items():
+            tell(who, "what_actually_arrives", answers)
 
     def always():
         for who, answers in ALWAYS.items():
@@ -215,7 +229,7 @@ def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | 
         for who, answers in COMMITMENTS.items():
             tell(who, "one_millimeter_forward", answers)
 
-    bodies = {"over_the_wall": over_the_wall, "always_be_storytelling": always, "retrace_the_steps": retrace,
+    bodies = {"over_the_wall": over_the_wall, "what_actually_arrives": arrives, "always_be_storytelling": always, "retrace_the_steps": retrace,
               "half_the_story": half, "untold_retention_stories": untold, "one_millimeter_forward": commitments}
     for key_ in sorted(positions, key=positions.get):
         run(key_, bodies[key_])

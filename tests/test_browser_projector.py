@@ -89,10 +89,15 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
             # The server's shared revision read may be half a second old: wait for this view itself.
             expect(projector.get_by_text(shows, exact=False).first).to_be_visible(timeout=10_000)
             wait_for_app(projector)
-            if name == "over_the_wall":
+            if name in ("over_the_wall", "what_actually_arrives"):  # the map views
                 projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
             wait_for_app(projector)
             projector.wait_for_timeout(1200)  # cards fade in; the map draws after the page
+            if name == "what_actually_arrives":  # the receivers' round: one handoff from both ends, beside the map
+                expect(projector.locator(".st-key-sides-0")).to_contain_text("Sales → Implementation")
+                expect(projector.locator(".st-key-sides-0")).to_contain_text("Implementation: missing")
+                legend = projector.locator(".st-key-projector-map .legendtext").all_text_contents()
+                assert {"the receiver answered", "judged by the customer", "how far each story reaches"} <= set(legend)
             projector.screenshot(path=str(SCREENS / f"projector_{name}_1920x1080.png"))
             problems += projector_problems(projector, name)
     finally:

@@ -1,4 +1,4 @@
-"""The exercise library: all six files load in workshop order, and every page renders each of them.
+"""The exercise library: all seven files load in workshop order, and every page renders each of them.
 
 For every exercise file a workshop is made with just that exercise, two people join and the
 exercise is opened; the participant form must show every field's label, and after one valid
@@ -20,6 +20,7 @@ from streamlit_browser import screen_for
 APP = Path(__file__).resolve().parent.parent / "app.py"
 WORKSHOP_ORDER = [
     "over_the_wall",
+    "what_actually_arrives",
     "always_be_storytelling",
     "retrace_the_steps",
     "half_the_story",
@@ -31,7 +32,7 @@ WIDGET_KINDS = ("text_input", "text_area", "selectbox", "radio", "date_input", "
                 "slider", "select_slider", "number_input", "checkbox", "toggle")
 
 
-def test_library_has_the_six_exercises_in_workshop_order():
+def test_library_has_the_seven_exercises_in_workshop_order():
     assert list(LIBRARY) == WORKSHOP_ORDER
     orders = [e.order for e in LIBRARY.values()]
     assert orders == sorted(orders) and len(set(orders)) == len(orders)
@@ -87,7 +88,9 @@ def all_text(at: AppTest) -> str:
 
 
 def valid_answer(f: Field, workshop: W.Workshop, partner_name: str):
-    """A value the server accepts for a field of this kind."""
+    """A value the server accepts for a field of this kind (a handoff: the one `live_exercise` sent to Sales)."""
+    if f.kind == "handoff":
+        return f"Support @ {workshop.stages[0]}"
     if f.is_text:
         return f"Test answer for {f.name}."[: f.max_chars]
     return {
@@ -104,11 +107,19 @@ def valid_answer(f: Field, workshop: W.Workshop, partner_name: str):
 def live_exercise(request, app_db):
     """A workshop with only this exercise on the agenda, two people in the room, the exercise open."""
     exercise: Exercise = LIBRARY[request.param]
+    # An exercise that answers another's handoffs runs after it: Ben (Support) hands a customer to Ana's Sales.
+    before = [(exercise.receives_from, 10)] if exercise.receives_from else []
     workshop, key = W.create_workshop(app_db, title=f"Library test: {exercise.title}",
-                                      agenda_plan=[(exercise.key, exercise.minutes)])
+                                      agenda_plan=before + [(exercise.key, exercise.minutes)])
     ana = W.join_workshop(app_db, workshop.code, "Ana", "Sales")
     ben = W.join_workshop(app_db, workshop.code, "Ben", "Support")
-    W.open_exercise(app_db, workshop.id, 0)
+    if before:
+        sender = LIBRARY[exercise.receives_from]
+        W.open_exercise(app_db, workshop.id, 0)
+        answers = {f.name: valid_answer(f, workshop, ana.display_name) for f in sender.fields if f.required}
+        answers[sender.handoff["to_function"]] = "Sales"
+        assert W.submit_story(app_db, ben, sender.key, answers, "library-sender").ok
+    W.open_exercise(app_db, workshop.id, len(before))
     return exercise, workshop, key, ana, ben
 
 
@@ -117,7 +128,8 @@ def test_participant_form_shows_every_field(live_exercise):
     at = run_page("pages/participate.py", code=workshop.code, p=ana.token)
     assert not at.exception, at.exception
     labels = widget_labels(at)
-    missing = [f.label for f in exercise.fields if f.label not in labels]
+    missing = [f.label for f in exercise.fields
+               if (f.label if f.required else f"{f.label} (optional)") not in labels]
     assert not missing, f"labels not rendered for {exercise.key}: {missing} (rendered: {labels})"
 
 
