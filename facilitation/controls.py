@@ -7,6 +7,7 @@ workshop's revision in the same transaction, so every screen follows within one 
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import input_rules
+from . import workshops as workshops_rules
 from .exercises import library
 from .store import Store, agenda_items, participants, stories, votes, workshops
 from .workshops import (
@@ -295,6 +297,7 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
     if exercise is None:
         return SubmitResult(None, problems={"_form": "This exercise no longer exists."})
     try:
+        serves = workshops_rules.serve_options(store, workshop_id, exercise)
         with store.write() as conn:
             existing = conn.execute(_stories_query(workshop_id).where(stories.c.idempotency_key == idempotency_key)).first()
             if existing is not None:
@@ -309,8 +312,11 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
                                              what="The teller's name", one_line=True):
                 problems["_teller"] = p
             problems.update(input_rules.answer_problems(
-                exercise, answers, functions=list(w.functions), stages=list(w.stages),
-                partners=_names(conn, workshop_id), handoffs=offered_handoffs(conn, w, exercise, function)))
+                exercise, answers, functions=list(w.functions), stages=list(w.stages), partners=_names(conn, workshop_id),
+                handoffs=offered_handoffs(conn, w, exercise, function),
+                own_function=function, serves=serves, today=_dt.date.fromtimestamp(clock()),
+                # Told aloud in a paced exercise: the rounds they answered (the first at least).
+                rounds=input_rules.rounds_given(exercise, answers) if exercise.paced else None))
             if problems:
                 return SubmitResult(None, problems=problems)
             now = clock()

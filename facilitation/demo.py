@@ -13,11 +13,12 @@ several gaps carry what the customer said or showed, and the tellers say where t
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import sqlalchemy as sa
 
-from . import controls, pairs, workshops
+from . import commitments, controls, pairs, rounds, workshops
 from .exercises import library
 from .sample_data import EXERCISE_KEY, synthetic_snapshot
 from .store import Store
@@ -276,27 +277,45 @@ RETENTION_VOTES = {
     "Ines": ("Hiro", "Lars"), "Jonas": ("Hiro", "Kemi"), "Kemi": ("Hiro", "Lars"), "Lars": ("Hiro", "Farid"),
     "Mei": ("Hiro", "Lars"), "Nadia": ("Lars", "Farid"),
 }
-# One millimeter forward: each commitment answers one of the handoffs above.
+# Always be storytelling is played in its three rounds; then the terminology wall, guess first:
+# (term, [(who guesses, what they think it means)]). The last term is up and still being guessed.
+GUESS_FIRST = [
+    ("SLA", [("Amira", "The discount we give big customers"), ("Farid", "Our support plan, the paid one"),
+             ("Lars", "The contract's small print nobody reads"), ("Mei", "How fast support answers")]),
+    ("Hypercare", [("Ben", "Extra support for our most important customers"), ("Hiro", "The premium support tier"),
+                   ("Lars", "A training course after the sale")]),
+    ("Proration", [("Amira", "A discount for paying upfront"), ("Dev", "Splitting the invoice per plant"),
+                   ("Hiro", "A refund when something breaks")]),
+]
+
+
+def _in(days: int, clock) -> str:
+    """A commitment's date, `days` after the day the demo is made (a demo made any day has dates to come)."""
+    return (dt.date.fromtimestamp(clock()) + dt.timedelta(days=days)).isoformat()
+
+
+# One millimeter forward: each commitment answers one of the handoffs above (or a story of the day),
+# connects to another function, and has a date in the weeks after the demo is made (days from then).
+# Nobody connects to Marketing, Engineering, Product or Leadership: the board says so.
 COMMITMENTS = [
     ("Amira", dict(action="Put the go-live date, the plants and the champion in every handoff note",
-                   serves="Sales → Implementation: “live in two weeks”", connects_to="Implementation", by_when="2026-12-15")),
+                   serves=("Sales", "Implementation", "Sale"), connects_to="Implementation", by_when=13)),
     ("Ben", dict(action="Copy every discount into the order, not only the email",
-                 serves="Sales → Finance/billing: the pilot discount", connects_to="Finance/billing", by_when="2026-12-11")),
+                 serves=("Sales", "Finance/billing", "Sale"), connects_to="Finance/billing", by_when=9)),
     ("Farid", dict(action="Train on the customer's own configuration, alarms included",
-                   serves="Implementation → Support: the wrong training", connects_to="Support", by_when="2026-12-18")),
+                   serves=("Implementation", "Support", "Onboarding"), connects_to="Support", by_when=16)),
     ("Grace", dict(action="Hold a live handover meeting with the success manager at every go-live",
-                   serves="Implementation → Customer success: the PDF handover", connects_to="Customer success",
-                   by_when="2027-01-08")),
+                   serves=("Implementation", "Customer success", "Implementation"), connects_to="Customer success",
+                   by_when=37)),
     ("Hiro", dict(action="Write the night-shift lead's name on the account, and read it before calling",
-                  serves="Support → Customer success: “someone who knows your plant”", connects_to="Customer success",
-                  by_when="2026-12-12")),
+                  serves="Always be storytelling · “I don't need more features, I need to know who to call when the line stops.”",
+                  connects_to="Customer success", by_when=10)),
     ("Nadia", dict(action="Send support the release note the day a customer's fix ships",
-                   serves="Engineering → Support: the alarm-storm patch", connects_to="Support", by_when="2026-12-10")),
+                   serves=("Engineering", "Support", "Implementation"), connects_to="Support", by_when=8)),
     ("Jonas", dict(action="Check the champion is still there before every quarterly review",
-                   serves="Customer success → Sales: the champion who left", connects_to="Sales", by_when="2027-01-15")),
+                   serves=("Customer success", "Sales", "Renewal & expansion"), connects_to="Sales", by_when=44)),
     ("Lars", dict(action="Start billing at go-live, with the date from implementation",
-                  serves="Finance/billing → Customer success: billing before go-live", connects_to="Implementation",
-                  by_when="2027-01-05")),
+                  serves=("Finance/billing", "Customer success", "Sale"), connects_to="Implementation", by_when=34)),
 ]
 
 
@@ -329,11 +348,16 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
             made.append(result.story)
         return made
 
+    # Over the wall first, so that commitments can serve its handoffs; it is opened again last, so the
+    # room is left on the journey map.
+    if EXERCISE_KEY in positions:
+        run(EXERCISE_KEY, OVER_THE_WALL)
+        workshops.close_exercise(store, workshop.id, clock=clock)
     for exercise_key in positions:
         if exercise_key in (EXERCISE_KEY, ARRIVES_KEY):
-            continue  # last, so the room is left on the journey map
+            continue  # Over the wall ran first; its receivers answer last
         if exercise_key == "always_be_storytelling":
-            run(exercise_key, [(who, dict(a, heard_in=people[who].function)) for who, a in VOICE_OF_THE_CUSTOMER])
+            _storytelling_in_rounds(store, workshop, people, positions[exercise_key], clock)
         elif exercise_key == "retrace_the_steps":
             partner = lib[exercise_key].partner_field.name
 
@@ -360,17 +384,53 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
                     controls.cast_vote(store, people[voter], told[teller].id, clock=clock)
             controls.set_voting(store, workshop.id, positions[exercise_key], "closed")
         elif exercise_key == "one_millimeter_forward":
-            run(exercise_key, COMMITMENTS)
+            workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
+            options = commitments.serve_options(workshops.snapshot(store, workshop.id))
+            told = []
+            for who, a in COMMITMENTS:
+                serves = (commitments.handoff_label(*a["serves"]) if isinstance(a["serves"], tuple) else a["serves"])
+                if serves not in options:
+                    raise RuntimeError(f"demo commitment of {who} serves nothing the room told: {serves}")
+                told.append((who, dict(a, serves=serves, by_when=_in(a["by_when"], clock))))
+            run(exercise_key, told)
         else:  # an exercise added to the library later: left empty in the demo
             workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
         workshops.close_exercise(store, workshop.id, clock=clock)
-    run(EXERCISE_KEY, OVER_THE_WALL)
+    if EXERCISE_KEY in positions:
+        workshops.open_exercise(store, workshop.id, positions[EXERCISE_KEY], clock=clock)
     if participants or stories:
         _add_a_crowd(store, workshop, participants or len(DEMO_ROOM), stories or 0, seed, clock)
     if ARRIVES_KEY in positions:  # the receivers answer last: the room is left on the map with both sides
         workshops.close_exercise(store, workshop.id, clock=clock)
         run(ARRIVES_KEY, ARRIVES)
     return workshops.get_workshop(store, workshop.id), key
+
+
+def _storytelling_in_rounds(store: Store, workshop: workshops.Workshop, people: dict, position: int, clock) -> None:
+    """Always be storytelling as a facilitator runs it: each round sent on its own, the room moved on
+    from the console, then the terminology wall played guess first (two terms revealed, one up)."""
+    key = "always_be_storytelling"
+    exercise = library()[key]
+    workshops.open_exercise(store, workshop.id, position, clock=clock)
+    stories: dict[str, int] = {}
+    for index in range(len(exercise.rounds)):
+        if index:
+            rounds.set_round(store, workshop.id, position, index, exercise_key=key, clock=clock)
+        for who, a in VOICE_OF_THE_CUSTOMER:
+            answers = {f.name: dict(a, heard_in=people[who].function).get(f.name) for f in exercise.round_fields(index)}
+            result = rounds.submit_round(store, people[who], key, index, answers, f"demo-{key}-{who}-r{index}",
+                                         story_id=stories.get(who), clock=clock)
+            if result.story is None:
+                raise RuntimeError(f"demo round {index + 1} of {who} was refused: {result.problems}")
+            stories[who] = result.story.id
+    by_term = {a["term"]: stories[who] for who, a in VOICE_OF_THE_CUSTOMER}
+    for n, (term, guessed) in enumerate(GUESS_FIRST):
+        rounds.put_up_term(store, workshop.id, by_term[term], clock=clock)
+        for who, text in guessed:
+            if problem := rounds.submit_guess(store, people[who], by_term[term], text, clock=clock):
+                raise RuntimeError(f"demo guess of {who} at {term} was refused: {problem}")
+        if n < len(GUESS_FIRST) - 1:
+            rounds.reveal_term(store, workshop.id, by_term[term], clock=clock)
 
 
 def _add_a_crowd(store: Store, workshop: workshops.Workshop, participants: int, stories: int, seed: int, clock) -> None:

@@ -53,7 +53,7 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports, handoff_sides, room, views
+from . import exports, handoff_sides, room, rounds, views
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
@@ -536,7 +536,8 @@ class _Context:
     journeys: dict = field(default_factory=dict)  # exercise key → its journey, for views that draw a map
     pictures: dict = field(default_factory=dict)  # exercise key → its map picture being drawn
     pending: list = field(default_factory=list)   # map pictures still to put in the document
-    snapshot: Snapshot | None = None              # the workshop written (a view's own data: the pairs)
+    guesses: dict[int, list[str]] = field(default_factory=dict)  # term story id → "“guess” (who)" before the reveal
+    snapshot: Snapshot | None = None              # the workshop as the report shows it (the commitments board)
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -958,7 +959,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
                    partners=exports.partner_functions(snapshot), votes=None,
                    number=exports.story_numbers(visible), additions=additions, tick=tick,
-                   shown_handoff=shown_handoff, snapshot=snap)
+                   shown_handoff=shown_handoff, guesses=rounds.guesses_by_term(snap, lib), snapshot=snap)
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)

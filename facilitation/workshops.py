@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from . import access, handoff_sides, input_rules
 from .exercises import Exercise, library
-from .store import (Store, agenda_items, drafts, pair_members, pair_rounds, participants, record_bump, stories, votes,
-                    workshops)
+from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, pair_members, pair_rounds,
+                    participants, record_bump, stories, votes, workshops)
 
 DEFAULT_FUNCTIONS = [
     "Sales", "Marketing", "Engineering", "Product", "Implementation",
@@ -127,6 +127,8 @@ class LiveExercise:
     state: str  # "waiting" before the first exercise, then "open" or "closed"
     lock_at_zero: bool = True
     spotlight_story_id: int | None = None
+    round: int = 0  # the round of a paced exercise the room is in (0: the first)
+    guess_term: tuple[int, bool] | None = None  # the term up for guessing: (its story's id, revealed?)
     # An exercise done in pairs: the pairs' version (0: none proposed), the phase running and since when.
     pairs_version: int = 0
     phase: int = 0
@@ -142,7 +144,7 @@ class LiveExercise:
         if self.item is None:
             return (None,)
         return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero,
-                self.pairs_version, self.phase, self.phase_started_at)
+                self.round, self.guess_term, self.pairs_version, self.phase, self.phase_started_at)
 
     def seconds_left(self, now: float) -> float | None:
         """Seconds on the countdown (never below zero), or None when nothing is running."""
@@ -157,6 +159,28 @@ class LiveExercise:
     def accepting(self, now: float) -> bool:
         """Whether stories are taken now: open, and not past zero when the workshop locks at zero."""
         return self.item is not None and self.state == "open" and not (self.lock_at_zero and self.time_is_up(now))
+
+
+@dataclass(frozen=True)
+class GuessTerm:
+    """A term of the terminology wall put up for guessing (`story_id` is the story that gave it)."""
+
+    story_id: int
+    opened_at: float
+    revealed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Guess:
+    """What someone thought a term meant before its meaning was revealed."""
+
+    id: int
+    story_id: int
+    participant_id: int
+    author_name: str
+    function: str
+    text: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -180,6 +204,17 @@ class Snapshot:
     stories: list[Story]
     taken_at: float
     votes: list[tuple[int, int]] = field(default_factory=list)  # (story id, participant id)
+    rounds: dict[int, int] = field(default_factory=dict)  # agenda position → the round the room is in (absent: 0)
+    guess_terms: list[GuessTerm] = field(default_factory=list)  # in the order they were put up
+    guesses: list[Guess] = field(default_factory=list)  # in arrival order
+
+    def round_of(self, item: AgendaItem) -> int:
+        """The round of a paced agenda item the room is in (0 for every other)."""
+        return self.rounds.get(item.position, 0)
+
+    def guesses_for(self, story_id: int) -> list[Guess]:
+        """The guesses at one term, oldest first."""
+        return [g for g in self.guesses if g.story_id == story_id]
     # Exercises done in pairs (facilitation/pairs.py reads them): (exercise key, participant id, pair
     # number, role) per person, and (exercise key, version, phase, phase started at, phase log) per round.
     pair_members: list[tuple[str, int, int, str]] = field(default_factory=list)
@@ -306,6 +341,18 @@ def live_exercise(store: Store, workshop_id: int) -> LiveExercise:
             row = conn.execute(sa.select(agenda_items).where(agenda_items.c.workshop_id == workshop_id,
                                                              agenda_items.c.position == w.live_position)).first()
             item = _agenda_item(row) if row else None
+        round_, term = 0, None
+        if item is not None and item.exercise_key in library():
+            ex = item.exercise
+            if ex.paced:
+                round_ = min(_round(conn, row.id), len(ex.rounds) - 1)
+            if ex.guess_first:
+                up = conn.execute(sa.select(guess_terms.c.story_id, guess_terms.c.revealed_at)
+                                  .select_from(guess_terms.join(stories, stories.c.id == guess_terms.c.story_id))
+                                  .where(guess_terms.c.workshop_id == workshop_id,
+                                         stories.c.exercise_key == item.exercise_key)
+                                  .order_by(guess_terms.c.opened_at.desc(), guess_terms.c.id.desc()).limit(1)).first()
+                term = (up.story_id, up.revealed_at is not None) if up else None
         pairs = None
         if item is not None:
             pairs = conn.execute(sa.select(pair_rounds.c.version, pair_rounds.c.phase, pair_rounds.c.phase_started_at)
@@ -313,8 +360,15 @@ def live_exercise(store: Store, workshop_id: int) -> LiveExercise:
                                         pair_rounds.c.exercise_key == item.exercise_key)).first()
     return LiveExercise(revision=w.revision, item=item, state=w.live_state if item else "waiting",
                         lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id,
+                        round=round_, guess_term=term,
                         pairs_version=pairs.version if pairs else 0, phase=pairs.phase if pairs else 0,
                         phase_started_at=pairs.phase_started_at if pairs else None)
+
+
+def _round(conn: Connection, agenda_item_id: int) -> int:
+    """The round the room is in for one agenda item (0 before the facilitator moves it on)."""
+    return conn.execute(sa.select(exercise_rounds.c.round).where(
+        exercise_rounds.c.agenda_item_id == agenda_item_id)).scalar_one_or_none() or 0
 
 
 def participant_by_token(store: Store, workshop_id: int, token: str | None) -> Participant | None:
@@ -367,13 +421,28 @@ def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapsh
         dots = [(r.story_id, r.participant_id) for r in conn.execute(
             sa.select(votes.c.story_id, votes.c.participant_id).where(votes.c.workshop_id == workshop_id)
             .order_by(votes.c.id)).all()]
+        rounds = {r.position: r.round for r in conn.execute(
+            sa.select(agenda_items.c.position, exercise_rounds.c.round)
+            .select_from(exercise_rounds.join(agenda_items, agenda_items.c.id == exercise_rounds.c.agenda_item_id))
+            .where(exercise_rounds.c.workshop_id == workshop_id)).all()}
+        terms = [GuessTerm(story_id=r.story_id, opened_at=r.opened_at, revealed_at=r.revealed_at) for r in conn.execute(
+            sa.select(guess_terms).where(guess_terms.c.workshop_id == workshop_id)
+            .order_by(guess_terms.c.opened_at, guess_terms.c.id)).all()]
+        guessed = [Guess(id=r.id, story_id=r.story_id, participant_id=r.participant_id,
+                         author_name=input_rules.displayable(r.display_name or ""),
+                         function=input_rules.displayable(r.function), text=input_rules.displayable(r.text),
+                         created_at=r.created_at) for r in conn.execute(
+            sa.select(guesses, participants.c.display_name)
+            .select_from(guesses.join(participants, participants.c.id == guesses.c.participant_id))
+            .where(guesses.c.workshop_id == workshop_id).order_by(guesses.c.created_at, guesses.c.id)).all()]
         members = [(r.exercise_key, r.participant_id, r.pair_no, r.role) for r in conn.execute(
             sa.select(pair_members).where(pair_members.c.workshop_id == workshop_id)
             .order_by(pair_members.c.exercise_key, pair_members.c.pair_no, pair_members.c.id)).all()]
-        rounds = [(r.exercise_key, r.version, r.phase, r.phase_started_at, r.phase_log if isinstance(r.phase_log, list) else [])
-                  for r in conn.execute(sa.select(pair_rounds).where(pair_rounds.c.workshop_id == workshop_id)).all()]
+        pair_round_rows = [(r.exercise_key, r.version, r.phase, r.phase_started_at,
+                            r.phase_log if isinstance(r.phase_log, list) else [])
+                           for r in conn.execute(sa.select(pair_rounds).where(pair_rounds.c.workshop_id == workshop_id)).all()]
     return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots,
-                    pair_members=members, pair_rounds=rounds)
+                    rounds=rounds, guess_terms=terms, guesses=guessed, pair_members=members, pair_rounds=pair_round_rows)
 
 
 # --- changing ----------------------------------------------------------------------------
@@ -648,9 +717,19 @@ def submit_story(store: Store, participant: Participant, exercise_key: str, answ
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
 
 
+def serve_options(store: Store, workshop_id: int, exercise: Exercise) -> list[str]:
+    """The stories and handoffs a commitment of this exercise may serve ([] when it names none)."""
+    if not any(f.kind == "story_or_handoff" for f in exercise.fields):
+        return []
+    from . import commitments  # it builds on the map, which builds on this module
+
+    return commitments.serve_options(snapshot(store, workshop_id))
+
+
 def _store_story(store: Store, participant: Participant, exercise: Exercise, answers: dict, idempotency_key: str,
                  clock: Clock) -> SubmitResult:
     exercise_key = exercise.key
+    serves = serve_options(store, participant.workshop_id, exercise)  # read before the write: it reads a snapshot
     with store.write() as conn:
         existing = conn.execute(_stories_query(participant.workshop_id)
                                 .where(stories.c.idempotency_key == idempotency_key)).first()
@@ -676,7 +755,9 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                     ] if exercise.partner_field else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
                                                stages=list(w.stages), partners=partners,
-                                               handoffs=offered_handoffs(conn, w, exercise, participant.function))
+                                               handoffs=offered_handoffs(conn, w, exercise, participant.function),
+                                               own_function=participant.function,
+                                               serves=serves, today=dt.date.fromtimestamp(clock()))
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -740,7 +821,12 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                                                               participants.c.id != participant.id))]
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
                                                    stages=list(w.stages), partners=partners,
-                                                   handoffs=offered_handoffs(conn, w, exercise, participant.function))
+                                                   handoffs=offered_handoffs(conn, w, exercise, participant.function),
+                                                   own_function=participant.function,
+                                                   serves=serve_options(store, participant.workshop_id, exercise),
+                                                   today=dt.date.fromtimestamp(clock()),
+                                                   rounds=input_rules.rounds_given(exercise, _story(row).answers)
+                                                   if exercise.paced else None)
             if problems:
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(

@@ -137,17 +137,18 @@ UNTOLD = {
 }
 NOT_VOTING = {"Bo Lindqvist": [], "Chen Wei": ["Bo Lindqvist"], "Farah Haddad": ["Bo Lindqvist", "Chen Wei"]}
 
+# A commitment serves a story the room told (its exercise and headline, as the phone lists it).
+SERVES_MONTH_END = "Always be storytelling · " + ALWAYS["Ana Costa"]["remark"]
+SERVES_API = "Always be storytelling · " + ALWAYS["Farah Haddad"]["remark"]
 COMMITMENTS = {
     "Ana Costa": dict(action="Invite the implementation lead to my next two discovery calls.",
-                      serves="Sales to implementation: the go-live date that gets lost", connects_to="Implementation",
-                      by_when="2026-04-10"),
+                      serves=SERVES_MONTH_END, connects_to="Implementation", by_when="2026-04-10"),
     "Emil Novak": dict(action="Add the price promise to the handoff note template.",
-                       serves="The side letter nobody downstream sees", connects_to="Customer success",
-                       by_when="2026-03-31"),
+                       serves=SERVES_API, connects_to="Customer success", by_when="2026-03-31"),
     "Bo Lindqvist": dict(action="Send support a one-paragraph glossary of our pricing terms.",
-                         serves="The terminology wall", connects_to="Finance/billing", by_when="2026-04-03"),
+                         serves=SERVES_MONTH_END, connects_to="Finance/billing", by_when="2026-04-03"),
     "Hana Sato": dict(action="=HYPERLINK(\"http://example.com\",\"Ask sales which report won the deal\")",
-                      serves="Which report made them call us", connects_to="Sales", by_when="2026-04-17"),
+                      serves=SERVES_API, connects_to="Sales", by_when="2026-04-17"),
 }
 
 

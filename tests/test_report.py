@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation import figure_images, report
+from facilitation import commitments, figure_images, report
 from facilitation import workshops as W
 from facilitation.exercises import library
 from facilitation.store import Store, stories
@@ -174,17 +174,20 @@ def test_report_from_a_real_workshop(db, monkeypatch):
     assert report.NO_PICTURE_NOTE in text
 
 
-def _valid_answers(exercise, ws, partner: str, n: int, partner_function: str | None = None) -> dict:
+def _valid_answers(exercise, ws, partner: str, n: int, partner_function: str | None = None,
+                   serves: list[str] = ()) -> dict:
     """A valid answer for every field of any exercise, with recognisable texts. A handoff is handed to
-    `partner_function` (default the workshop's second function); a receiver answers the partner's handoff."""
+    `partner_function` (default the workshop's second function); a receiver answers the partner's handoff;
+    a commitment serves the first of `serves` (what the room told)."""
     out = {}
     for f in exercise.fields:
         out[f.name] = {
             "short_text": f"{exercise.key}.{f.name} #{n}",
             "long_text": f"{exercise.key}.{f.name} #{n}, a longer answer.\r\nWith a second line.",
             "function": partner_function or ws.functions[1], "stage": ws.stages[0], "scale": f.scale_min,
-            "choice": f.options[0] if f.options else "", "date": "2026-04-30", "partner": partner,
+            "choice": f.options[0] if f.options else "", "date": "2099-04-30", "partner": partner,
             "handoff": f"{partner_function} @ {ws.stages[0]}",
+            "story_or_handoff": serves[0] if serves else None,
         }[f.kind]
     return out
 
@@ -199,7 +202,8 @@ def test_every_exercise_on_the_agenda_gets_its_chapter(db, monkeypatch):
         W.open_exercise(db, ws.id, item.position)
         for n, (who, partner, partner_function) in enumerate(((ana, bo.display_name, bo.function),
                                                                (bo, ana.display_name, ana.function))):
-            answers = _valid_answers(lib[item.exercise_key], ws, partner, n, partner_function)
+            answers = _valid_answers(lib[item.exercise_key], ws, partner, n, partner_function,
+                                     commitments.serve_options(W.snapshot(db, ws.id)))
             result = W.submit_story(db, who, item.exercise_key, answers, f"{item.exercise_key}-{n}")
             assert result.ok, result.problems
     doc = _open(report.build_report(W.snapshot(db, ws.id)))
@@ -214,7 +218,7 @@ def test_every_exercise_on_the_agenda_gets_its_chapter(db, monkeypatch):
                 assert f"{ex.key}.{f.name} #1" in text
             if f.kind == "long_text":
                 assert f"{ex.key}.{f.name} #0, a longer answer.\nWith a second line." in text
-    assert "30 April 2026" in text  # dates read as dates
+    assert "30 April 2099" in text  # dates read as dates
 
 
 @pytest.fixture
