@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from facilitation import i18n
 from facilitation.exercises import Exercise, Field
 from facilitation.workshops import Story, Workshop
 
@@ -13,14 +14,16 @@ from facilitation.workshops import Story, Workshop
 def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *, disabled: bool = False,
                  on_change=None, args: tuple = ()):
     """One widget for one field; returns its value (max_chars is only the browser's hint)."""
-    label = f.label if f.required else f"{f.label} (optional)"
+    _ = i18n.translator(workshop.language).gettext
+    label = f.label if f.required else _("{label} (optional)").format(label=f.label)
     common = dict(key=key, help=f.help or None, disabled=disabled, on_change=on_change, args=args)
     if f.kind == "short_text":
         return st.text_input(label, max_chars=f.max_chars, placeholder=f.placeholder or None, **common)
     if f.kind == "long_text":
         return st.text_area(label, max_chars=f.max_chars, placeholder=f.placeholder or None, height=110, **common)
     if f.kind in ("function", "stage", "choice", "partner"):
-        return st.selectbox(label, field_options(f, workshop, partners), index=None, placeholder="Choose…", **common)
+        return st.selectbox(label, field_options(f, workshop, partners), index=None, placeholder=_("Choose…"),
+                            format_func=f.option_label, **common)
     if f.kind == "scale":
         def describe(n: int) -> str:
             if n == f.scale_min and f.scale_low:
@@ -61,36 +64,39 @@ def json_value(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def answer_text(f: Field, value) -> str:
-    """An answer as plain text for display."""
+def answer_text(f: Field, value, language: str | None = None) -> str:
+    """An answer as plain text for display (a choice by its label in the exercise's language)."""
     if value is None:
         return ""
     if f.kind == "scale":
-        return f"{value} of {f.scale_max}"
+        return i18n.translator(language).gettext("{value} of {maximum}").format(value=value, maximum=f.scale_max)
+    if f.kind == "choice":
+        return f.option_label(value)
     return str(value)
 
 
 def story_card(exercise: Exercise, story: Story, *, show_author: bool, compact: bool = False, byline: str | None = None,
                dots: int | None = None, additions: list[Story] = ()) -> None:
     """A story as the room sees it; all participant text goes through st.text (no markdown, no HTML)."""
+    t = i18n.translator(exercise.language)
     with st.container(border=True, key=f"story-{story.id}"):
         with st.container(key=f"headline-{story.id}"):
             st.text(story.answers.get(exercise.headline, ""))
         if byline is None:
             byline = story.function if not show_author or not story.author_name else f"{story.author_name} · {story.function}"
             if story.by_proxy:
-                byline += " (entered by the facilitator)"
+                byline += " " + t.gettext("(entered by the facilitator)")
         if byline:
             with st.container(key=f"byline-{story.id}"):
                 st.text(byline)
         if dots:  # the room's votes on a line of their own, never lost in the byline
             with st.container(key=f"dots-{story.id}"):
-                st.text(f"{'●' * min(dots, 12)} {dots} dot{'s' if dots != 1 else ''}")
+                st.text(f"{'●' * min(dots, 12)} " + t.ngettext("{n} dot", "{n} dots", dots).format(n=dots))
         if not compact:
             for f in exercise.fields:
                 if f.name == exercise.headline or f.name not in story.answers:
                     continue
-                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], exercise.language)}")
         for addition in additions:
             with st.container(key=f"addition-{addition.id}"):
                 st.text(f"+ {addition.answers.get('addition', '')}")
