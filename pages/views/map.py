@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from facilitation import journey_map
+from facilitation import i18n, journey_map
 from pages.exercise_widgets import story_card
 from pages.views import register
 
@@ -16,6 +16,6 @@ def map_view(screen, shaped) -> None:
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
     with latest_col, st.container(key="latest"):
         with st.container(key="latest-label"):
-            st.text("Latest")
+            st.text(i18n.translator(screen.workshop.language).gettext("Latest"))
         for story in shaped.latest:
             story_card(screen.exercise, story, show_author=False, compact=True, byline=screen.line(story))
