@@ -997,6 +997,17 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         if progress is not None:
             progress(max(0.0, min(1.0, fraction)), message)
 
+    language = _LANGUAGE.set(snapshot.workshop.language)
+    try:
+        return _build_report(snapshot, say, include_map_image=include_map_image, template=template,
+                             vote_counts=vote_counts, appendix=appendix, after_the_room=after_the_room)
+    finally:
+        _LANGUAGE.reset(language)
+
+
+def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, include_map_image: bool,
+                  template: Path | str | None, vote_counts: dict[int, int] | None, appendix: bool,
+                  after_the_room) -> bytes:
     say(0.0, "Preparing the report…")
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
