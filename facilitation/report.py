@@ -165,6 +165,11 @@ _COUNTS_IN_SENTENCES = (
 )
 
 
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 story', '2 stories' for the view modules: translated when the catalogue has "{n} <one>"."""
+    return _np(f"{{n}} {one}", f"{{n}} {many or one + 's'}", n)
+
+
 def _num(n: int | float) -> str:
     return i18n.format_number(n, _LANGUAGE.get())
 
@@ -682,7 +687,7 @@ def top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit:
         return
     w.heading(_("Most votes"), 2)
     headline = next((f for f in ex.fields if f.name == ex.headline), None)
-    usable_w, _ = w.usable_mm()
+    usable_w, _height = w.usable_mm()
     rows = [[_num(ctx.votes_of(s)), str(ctx.number.get(s.id, "")), s.function,
              _answer(headline, _answers(s).get(headline.name), ctx) if headline else ""] for s in voted]
     w.table([_("Votes"), _("Story"), _("Function"), headline.label if headline else _("Story")], rows,
@@ -698,7 +703,7 @@ def _gap_stories(w: _Writer, ctx: _Context, journey, limit: int = TOP_GAP_STORIE
     w.heading(_("The biggest gaps, story by story"), 2)
     w.paragraph(f"The {_np('{n} handoff', '{n} handoffs', len(top))} with the biggest mean gap, with what each story says was "
                 "promised, what the customer lived through and what got lost.", "Caption")
-    usable_w, _ = w.usable_mm()
+    usable_w, _height = w.usable_mm()
     for h in top:
         dead = " · a dead end" if h.dead_end else ""
         w.heading(f"{h.from_function} → {h.to_function} at {h.stage} · mean gap {h.mean_gap:.1f} · "
@@ -724,7 +729,7 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
                 "story (\"build on it\") have no number of their own and name the story they build on. "
                 "Hidden stories are left out. The same data comes as a spreadsheet (CSV) beside this report.",
                 "Caption")
-    usable_w, _ = w.usable_mm()
+    usable_w, _height = w.usable_mm()
     for k in keys:
         ex = lib[k]
         rows_of = everything[k]
@@ -813,7 +818,7 @@ def fit_widths(header: list[str], rows: list[list], total_mm: float, *, fixed: d
         for c in free:
             widths[c] *= max(0.2, shrink)
         return widths
-    for _ in range(len(free) + 1):  # share the room out by weight, capping columns at what they need
+    for _round in range(len(free) + 1):  # share the room out by weight, capping columns at what they need
         open_ = [c for c in free if widths[c] < hi[c] - 1e-6]
         if room <= 1e-6 or not open_:
             break
@@ -860,7 +865,7 @@ def _handoff_table(w: _Writer, handoffs: list[dict], *, heading: str, caption: s
         rows.append([h.get("from", ""), h.get("to", ""), h.get("stage", ""), _num(h.get('stories', 0)),
                      "–" if gap is None else f"{gap:.1f}", "yes" if h.get("dead end") else "",
                      h.get("what gets lost") or ""])
-    usable_w, _ = w.usable_mm()
+    usable_w, _height = w.usable_mm()
     fixed = [26, 26, 26, 14, 13, 12]
     w.table([_("From"), _("To"), _("Stage"), _("Stories"), _("Mean gap"), _("Dead end"), _("What gets lost")], rows,
             fixed + [max(40, usable_w - sum(fixed))])
@@ -1124,7 +1129,7 @@ def _after_the_room(w: _Writer, after) -> None:
         w.heading(_("Common themes"), 1)
         w.paragraph("Stories from different functions that say the same thing, grouped on this server and "
                     "confirmed by the facilitator.")
-        usable_w, _ = w.usable_mm()
+        usable_w, _height = w.usable_mm()
         w.table([_("Theme"), _("Stories of"), _("Heard by")], [[t.label, t.topic, t.heard_by] for t in after.themes],
                 [usable_w * 0.35, usable_w * 0.25, usable_w * 0.4])
         for t in after.themes:
@@ -1136,7 +1141,7 @@ def _after_the_room(w: _Writer, after) -> None:
         w.paragraph(after.totals.line())
         w.paragraph("What each person said since the workshop about their commitment, from their own link, "
                     f"{_np('{n} day', '{n} days', after.days_since)} after the workshop.")
-        usable_w, _ = w.usable_mm()
+        usable_w, _height = w.usable_mm()
         header = ["Functions", "Commitment", "By", "Status", "What happened"]
         rows = [list(r) for r in after.rows]
         w.table(header, rows, fit_widths(header, rows, usable_w, fixed={2: 22}))
