@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .exercises import library
-from .store import Store, drafts, participants, stories
+from .store import Store, drafts, participants, stories, story_rounds
 from .workshops import Clock, LiveExercise, Participant, _answers
 
 DRAFT_MAX_CHARS = 200_000  # far above any field's limit: a draft keeps what was typed, checks come at Send
@@ -27,6 +27,25 @@ def save_draft(store: Store, participant: Participant, exercise_key: str, answer
     kept = {k: v for k, v in answers.items() if v not in (None, "") and not (isinstance(v, str) and len(v) > DRAFT_MAX_CHARS)}
     try:
         with store.write() as conn:
+            _put(conn, participant, exercise_key, kept, clock())
+    except sa.exc.SQLAlchemyError:
+        return False
+    return True
+
+
+def merge_draft(store: Store, participant: Participant, exercise_key: str, answers: dict,
+                clock: Clock = time.time) -> bool:
+    """Keep the answers of one part of a form (a round) in the draft, leaving the other fields' text as it is."""
+    try:
+        with store.write() as conn:
+            row = conn.execute(sa.select(drafts.c.answers).where(drafts.c.participant_id == participant.id,
+                                                                 drafts.c.exercise_key == exercise_key)).first()
+            kept = dict(row.answers or {}) if row else {}
+            for k, v in answers.items():
+                if v in (None, "") or (isinstance(v, str) and len(v) > DRAFT_MAX_CHARS):
+                    kept.pop(k, None)
+                else:
+                    kept[k] = v
             _put(conn, participant, exercise_key, kept, clock())
     except sa.exc.SQLAlchemyError:
         return False
@@ -74,6 +93,10 @@ def save_typed(store: Store, participant: Participant, live: LiveExercise, exerc
             conn.execute(sa.select(participants.c.id).where(participants.c.id == participant.id).with_for_update())
             sent = conn.execute(sa.select(stories.c.id).where(stories.c.workshop_id == participant.workshop_id,
                                                               stories.c.idempotency_key == form_id)).first()
+            if sent is None:  # a round of a paced exercise, sent as an addition to a story
+                sent = conn.execute(sa.select(story_rounds.c.id).where(
+                    story_rounds.c.workshop_id == participant.workshop_id,
+                    story_rounds.c.idempotency_key == form_id)).first()
             if sent is not None:
                 return TypedResult(False, 409, "This form was sent already.")
             row = conn.execute(sa.select(drafts.c.answers).where(drafts.c.participant_id == participant.id,

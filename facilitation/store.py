@@ -211,6 +211,63 @@ theme_stories = sa.Table(
 )
 
 
+# --- paced rounds and the guess-first terminology wall (facilitation/rounds.py) ---
+
+# Which round of a paced exercise the room is in (no row: the first).
+exercise_rounds = sa.Table(
+    "exercise_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("agenda_item_id", sa.Integer, sa.ForeignKey("agenda_items.id", ondelete="CASCADE"), nullable=False,
+              unique=True),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("changed_at", sa.Float, nullable=False),
+)
+
+# Each round a story received, with the form it came from: a round sent twice (a double tap) is kept
+# once, and a draft save still on its way after the round was sent is refused (drafts.save_typed).
+story_rounds = sa.Table(
+    "story_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.String(64), nullable=False),
+    sa.Column("sent_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("workshop_id", "idempotency_key", name="uq_story_round_idempotency"),
+    sa.Index("ix_story_rounds_story", "story_id"),
+)
+
+# A term of the terminology wall put up for the room to guess; its meaning shows once revealed.
+guess_terms = sa.Table(
+    "guess_terms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("revealed_at", sa.Float, nullable=True),
+)
+
+# What someone from another function thinks a term means, before the reveal (one per person and term).
+guesses = sa.Table(
+    "guesses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    # The guesser's function when they guessed (like a story's).
+    sa.Column("function", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("story_id", "participant_id", name="uq_one_guess_per_term"),
+    sa.Index("ix_guesses_workshop", "workshop_id"),
+)
+
 # Never reuse the id of a deleted row (see _never_reuse_ids): a cache or a link that still names a
 # deleted workshop, story or person must not find a new one. Every table has one integer id.
 for _table in metadata.tables.values():

@@ -295,6 +295,8 @@ def _payload_answers(exercise, workshop, partner: str, n: int) -> dict:
             out[f.name] = f.scale_min
         elif f.kind == "date":
             out[f.name] = dt.date.today().isoformat()
+        elif f.kind == "handoff":  # the one person n told: their own function hands to itself at stage n
+            out[f.name] = f"{workshop.functions[n % len(workshop.functions)]} @ {workshop.stages[n % len(workshop.stages)]}"
     return out
 
 
