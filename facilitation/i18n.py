@@ -86,6 +86,8 @@ def translator(code: str | None, locale_dir: Path | None = None) -> gettext.Null
 
 
 def _babel_locale(code: str | None) -> str:
+    if not code or code == SOURCE_LANGUAGE:
+        return "en_GB"  # the app's English writes "2 December 2026" and a 24-hour clock
     try:
         return str(Locale.parse(code or SOURCE_LANGUAGE))
     except (ValueError, UnknownLocaleError):

@@ -55,7 +55,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from . import exports, handoff_sides, i18n, room, rounds, views
-from .exercises import Exercise, Field, library, library_in
+from .exercises import Exercise, Field, in_language, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
 
@@ -188,7 +188,8 @@ def _date(d: dt.date) -> str:
 
 
 def _library() -> dict[str, Exercise]:
-    return library_in(_LANGUAGE.get())
+    language = _LANGUAGE.get()
+    return {key: in_language(e, language) for key, e in library().items()}
 
 
 # --- the document ----------------------------------------------------------------------------

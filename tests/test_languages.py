@@ -80,6 +80,7 @@ def test_dates_and_numbers_follow_the_language():
     assert i18n.format_date(day, "es") == "2 de diciembre de 2026"
     assert i18n.format_number(12345, "de") == "12.345"
     assert i18n.format_number(12345, "en") == "12,345"
+    assert i18n.format_date(day, "en") == "2 December 2026"
 
 
 # --- exercise translations -------------------------------------------------------------------------
