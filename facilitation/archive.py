@@ -52,7 +52,7 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
-from . import access, input_rules, live_cache
+from . import access, i18n, input_rules, live_cache
 from .room import counted
 from .store import Store, metadata
 from .workshops import Workshop
@@ -551,6 +551,9 @@ def _check_content(plan: _Plan, rows_by_table: dict[str, list[dict]]) -> None:
                                    ("stages", input_rules.MAX_STAGES, input_rules.STAGE_NAME_MAX)):
         if name in w and (p := input_rules.name_list_problem(w[name], what=name, max_chars=max_chars, maximum=limit)):
             raise refuse(where, p)
+    if w.get("language") is not None and not (isinstance(w["language"], str)
+                                             and i18n.LANGUAGE_CODE.match(w["language"])):
+        raise refuse(where, "'language' should be a language code such as 'en' or 'de'.")
     if w.get("live_state") is not None and w.get("live_state") not in LIVE_STATES:
         raise refuse(where, f"'live_state' should be one of {', '.join(LIVE_STATES)}.")
     for i, p in enumerate(rows_by_table.get("participants", ())):
@@ -622,6 +625,9 @@ def _restore(conn, plan: _Plan, rows_by_table: dict[str, list[dict]]) -> ImportR
             code_changed = True
             notices.append(f"The archived join code is not a valid join code here, so the restored workshop has "
                            f"the new code {rows[0]['code']}.")
+        if t.name == ROOT_TABLE and rows and rows[0].get("language") not in (None, *i18n.languages()):
+            notices.append(f"The workshop's language '{rows[0]['language']}' has no catalogue on this server, so its "
+                           f"screens and report are in English until one is added to locale/.")
         # Globally unique values (join code, participant tokens) that are taken here get new ones.
         for cname in _unique_columns(t, {key or "", *refs}):
             col = t.c[cname]

@@ -4,10 +4,17 @@ A file names its fields (what participants give), how the room sees the results 
 the report shows them (`[room] view`, `[report] view`: names of views in `facilitation.views`). The participant form, projector wall, map feed and report section
 are rendered generically from it, so adding an exercise means adding one file.
 A malformed file raises `ExerciseFileError` naming the file and the field.
+
+A file carries its own translations as data: `[translations.de]` holds title, question,
+purpose, `notes` and, under `[translations.de.fields.<name>]`, a field's label, help,
+placeholder, low/high and option labels. Anything left out stays English, field by field
+(`in_language`). A choice stores the English option; its translation is only its label.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,12 +62,20 @@ class Field:
     scale_low: str = ""
     scale_high: str = ""
     placeholder: str = ""
+    # What each of `options` is called in the room's language (same order); empty: the options themselves.
+    option_labels: tuple[str, ...] = ()
     not_own: bool = False   # a function field: not the teller's own function
     not_past: bool = False  # a date field: today or later
 
     @property
     def is_text(self) -> bool:
         return self.kind in ("short_text", "long_text")
+
+    def option_label(self, value: object) -> str:
+        """How a stored choice reads in this field's language (the stored value itself if it is no option)."""
+        if self.option_labels and value in self.options:
+            return self.option_labels[self.options.index(value)]
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,9 @@ class Exercise:
     dots: int = 3                       # default dot-voting cap per participant
     build_on: bool = False              # others can add to a story
     own_votes: bool = False             # whether a person may put a dot on a story of their own
+    # language code → the file's [translations.<code>] table, checked (see in_language).
+    translations: dict[str, dict] = field(default_factory=dict)
+    language: str = "en"                # the language this copy's texts are in
     tally: str = ""                     # a choice field the room counts (one mark per pair)
     phases: tuple[Phase, ...] = ()      # timed steps the facilitator starts one after the other
     rounds: tuple[Round, ...] = ()      # the form in paced parts; () is one form sent at once
@@ -169,6 +187,9 @@ def _need(table: dict, key: str, kind: type, where: str, default=None):
     return value
 
 
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")  # as facilitation.i18n
+TRANSLATION_KEYS = {"title", "question", "purpose", "notes", "fields"}
+FIELD_TRANSLATION_KEYS = {"label", "help", "placeholder", "low", "high", "options"}
 FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder",
               "not_own", "not_past"}
 ROUND_KEYS = {"title", "fields", "say", "view"}
@@ -189,7 +210,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     """Check one exercise's data against the schema and build it."""
     where = source_name
     known = {"title", "question", "purpose", "minutes", "order", "source", "notes", "fields", "room", "report", "handoff",
-             "phases", "rounds", "receives"}
+             "phases", "rounds", "receives", "translations"}
     for k in data:
         if k not in known:
             raise ExerciseFileError(f"{where}: unknown key '{k}' (expected one of {', '.join(sorted(known))})")
@@ -334,6 +355,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     if handoff_fields and (not receives or handoff_fields != [receives.get("handoff")]):
         raise ExerciseFileError(f"{where}: field '{handoff_fields[0]}': a field of kind 'handoff' needs a "
                                 "[receives] table naming it (one such field per exercise)")
+    translations = _translations(_need(data, "translations", dict, where, default={}), fields, where)
     minutes = _need(data, "minutes", int, where)
     if not 1 <= minutes <= 180:
         raise ExerciseFileError(f"{where}: 'minutes' must be between 1 and 180")
@@ -364,6 +386,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         then_and_now=then_and_now,
         judged_by_customer=judged_by_customer,
         receives=receives,
+        translations=translations,
     )
 
 
@@ -399,6 +422,72 @@ def _rounds(data: dict, by_name: dict[str, Field], where: str) -> tuple[Round, .
     if seen != list(by_name):
         raise ExerciseFileError(f"{where}: the rounds must take the fields in the order they are listed")
     return tuple(rounds)
+
+
+def _translations(raw: dict, fields: list[Field], where: str) -> dict[str, dict]:
+    """Check the [translations.<code>] tables: known keys, texts only, fields and options that exist."""
+    by_name = {f.name: f for f in fields}
+    checked: dict[str, dict] = {}
+    for code, table in raw.items():
+        tw = f"{where}: translations.{code}"
+        if not LANGUAGE_CODE.match(code):
+            raise ExerciseFileError(f"{tw}: '{code}' is not a language code such as 'de' or 'pt_BR'")
+        if not isinstance(table, dict):
+            raise ExerciseFileError(f"{tw}: must be a table")
+        _no_unknown_keys(table, TRANSLATION_KEYS, tw)
+        out: dict = {}
+        for k in ("title", "question", "purpose"):
+            if k in table:
+                out[k] = _need(table, k, str, tw)
+        if "notes" in table:
+            notes = _need(table, "notes", dict, tw)
+            _no_unknown_keys(notes, SUBTABLE_KEYS["notes"], f"{tw}.notes")
+            out["notes"] = {k: _need(notes, k, str, f"{tw}.notes") for k in notes}
+        out_fields: dict[str, dict] = {}
+        for name, ft in _need(table, "fields", dict, tw, default={}).items():
+            fw = f"{tw}.fields.{name}"
+            if name not in by_name:
+                raise ExerciseFileError(f"{fw}: this exercise has no field '{name}'")
+            if not isinstance(ft, dict):
+                raise ExerciseFileError(f"{fw}: must be a table")
+            _no_unknown_keys(ft, FIELD_TRANSLATION_KEYS, fw)
+            entry = {k: _need(ft, k, str, fw) for k in ft if k != "options"}
+            if "options" in ft:
+                labels = _need(ft, "options", list, fw)
+                if len(labels) != len(by_name[name].options) or not all(isinstance(o, str) and o.strip() for o in labels):
+                    raise ExerciseFileError(f"{fw}: 'options' must name each of the field's "
+                                            f"{len(by_name[name].options)} options, in the same order")
+                entry["options"] = tuple(labels)
+            out_fields[name] = entry
+        if out_fields:
+            out["fields"] = out_fields
+        checked[code] = out
+    return checked
+
+
+def in_language(exercise: Exercise, code: str | None) -> Exercise:
+    """The exercise with its texts in language `code`, each text falling back to English on its own."""
+    table = exercise.translations.get(code or "")
+    if not table or exercise.language == code:
+        return exercise
+    notes = table.get("notes", {})
+    fields = []
+    for f in exercise.fields:
+        ft = table.get("fields", {}).get(f.name, {})
+        fields.append(dataclasses.replace(
+            f, label=ft.get("label", f.label), help=ft.get("help", f.help),
+            placeholder=ft.get("placeholder", f.placeholder), scale_low=ft.get("low", f.scale_low),
+            scale_high=ft.get("high", f.scale_high), option_labels=ft.get("options", f.option_labels)))
+    return dataclasses.replace(
+        exercise, title=table.get("title", exercise.title), question=table.get("question", exercise.question),
+        purpose=table.get("purpose", exercise.purpose), say=notes.get("say", exercise.say),
+        debrief=notes.get("debrief", exercise.debrief), fields=tuple(fields), language=code)
+
+
+@lru_cache(maxsize=16)
+def library_in(code: str | None) -> dict[str, Exercise]:
+    """The app's exercise library with its texts in language `code` (English where a file has none)."""
+    return {key: in_language(e, code) for key, e in library().items()}
 
 
 def load_exercise_file(path: Path) -> Exercise:

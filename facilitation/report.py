@@ -34,6 +34,7 @@ here, at rendering time.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import io
 import logging
@@ -53,8 +54,8 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports, handoff_sides, room, rounds, views
-from .exercises import Exercise, Field, library
+from . import exports, handoff_sides, i18n, room, rounds, views
+from .exercises import Exercise, Field, in_language, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
 
@@ -132,16 +133,63 @@ def _right_to_left(text: str) -> bool:
     return False
 
 
+# The language of the report being written (build_report sets it; one report per thread at a time).
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("report_language", default=i18n.SOURCE_LANGUAGE)
+
+
+def _(message: str) -> str:
+    """A report string in the workshop's language."""
+    return i18n.translator(_LANGUAGE.get()).gettext(message)
+
+
+def _np(one: str, many: str, n: int) -> str:
+    """A count in words ("{n} story" / "{n} stories"), by the language's plural rule, n written its way."""
+    return i18n.translator(_LANGUAGE.get()).ngettext(one, many, n).format(n=_num(n))
+
+
+def N_np(one: str, many: str) -> tuple[str, str]:
+    """Marks a count used inside an f-string for the catalogue (pybabel cannot see into f-strings)."""
+    return one, many
+
+
+_COUNTS_IN_SENTENCES = (
+    N_np("{n} addition", "{n} additions"),
+    N_np("{n} commitment", "{n} commitments"),
+    N_np("{n} day", "{n} days"),
+    N_np("{n} dot", "{n} dots"),
+    N_np("{n} function", "{n} functions"),
+    N_np("{n} handoff", "{n} handoffs"),
+    N_np("{n} person", "{n} people"),
+    N_np("{n} story", "{n} stories"),
+    N_np("{n} widest handoff gap", "{n} widest handoff gaps"),
+)
+
+
 def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+    """'1 story', '2 stories' for the view modules: translated when the catalogue has "{n} <one>"."""
+    return _np(f"{{n}} {one}", f"{{n}} {many or one + 's'}", n)
 
 
-def _when(ts: float | None, fmt: str = "%H:%M") -> str:
-    return dt.datetime.fromtimestamp(ts).astimezone().strftime(fmt) if ts else ""
+def _num(n: int | float) -> str:
+    return i18n.format_number(n, _LANGUAGE.get())
+
+
+def _when(ts: float | None, kind: str = "time") -> str:
+    if not ts:
+        return ""
+    moment = dt.datetime.fromtimestamp(ts).astimezone()
+    if kind == "time":
+        return i18n.format_time(moment, _LANGUAGE.get())
+    return f"{i18n.format_date(moment, _LANGUAGE.get())}, {i18n.format_time(moment, _LANGUAGE.get())} {moment:%Z}"
 
 
 def _date(d: dt.date) -> str:
-    return f"{d.day} {d:%B %Y}"
+    return i18n.format_date(d, _LANGUAGE.get())
+
+
+def _library() -> dict[str, Exercise]:
+    language = _LANGUAGE.get()
+    return {key: in_language(e, language) for key, e in library().items()}
 
 
 # --- the document ----------------------------------------------------------------------------
@@ -379,7 +427,7 @@ class Summary:
 def story_counts(snapshot: Snapshot) -> tuple[int, int]:
     """(stories, additions) the report counts: visible stories of the exercises on the agenda.
     The report page says the same numbers."""
-    lib = library()
+    lib = _library()
     keys = set(_exercise_keys(snapshot, lib))
     shown = [s for s in exports.visible_stories(snapshot) if s.exercise_key in keys]
     additions = sum(1 for s in shown if exports.is_addition(s))
@@ -390,7 +438,7 @@ def summarise(snapshot: Snapshot, *, vote_counts: dict[int, int] | None = None, 
     """The facts of the report's opening page (pure; hidden stories left out)."""
     from . import journey_map
 
-    lib = library()
+    lib = _library()
     keys = _exercise_keys(snapshot, lib)
     visible = [s for s in exports.visible_stories(snapshot) if s.exercise_key in keys]
     told = [s for s in visible if not exports.is_addition(s)]
@@ -423,54 +471,54 @@ def summarise(snapshot: Snapshot, *, vote_counts: dict[int, int] | None = None, 
 def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
     """Page 1: the title and the workshop in one page a sponsor reads first."""
     ws = snap.workshop
-    lib = library()
+    lib = _library()
     w.paragraph(ws.title, "Title")
-    w.paragraph(f"Workshop report · {ws.organisation}" if ws.organisation.strip() else "Workshop report", "Subtitle")
+    w.paragraph(f"{_('Workshop report')} · {ws.organisation}" if ws.organisation.strip() else _("Workshop report"), "Subtitle")
     details = []
     if ws.held_on:
-        details.append(("Date", _date(ws.held_on)))
+        details.append((_("Date"), _date(ws.held_on)))
     if ws.facilitator.strip():
-        details.append(("Facilitator", ws.facilitator))
-    details.append(("Report generated", _when(snap.taken_at, "%d %B %Y, %H:%M %Z").lstrip("0")))
+        details.append((_("Facilitator"), ws.facilitator))
+    details.append((_("Report generated"), _when(snap.taken_at, "datetime")))
     for label, value in details:
         w.rich(((f"{label}: ", "Strong"), (value, None)), "Title Page Detail")
 
-    w.heading("Summary", 2)
+    w.heading(_("Summary"), 2)
     by_function = ", ".join(f"{f} {n}" for f, n in facts.functions.items())
-    w.rich((("Who took part: ", "Strong"),
-            (f"{_plural(facts.people, 'person', 'people')} from {_plural(len(facts.functions), 'function')}"
-             + (f" ({by_function})" if by_function else "") + f"; {_plural(facts.stories, 'story', 'stories')}"
-             + (f", with {_plural(facts.additions, 'addition')}" if facts.additions else "") + ".", None)))
+    w.rich(((_("Who took part") + ": ", "Strong"),
+            (f"{_np('{n} person', '{n} people', facts.people)} from {_np('{n} function', '{n} functions', len(facts.functions))}"
+             + (f" ({by_function})" if by_function else "") + f"; {_np('{n} story', '{n} stories', facts.stories)}"
+             + (f", with {_np('{n} addition', '{n} additions', facts.additions)}" if facts.additions else "") + ".", None)))
 
-    w.rich(((f"The {_plural(len(facts.widest_gaps), 'widest handoff gap')}" if facts.widest_gaps
+    w.rich(((f"The {_np('{n} widest handoff gap', '{n} widest handoff gaps', len(facts.widest_gaps))}" if facts.widest_gaps
              else "Handoff gaps", "Strong"),
             (" (mean gap between promise and experience, 1 barely any, 5 a canyon)" if facts.widest_gaps
              else ": no story scored a handoff.", None)))
     for h in facts.widest_gaps:
         lost = next((a.lost for a in h.accounts if a.lost.strip()), "")
         w.rich(((f"•  {h.from_function} → {h.to_function} at {h.stage}: {h.mean_gap:.1f}", "Strong"),
-                (f" from {_plural(h.count, 'story', 'stories')}" + (" · nobody picks it up" if h.dead_end else "")
+                (f" from {_np('{n} story', '{n} stories', h.count)}" + (" · nobody picks it up" if h.dead_end else "")
                  + (f". Lost: {shorten(lost, 160)}" if lost else ""), None)))
 
-    w.rich((("The room's top stories", "Strong"),
-            ("" if facts.top_stories else ": no dots were cast.", None)))
+    w.rich(((_("The room's top stories"), "Strong"),
+            ("" if facts.top_stories else ": " + _("no dots were cast."), None)))
     for title, story, dots in facts.top_stories:
         ex = lib[story.exercise_key]
         who = story.function if not ws.show_names or not story.author_name else f"{story.author_name} · {story.function}"
         w.rich(((f"•  {shorten(_text_of(ex, story), 200)}", None),
-                (f" — {who}, {_plural(dots, 'dot')} ({title})", "Strong")))
+                (f" — {who}, {_np('{n} dot', '{n} dots', dots)} ({title})", "Strong")))
 
     if facts.commitments:
-        text = f"{_plural(facts.commitments, 'commitment')}"
+        text = f"{_np('{n} commitment', '{n} commitments', facts.commitments)}"
         if facts.earliest:
             when, story = facts.earliest
             ex = lib[story.exercise_key]
             text += f"; the earliest is due {_date(when)}: “{shorten(_text_of(ex, story), 140)}” ({story.function})"
-        w.rich((("Commitments: ", "Strong"), (text + ".", None)))
+        w.rich(((_("Commitments") + ": ", "Strong"), (text + ".", None)))
     else:
-        w.rich((("Commitments: ", "Strong"), ("none were made.", None)))
-    w.paragraph("Stories are quoted exactly as participants typed them. Stories the facilitator hid "
-                "during the workshop are left out of this report.", "Caption")
+        w.rich(((_("Commitments") + ": ", "Strong"), (_("none were made."), None)))
+    w.paragraph(_("Stories are quoted exactly as participants typed them. Stories the facilitator hid "
+                  "during the workshop are left out of this report."), "Caption")
 
 
 def _text_of(ex: Exercise, story: Story) -> str:
@@ -478,9 +526,9 @@ def _text_of(ex: Exercise, story: Story) -> str:
 
 
 def _workshop_section(w: _Writer, snap: Snapshot) -> None:
-    w.heading("The workshop", 1)
-    w.heading("Agenda as run", 2)
-    lib = library()
+    w.heading(_("The workshop"), 1)
+    w.heading(_("Agenda as run"), 2)
+    lib = _library()
     rows = []
     for item in snap.agenda:
         ex = lib.get(item.exercise_key)
@@ -494,31 +542,31 @@ def _workshop_section(w: _Writer, snap: Snapshot) -> None:
                      _when(item.opened_at) or "not opened",
                      _when(stopped) or ("still open" if item.opened_at else ""), ran])
     if rows:
-        w.table(["#", "Exercise", "Planned", "Opened", "Closed", "Ran for"], rows, [10, 70, 22, 22, 22, 24])
+        w.table([_("#"), _("Exercise"), _("Planned"), _("Opened"), _("Closed"), _("Ran for")], rows, [10, 70, 22, 22, 22, 24])
         tz = dt.datetime.fromtimestamp(snap.taken_at).astimezone().tzname()
         w.paragraph(f"Times are the server's clock ({tz}).", "Caption")
     else:
-        w.paragraph("The agenda was empty.")
+        w.paragraph(_("The agenda was empty."))
 
     ws = snap.workshop
-    w.heading("Who took part", 2)
+    w.heading(_("Who took part"), 2)
     counts = counts_by_function(snap.participants, ws.functions)
     present = sum(1 for n in counts.values() if n)
-    w.paragraph(f"{_plural(len(snap.participants), 'person', 'people')} from {_plural(present, 'function')} took part.")
+    w.paragraph(f"{_np('{n} person', '{n} people', len(snap.participants))} from {_np('{n} function', '{n} functions', present)} took part.")
     names: dict[str, list[str]] = defaultdict(list)
     for p in snap.participants:
         names[p.function].append(p.display_name)
-    total = [[("Total", True)], [(f"{len(snap.participants):,}", True)]]
+    total = [[(_("Total"), True)], [(_num(len(snap.participants)), True)]]
     if len(counts) > MAX_FUNCTIONS:  # only a workshop stored some other way has more: list who came
         listed = set(sorted(counts, key=lambda f: -counts[f])[:MAX_FUNCTIONS])
         w.paragraph(f"The {MAX_FUNCTIONS} functions with the most people, of {len(counts):,}, are listed.", "Caption")
         counts = {f: n for f, n in counts.items() if f in listed}
     if ws.show_names:
-        rows = [[f, f"{n:,}", ", ".join(names.get(f, [])) or "—"] for f, n in counts.items()]
-        w.table(["Function", "People", "Names"], [*rows, [*total, ""]], [45, 18, 107])
+        rows = [[f, _num(n), ", ".join(names.get(f, [])) or "—"] for f, n in counts.items()]
+        w.table([_("Function"), _("People"), _("Names")], [*rows, [*total, ""]], [45, 18, 107])
     else:
-        rows = [[f, f"{n:,}"] for f, n in counts.items()]
-        w.table(["Function", "People"], [*rows, total], [60, 25])
+        rows = [[f, _num(n)] for f, n in counts.items()]
+        w.table([_("Function"), _("People")], [*rows, total], [60, 25])
 
 
 @dataclass
@@ -587,7 +635,7 @@ def _story_heading(ctx: _Context, s: Story, *, function: bool = False, prefix: s
     if name:
         parts.append(name)
     if ctx.votes is not None:
-        parts.append(_plural(ctx.votes_of(s), "vote"))
+        parts.append(_np("{n} vote", "{n} votes", ctx.votes_of(s)))
     return " · ".join(p for p in parts if p)
 
 
@@ -644,12 +692,12 @@ def top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit:
     voted = sorted((s for s in told if ctx.votes_of(s)), key=lambda s: -ctx.votes_of(s))[:limit]
     if not voted:
         return
-    w.heading("Most votes", 2)
+    w.heading(_("Most votes"), 2)
     headline = next((f for f in ex.fields if f.name == ex.headline), None)
-    usable_w, _ = w.usable_mm()
-    rows = [[f"{ctx.votes_of(s):,}", str(ctx.number.get(s.id, "")), s.function,
+    usable_w, _height = w.usable_mm()
+    rows = [[_num(ctx.votes_of(s)), str(ctx.number.get(s.id, "")), s.function,
              _answer(headline, _answers(s).get(headline.name), ctx) if headline else ""] for s in voted]
-    w.table(["Votes", "Story", "Function", headline.label if headline else "Story"], rows,
+    w.table([_("Votes"), _("Story"), _("Function"), headline.label if headline else _("Story")], rows,
             [16, 16, 32, usable_w - 64])
 
 
@@ -658,18 +706,18 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
               votes_in: Callable[[str], dict[int, int] | None]) -> None:
     """Every visible story (additions too), every field, in compact tables on landscape pages."""
     w.page_setup(landscape=True)
-    w.heading("Appendix: all the data", 1)
+    w.heading(_("Appendix: all the data"), 1)
     w.paragraph("Every story as it was typed, one row each, in the order the stories arrived. Additions to a "
                 "story (\"build on it\") have no number of their own and name the story they build on. "
                 "Hidden stories are left out. The same data comes as a spreadsheet (CSV) beside this report.",
                 "Caption")
-    usable_w, _ = w.usable_mm()
+    usable_w, _height = w.usable_mm()
     for k in keys:
         ex = lib[k]
         rows_of = everything[k]
         if not rows_of:
             continue
-        w.heading(f"{ex.title} · {_plural(len(told[k]), 'story', 'stories')}", 2)
+        w.heading(f"{ex.title} · {_np('{n} story', '{n} stories', len(told[k]))}", 2)
         ctx.votes = votes_in(k)
         has_additions = any(exports.is_addition(s) for s in rows_of)
         known = {f.name for f in ex.fields}
@@ -688,7 +736,7 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
                 row.append(exports.author(s, True))
             row.append(_when(s.created_at))
             if ctx.votes is not None:
-                row.append(f"{ctx.votes_of(s):,}" if not exports.is_addition(s) else "")
+                row.append(_num(ctx.votes_of(s)) if not exports.is_addition(s) else "")
             if has_additions:
                 row.append(str(ctx.number.get(getattr(s, "builds_on", None), "")))
             for f in ex.fields:
@@ -752,7 +800,7 @@ def fit_widths(header: list[str], rows: list[list], total_mm: float, *, fixed: d
         for c in free:
             widths[c] *= max(0.2, shrink)
         return widths
-    for _ in range(len(free) + 1):  # share the room out by weight, capping columns at what they need
+    for _round in range(len(free) + 1):  # share the room out by weight, capping columns at what they need
         open_ = [c for c in free if widths[c] < hi[c] - 1e-6]
         if room <= 1e-6 or not open_:
             break
@@ -846,7 +894,7 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
     w.page_setup(landscape=True)
     usable_w, usable_h = w.usable_mm()
     if picture is not None:
-        w.heading("Journey map", 2)
+        w.heading(_("Journey map"), 2)
         w.paragraph("Rows are functions, columns are stages of the customer's life. Each dot is a story; "
                     "each arrow a handoff, as wide as the number of stories that describe it and coloured by "
                     "the mean gap between promise and experience (★: the customer judged it; no ★: our guess). "
@@ -856,11 +904,11 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
         max_h = usable_h - 30  # what the heading and the caption above take
         pending.append((w.placeholder("Figure"), picture, min(usable_w, max_h * MAP_PX_WIDTH / picture.px_h)))
         w.page_break()
-        w.heading("The map as a table", 2)
+        w.heading(_("The map as a table"), 2)
         w.paragraph("The same grid as the picture: each cell counts the stories a function told about a stage "
                     f"and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.", "Caption")
     else:
-        w.heading("Journey map", 2)
+        w.heading(_("Journey map"), 2)
         w.paragraph("Rows are functions, columns are stages of the customer's life; each cell counts the stories "
                     f"a function told about a stage and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.",
                     "Caption")
@@ -879,16 +927,16 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
             if not cell.count:
                 row.append("")
                 continue
-            lines = [(_plural(cell.count, "story", "stories"), True)]
+            lines = [(_np("{n} story", "{n} stories", cell.count), True)]
             for placed in cell.placed[:GRID_HEADLINES_PER_CELL]:
                 lines.append(("• " + shorten(placed.headline or "(no text)", GRID_HEADLINE_CHARS), False))
             if cell.count > GRID_HEADLINES_PER_CELL:
                 lines.append((f"… and {cell.count - GRID_HEADLINES_PER_CELL:,} more", False))
             row.append(lines)
         rows.append(row)
-    w.table(["Function", *columns], rows, [first_col] + [stage_w] * len(columns))
+    w.table([_("Function"), *columns], rows, [first_col] + [stage_w] * len(columns))
     if journey.unplaced:
-        w.paragraph(f"{_plural(journey.unplaced, 'story', 'stories')} named no stage and are not in the grid.",
+        w.paragraph(f"{_np('{n} story', '{n} stories', journey.unplaced)} named no stage and are not in the grid.",
                     "Caption")
     w.page_setup(landscape=False)
 
@@ -920,6 +968,17 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         if progress is not None:
             progress(max(0.0, min(1.0, fraction)), message)
 
+    language = _LANGUAGE.set(snapshot.workshop.language)
+    try:
+        return _build_report(snapshot, say, include_map_image=include_map_image, template=template,
+                             vote_counts=vote_counts, appendix=appendix, after_the_room=after_the_room)
+    finally:
+        _LANGUAGE.reset(language)
+
+
+def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, include_map_image: bool,
+                  template: Path | str | None, vote_counts: dict[int, int] | None, appendix: bool,
+                  after_the_room) -> bytes:
     say(0.0, "Preparing the report…")
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
@@ -927,7 +986,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
     snap = replace(snapshot, stories=visible)
-    lib = library()
+    lib = _library()
     ws = snap.workshop
     keys = _exercise_keys(snap, lib)
     everything = {k: [s for s in visible if s.exercise_key == k] for k in keys}
@@ -996,7 +1055,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         w.paragraph(_exercise_summary(stories, len(everything[k]) - len(stories), items), "Caption")
         ctx.votes = votes_in(k)
         if not stories:
-            w.paragraph("No stories were told in this exercise.")
+            w.paragraph(_("No stories were told in this exercise."))
             continue
         views.get(ex.report_view).report_section(w, ctx, ex, stories)
 
@@ -1017,9 +1076,9 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
 
 def _exercise_summary(stories: list[Story], n_additions: int, items: list[AgendaItem]) -> str:
     functions = {s.function for s in stories}
-    text = f"{_plural(len(stories), 'story', 'stories')} from {_plural(len(functions), 'function')}"
+    text = f"{_np('{n} story', '{n} stories', len(stories))} from {_np('{n} function', '{n} functions', len(functions))}"
     if n_additions:
-        text += f", with {_plural(n_additions, 'addition')}"
+        text += f", with {_np('{n} addition', '{n} additions', n_additions)}"
     if items and items[0].opened_at:
         text += f"; opened at {_when(items[0].opened_at)}"
     return text + "."
@@ -1042,22 +1101,22 @@ def _properties(w: _Writer, snap: Snapshot) -> None:
 def _after_the_room(w: _Writer, after) -> None:
     """Common themes (confirmed ones only) and commitment follow-through (facilitation/after_report.py)."""
     if after.themes:
-        w.heading("Common themes", 1)
+        w.heading(_("Common themes"), 1)
         w.paragraph("Stories from different functions that say the same thing, grouped on this server and "
                     "confirmed by the facilitator.")
-        usable_w, _ = w.usable_mm()
-        w.table(["Theme", "Stories of", "Heard by"], [[t.label, t.topic, t.heard_by] for t in after.themes],
+        usable_w, _height = w.usable_mm()
+        w.table([_("Theme"), _("Stories of"), _("Heard by")], [[t.label, t.topic, t.heard_by] for t in after.themes],
                 [usable_w * 0.35, usable_w * 0.25, usable_w * 0.4])
         for t in after.themes:
             w.heading(f"{t.label} · {t.heard_by.split(':', 1)[0]}", 2)
             for text, line in t.stories:
                 w.paragraph(text + (f" — {line}" if line else ""))
     if after.rows:
-        w.heading("Commitment follow-through", 1)
+        w.heading(_("Commitment follow-through"), 1)
         w.paragraph(after.totals.line())
         w.paragraph("What each person said since the workshop about their commitment, from their own link, "
-                    f"{_plural(after.days_since, 'day')} after the workshop.")
-        usable_w, _ = w.usable_mm()
+                    f"{_np('{n} day', '{n} days', after.days_since)} after the workshop.")
+        usable_w, _height = w.usable_mm()
         header = ["Functions", "Commitment", "By", "Status", "What happened"]
         rows = [list(r) for r in after.rows]
         w.table(header, rows, fit_widths(header, rows, usable_w, fixed={2: 22}))

@@ -59,6 +59,8 @@ workshops = sa.Table(
     # The story shown full-screen on the projector, if any (not a foreign key: deleting a story clears it in code).
     sa.Column("spotlight_story_id", sa.Integer, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # The room's language (a catalogue in locale/, facilitation/i18n.py): participant screens, projector, report.
+    sa.Column("language", sa.String(16), nullable=False, server_default="en"),
 )
 
 agenda_items = sa.Table(
@@ -340,6 +342,7 @@ class Store:
         metadata.create_all(self.engine)
         if self.is_sqlite:
             _never_reuse_ids(self.engine)
+        _add_missing_columns(self.engine)
         self.notify_channel = self._notify_channel()
 
     def _notify_channel(self) -> str | None:
@@ -478,6 +481,27 @@ def _never_reuse_ids(engine: Engine) -> None:
                     raise RuntimeError(f"foreign keys broken by the AUTOINCREMENT migration: {problems[:3]}")
         finally:
             raw.execute("PRAGMA foreign_keys=ON")
+
+
+# Columns added to a table after databases were made with it; each has a server default, so a
+# database from before gets the column with that default for its rows (SQLite and PostgreSQL).
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("workshops", "language"),)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """ALTER TABLE … ADD COLUMN for each of ADDED_COLUMNS that an older database lacks, once."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        missing = [(t, c) for t, c in ADDED_COLUMNS
+                   if c not in {col["name"] for col in inspector.get_columns(t)}]
+        conn.commit()
+        if not missing:
+            return
+        with conn.begin():
+            for table_name, column_name in missing:
+                column = metadata.tables[table_name].c[column_name]
+                ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE "{table_name}" ADD COLUMN {ddl}')
 
 
 _stores: dict[str, Store] = {}

@@ -14,7 +14,7 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import access, handoff_sides, input_rules
+from . import access, handoff_sides, i18n, input_rules
 from .exercises import Exercise, library
 from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, pair_members, pair_rounds,
                     participants, record_bump, stories, votes, workshops)
@@ -57,6 +57,7 @@ class Workshop:
     created_at: float
     lock_at_zero: bool = True
     spotlight_story_id: int | None = None
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ def _workshop(row) -> Workshop:
         facilitator=input_rules.displayable(row.facilitator), functions=_names(row.functions), stages=_names(row.stages),
         show_names=bool(row.show_names), revision=row.revision, live_position=row.live_position,
         live_state=row.live_state, created_at=row.created_at, lock_at_zero=bool(row.lock_at_zero),
-        spotlight_story_id=row.spotlight_story_id,
+        spotlight_story_id=row.spotlight_story_id, language=row.language or i18n.SOURCE_LANGUAGE,
     )
 
 
@@ -467,7 +468,8 @@ def _bump(conn: Connection, workshop_id: int, *topics: str) -> None:
 def create_workshop(store: Store, *, title: str, organisation: str = "", held_on: dt.date | None = None,
                     facilitator: str = "", functions: list[str] | None = None, stages: list[str] | None = None,
                     agenda_plan: list[tuple[str, int]] | None = None, show_names: bool = True,
-                    clock: Clock = time.time, facilitator_key: str | None = None) -> tuple[Workshop, str]:
+                    clock: Clock = time.time, facilitator_key: str | None = None,
+                    language: str = i18n.SOURCE_LANGUAGE) -> tuple[Workshop, str]:
     """Create a workshop; returns it and the facilitator key (shown once, stored hashed).
 
     Every list is bounded here, on the server (input_rules.MAX_FUNCTIONS, MAX_STAGES,
@@ -476,8 +478,13 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
     `facilitator_key`: the key of one of the facilitator's earlier workshops on this server, so the
     new one opens with the same key and is linked to it (its open commitments, trends); refused
     unless it opens a workshop. Without it a new key is drawn.
+
+    `language`: a code of `i18n.languages()`; the room's screens and the report follow it.
     """
     problems: dict[str, str] = {}
+    if language not in i18n.languages():
+        problems["language"] = (f"There is no language '{str(language)[:20]}' on this server; choose one of "
+                                f"{', '.join(i18n.languages().values())}.")
     lists = {}
     for name, given, default, limit, max_chars in (
             ("functions", functions, DEFAULT_FUNCTIONS, input_rules.MAX_FUNCTIONS, input_rules.FUNCTION_NAME_MAX),
@@ -532,7 +539,7 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
                 workshop_id = conn.execute(sa.insert(workshops).values(
                     code=code, title=title.strip(), organisation=(organisation or "").strip(), held_on=held_on,
                     facilitator=(facilitator or "").strip(), facilitator_key_hash=access.hash_key(key),
-                    functions=functions, stages=stages, show_names=show_names, revision=1,
+                    functions=functions, stages=stages, show_names=show_names, revision=1, language=language,
                     live_position=None, live_state="waiting", created_at=clock(),
                 )).inserted_primary_key[0]
                 conn.execute(sa.insert(agenda_items), [

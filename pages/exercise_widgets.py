@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from facilitation import i18n
 from facilitation.exercises import Exercise, Field
 from facilitation.handoff_sides import handoff_text
 from facilitation.workshops import Story, Workshop
@@ -19,7 +20,8 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
     `handoffs` (value → label) are the choices of a field of kind "handoff": the handoffs other
     functions said they make to the teller's own (facilitation.handoff_sides); `serves` those of a
     field of kind "story_or_handoff": today's handoffs and stories (facilitation.commitments)."""
-    label = f.label if f.required else f"{f.label} (optional)"
+    _ = i18n.translator(workshop.language).gettext
+    label = f.label if f.required else _("{label} (optional)").format(label=f.label)
     common = dict(key=key, help=f.help or None, disabled=disabled, on_change=on_change, args=args)
     if f.kind == "handoff":
         offered = handoffs or {}
@@ -34,7 +36,8 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
         if f.kind == "story_or_handoff" and not options:
             st.caption("Nothing from today to pick yet: stories and handoffs appear here once the room has told "
                        "them. Leave this one empty.")
-        return st.selectbox(label, options, index=None, placeholder="Choose…", **common)
+        return st.selectbox(label, options, index=None, placeholder=_("Choose…"),
+                            format_func=f.option_label if f.kind == "choice" else str, **common)
     if f.kind == "scale":
         def describe(n: int) -> str:
             if n == f.scale_min and f.scale_low:
@@ -78,13 +81,16 @@ def json_value(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def answer_text(f: Field, value, *, shown_handoff=None) -> str:
-    """An answer as plain text for display; `shown_handoff` (handoff_sides.anonymous_handoffs) folds the
-    sending function of a handoff answer on a screen that keeps names off."""
+def answer_text(f: Field, value, language: str | None = None, *, shown_handoff=None) -> str:
+    """An answer as plain text for display (a choice by its label in the exercise's language); `shown_handoff`
+    (handoff_sides.anonymous_handoffs) folds the sending function of a handoff answer on a screen that keeps
+    names off."""
     if value is None:
         return ""
     if f.kind == "scale":
-        return f"{value} of {f.scale_max}"
+        return i18n.translator(language).gettext("{value} of {maximum}").format(value=value, maximum=f.scale_max)
+    if f.kind == "choice":
+        return f.option_label(value)
     if f.kind == "handoff":
         return handoff_text(shown_handoff(value) if shown_handoff else value)
     return str(value)
@@ -93,24 +99,25 @@ def answer_text(f: Field, value, *, shown_handoff=None) -> str:
 def story_card(exercise: Exercise, story: Story, *, show_author: bool, compact: bool = False, byline: str | None = None,
                dots: int | None = None, additions: list[Story] = ()) -> None:
     """A story as the room sees it; all participant text goes through st.text (no markdown, no HTML)."""
+    t = i18n.translator(exercise.language)
     with st.container(border=True, key=f"story-{story.id}"):
         with st.container(key=f"headline-{story.id}"):
             st.text(story.answers.get(exercise.headline, ""))
         if byline is None:
             byline = story.function if not show_author or not story.author_name else f"{story.author_name} · {story.function}"
             if story.by_proxy:
-                byline += " (entered by the facilitator)"
+                byline += " " + t.gettext("(entered by the facilitator)")
         if byline:
             with st.container(key=f"byline-{story.id}"):
                 st.text(byline)
         if dots:  # the room's votes on a line of their own, never lost in the byline
             with st.container(key=f"dots-{story.id}"):
-                st.text(f"{'●' * min(dots, 12)} {dots} dot{'s' if dots != 1 else ''}")
+                st.text(f"{'●' * min(dots, 12)} " + t.ngettext("{n} dot", "{n} dots", dots).format(n=dots))
         if not compact:
             for f in exercise.fields:
                 if f.name == exercise.headline or f.name not in story.answers:
                     continue
-                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], exercise.language)}")
         for addition in additions:
             with st.container(key=f"addition-{addition.id}"):
                 st.text(f"+ {addition.answers.get('addition', '')}")

@@ -8,11 +8,16 @@ address on every path (the form, `/?code=`, `/projector?code=`), with a live cou
 import sqlalchemy as sa
 import streamlit as st
 
-from facilitation import access, demo, throttle, workshops
+from facilitation import access, demo, i18n, throttle, workshops
 from pages.common import (browser_session_id, client_address, code_wait_seconds, cookies, countdown, plain,
                           query_code, remember_facilitator, store, use_css, wrong_code)
 
-NOT_JOINED_YET = "Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment."
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
+NOT_JOINED_YET = N_("Not joined yet: the server is busy. Your name is still in the form; please press Join again in a moment.")
 NO_SUCH_CODE = "No workshop has this code. Check the code on the screen and try again."
 
 use_css("participant.css")  # the join page is a phone's first screen too
@@ -102,6 +107,7 @@ with middle:
                 help="A new workshop filled with one customer's story across all six exercises; yours are not touched."):
             open_demo()
     else:
+        _ = i18n.translator(workshop.language).gettext
         # Typed by the facilitator: plain text, never markdown (a title can hold a link or an image).
         with st.container(key="join-title"):
             st.text(workshop.title)
@@ -111,19 +117,19 @@ with middle:
         before = returning_participant(workshop)
         if before is not None and not st.session_state.get("join_as_someone_else"):
             with st.container(border=True, key="continue-as"):
-                st.caption("You joined this workshop from this browser before.")
-                if st.button(f"Continue as {plain(f'{before.display_name} · {before.function}')}", type="primary",
+                st.caption(_("You joined this workshop from this browser before."))
+                if st.button(_("Continue as {person}").format(person=plain(f'{before.display_name} · {before.function}')), type="primary",
                              width="stretch", icon=":material/person:", key="continue-as-button"):
                     st.switch_page("pages/participate.py", query_params={"code": workshop.code, "p": before.token})
-            if st.button("Join as someone else", type="tertiary", key="join-as-someone-else"):
+            if st.button(_("Join as someone else"), type="tertiary", key="join-as-someone-else"):
                 st.session_state["join_as_someone_else"] = True
                 st.rerun()
             st.stop()
         with st.form("join_details"):
-            name = st.text_input("Your name", max_chars=60, placeholder="First name is fine")
-            function = st.selectbox("Your function", workshop.functions, index=None,
-                                    placeholder="Choose the team you work in")
-            joined = st.form_submit_button("Join", type="primary", width="stretch")
+            name = st.text_input(_("Your name"), max_chars=60, placeholder=_("First name is fine"))
+            function = st.selectbox(_("Your function"), workshop.functions, index=None,
+                                    placeholder=_("Choose the team you work in"))
+            joined = st.form_submit_button(_("Join"), type="primary", width="stretch")
         if joined:
             if wait := join_wait():
                 countdown(wait, throttle.too_many_joins)
@@ -136,11 +142,11 @@ with middle:
                     for message in exc.problems.values():
                         st.error(message)
                 except sa.exc.OperationalError:  # locked past the busy timeout, read-only, disk full
-                    st.error(NOT_JOINED_YET)
+                    st.error(_(NOT_JOINED_YET))
                 else:
                     st.switch_page("pages/participate.py",
                                    query_params={"code": workshop.code, "p": participant.token})
-        if st.button("Use a different code", type="tertiary"):
+        if st.button(_("Use a different code"), type="tertiary"):
             del st.query_params["code"]
             st.session_state.pop("joined_code", None)
             st.rerun()

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from facilitation import archive, throttle, workshops
+from facilitation import archive, i18n, throttle, workshops
 from facilitation.exercises import library
 from facilitation.input_rules import MAX_FUNCTIONS, MAX_STAGES, split_lines
 from pages.common import client_address, countdown, plain, remember_facilitator, room, store
@@ -52,6 +52,10 @@ with st.form("new_workshop"):
     organisation = c1.text_input("Organisation", max_chars=200)
     facilitator = c2.text_input("Facilitator", max_chars=200)
     held_on = c3.date_input("Date", value=dt.date.today())
+    spoken = i18n.languages()
+    language = st.selectbox("Language of the room", list(spoken), format_func=spoken.get, key="new-language",
+                            help="The participants' phones, the projector, the exercises' texts and the report use "
+                                 "it. What people type is never translated.")
     c4, c5 = st.columns(2)
     functions_text = c4.text_area("Functions in the room, one per line", value="\n".join(workshops.DEFAULT_FUNCTIONS),
                                   height=240, help=f"From 2 to {MAX_FUNCTIONS} functions.")
@@ -82,6 +86,7 @@ elif submitted:
             store(), title=title, organisation=organisation, facilitator=facilitator, held_on=held_on,
             functions=split_lines(functions_text), stages=split_lines(stages_text),
             agenda_plan=agenda_plan, show_names=show_names, facilitator_key=earlier_key.strip() or None,
+            language=language,
         )
     except workshops.WorkshopInputError as exc:
         throttle.create_rate.give_back(client_address())  # a refused form made nothing

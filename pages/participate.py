@@ -9,8 +9,8 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, handoff_sides, live_cache, pairs, room, views, workshops
-from facilitation.exercises import library
+from facilitation import controls, drafts, handoff_sides, i18n, live_cache, pairs, room, views, workshops
+from facilitation.exercises import in_language, library
 from pages import after_widgets, pair_widgets, round_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
@@ -20,10 +20,12 @@ from pages import views as room_views
 use_css("participant.css")
 workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
 participant = workshops.participant_by_token(store(), workshop.id, st.query_params.get("p")) if workshop else None
+_ = i18n.translator(workshop.language if workshop else None).gettext
+ngettext = i18n.translator(workshop.language if workshop else None).ngettext
 if participant is None:
-    st.title("You are not in a workshop yet")
-    st.write("This link does not match anyone in a workshop. Join with the code on the screen.")
-    st.page_link("pages/join.py", label="Join a workshop", icon=":material/login:",
+    st.title(_("You are not in a workshop yet"))
+    st.write(_("This link does not match anyone in a workshop. Join with the code on the screen."))
+    st.page_link("pages/join.py", label=_("Join a workshop"), icon=":material/login:",
                  query_params={"code": workshop.code} if workshop else None)
     st.stop()
 remember_participant(workshop, participant)
@@ -42,8 +44,9 @@ def follow_the_room():
         st.rerun(scope="app")
     if current.seconds_left(time.time()) is not None:
         with st.container(key="time-left"):  # sticky (participant.css): in sight while scrolling a long form
-            live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running="{clock} left",
-                                up="Time is up." + ("" if current.lock_at_zero else " You can still send what you are writing."))
+            live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running=_("{clock} left"),
+                                up=_("Time is up.") + ("" if current.lock_at_zero else
+                                                      " " + _("You can still send what you are writing.")))
 
 
 with st.container(key="whoami"):
@@ -53,17 +56,17 @@ if after_widgets.my_commitments(workshop, participant, live):
     st.stop()
 
 if live.item is None:
-    st.header("Welcome — you're in")
-    st.write("The facilitator will open the first exercise in a moment. Keep this page open; it changes by itself.")
-    st.caption("Bookmark this page's address to come back as yourself from this device.")
+    st.header(_("Welcome — you're in"))
+    st.write(_("The facilitator will open the first exercise in a moment. Keep this page open; it changes by itself."))
+    st.caption(_("Bookmark this page's address to come back as yourself from this device."))
     st.stop()
 
-exercise = live.exercise
+exercise = in_language(live.exercise, workshop.language)
 item = live.item
 accepting = live.accepting(time.time())
 st.header(exercise.title)
 st.subheader(exercise.question)
-with st.expander("Why this exercise?"):
+with st.expander(_("Why this exercise?")):
     st.write(exercise.purpose)
 # Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
@@ -98,9 +101,9 @@ def vote_wall():
                      min_interval=live_push.WALL_MIN_INTERVAL_S)
     told = room.room_stories(snap, item)
     mine = controls.my_dots(store(), participant, exercise.key)
-    st.subheader(f"Vote: {max(0, item.dots - len(mine))} of {item.dots} dots left")
-    st.caption("Put a dot on the stories worth telling. Tap again to take a dot back."
-               + ("" if exercise.own_votes else " Your own stories take no dots."))
+    st.subheader(_("Vote: {left} of {dots} dots left").format(left=max(0, item.dots - len(mine)), dots=item.dots))
+    st.caption(_("Put a dot on the stories worth telling. Tap again to take a dot back.")
+               + ("" if exercise.own_votes else " " + _("Your own stories take no dots.")))
     tapped, tap_ok, tap_message = st.session_state.get("vote_message", (None, True, ""))
     labelled = room.labelled_functions(told, show_names=workshop.show_names)
     for story in told:
@@ -115,19 +118,19 @@ def vote_wall():
                 with st.container(key=f"vote-message-{story.id}"):
                     st.warning(tap_message, icon=":material/info:")
             if story.participant_id == participant.id and not exercise.own_votes and story.id not in mine:
-                st.caption("Your story: your dots go to other people's.")
+                st.caption(_("Your story: your dots go to other people's."))
             elif story.id in mine:
-                st.button("Take my dot back", key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
+                st.button(_("Take my dot back"), key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
                           on_click=toggle_dot, args=(story.id, False))
             else:
-                st.button("Put a dot here", key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
+                st.button(_("Put a dot here"), key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
                           on_click=toggle_dot, args=(story.id, True))
 
 
 if item.voting == "open":
     vote_wall()
 elif item.voting == "closed":
-    st.info("Voting is closed. The results are on the screen at the front.")
+    st.info(_("Voting is closed. The results are on the screen at the front."))
 
 
 # --- the story form ---------------------------------------------------------------------------------
@@ -174,7 +177,7 @@ def send(ex_key: str, fid: str) -> None:
             drafts.save_draft(store(), participant, ex_key, answers)
     st.session_state["send_problems"] = fid, ({} if result.ok else result.problems)
     if result.ok:
-        st.session_state["just_sent"] = "Changes saved." if edit else "Sent — thank you. You can add another below."
+        st.session_state["just_sent"] = _("Changes saved.") if edit else _("Sent — thank you. You can add another below.")
         if edit:
             st.session_state["editing"] = None
         else:
@@ -198,9 +201,9 @@ def story_form():
         problems = {}
     with st.container(border=True, key="story-form"):
         if editing:
-            st.caption("Changing a story you sent")
+            st.caption(_("Changing a story you sent"))
         elif not accepting:
-            st.warning("This exercise is locked. What you typed is kept here and on the server.", icon=":material/lock:")
+            st.warning(_("This exercise is locked. What you typed is kept here and on the server."), icon=":material/lock:")
         if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
             live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
                                   form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
@@ -214,9 +217,9 @@ def story_form():
         for name, message in problems.items():
             if name not in {f.name for f in shown}:
                 st.error(plain(message))
-        st.button("Save changes" if editing else "Send", type="primary", width="stretch", disabled=not accepting,
+        st.button(_("Save changes") if editing else _("Send"), type="primary", width="stretch", disabled=not accepting,
                   key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
-        if editing and st.button("Cancel", type="tertiary", key=f"cancel-{form_id}"):
+        if editing and st.button(_("Cancel"), type="tertiary", key=f"cancel-{form_id}"):
             st.session_state["editing"] = None
             st.rerun()
 
@@ -247,8 +250,8 @@ def build_on_wall():
     others = [s for s in room.room_stories(snap, item) if s.participant_id != participant.id]
     if not others:
         return
-    st.subheader("Build on someone's story")
-    st.caption("Add what you know about the same customer: why they bought, why they stay.")
+    st.subheader(_("Build on someone's story"))
+    st.caption(_("Add what you know about the same customer: why they bought, why they stay."))
     for story in reversed(others[-12:]):
         additions = snap.build_ons(story.id)
         with st.container(border=True, key=f"build-on-{story.id}"):
@@ -257,12 +260,12 @@ def build_on_wall():
                 st.text(f"+ {addition.answers.get('addition', '')}")
             # The label is ours, not the story's (an expander label is markdown), and it never changes,
             # so a box someone is typing in stays open when others add to the same story.
-            with st.expander("Add to this story"):
+            with st.expander(_("Add to this story")):
                 key = st.session_state.setdefault(f"build-key-{story.id}", uuid.uuid4().hex)
-                st.text_area("Your addition", key=f"build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS, height=80)
+                st.text_area(_("Your addition"), key=f"build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS, height=80)
                 if problem := st.session_state.pop(f"build-problem-{story.id}", None):
                     st.error(problem)
-                st.button("Add", key=f"build-send-{key}", on_click=add_to_story, args=(story.id, key))
+                st.button(_("Add"), key=f"build-send-{key}", on_click=add_to_story, args=(story.id, key))
 
 
 if exercise.build_on and accepting and item.voting != "open" and not views.get(exercise.room_view).draws_build_ons:
@@ -279,7 +282,7 @@ if mine:
     # Names off: the sending function of a handoff answered reads as the choices did (handoff_sides).
     shown_handoff = (handoff_sides.anonymous_handoffs(live_cache.snapshot(store(), workshop.id))
                      if exercise.receives_from else None)
-    st.subheader(f"What you sent ({len(mine)})")
+    st.subheader(_("What you sent ({n})").format(n=len(mine)))
     for story in reversed(mine):
         with st.container(border=True, key=f"mine-{story.id}"):
             if exercise.paced:
@@ -287,8 +290,8 @@ if mine:
             else:
                 for f in exercise.fields:
                     if f.name in story.answers:
-                        st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], shown_handoff=shown_handoff)}")
-            if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
+                        st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], workshop.language, shown_handoff=shown_handoff)}")
+            if accepting and not editing and st.button(_("Change"), key=f"edit-{story.id}", icon=":material/edit:"):
                 fid = uuid.uuid4().hex
                 for f in exercise.fields:
                     value = widget_value(f, story.answers.get(f.name), workshop, partners, handoff_choices,

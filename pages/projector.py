@@ -5,7 +5,8 @@ import time
 
 import streamlit as st
 
-from facilitation import handoff_sides, live_cache, room, rounds, views, workshops
+from facilitation import handoff_sides, i18n, live_cache, room, rounds, views, workshops
+from facilitation.exercises import in_language
 from pages import after_widgets
 from pages import views as projector_views
 from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
@@ -21,6 +22,8 @@ workshop = projector_workshop()
 if workshop is None:
     st.stop()
 
+_ = i18n.translator(workshop.language).gettext
+ngettext = i18n.translator(workshop.language).ngettext
 if after_widgets.after_room_screen(workshop):
     st.stop()
 snap = live_cache.snapshot(store(), workshop.id)
@@ -44,7 +47,7 @@ def follow_the_room():
         live_push.countdown(live.item.deadline, key="projector-clock", look="projector",
                             color="#0f172a" if THEME == "light" else "#e2e8f0")
     elif live.item is not None:
-        st.text("Locked")
+        st.text(_("Locked"))
 
 
 def join_panel(big: bool) -> None:
@@ -67,20 +70,21 @@ if live.item is None:
         with st.container(key="welcome-title"):
             st.text(workshop.title)
         with st.container(key="welcome-ask"):
-            st.text("Join on your phone or laptop")
+            st.text(_("Join on your phone or laptop"))
         join_panel(big=True)
         with st.container(key="welcome-count"):
-            st.text(f"{len(snap.participants)} joined")
+            st.text(_("{n} joined").format(n=i18n.format_number(len(snap.participants), workshop.language)))
     follow_the_room()
     st.stop()
 
-item, exercise = live.item, live.exercise
+item, exercise = live.item, in_language(live.exercise, workshop.language)
 told = room.room_stories(snap, item)
 labelled = room.labelled_functions(told, show_names=workshop.show_names)
 
 
 def line(story) -> str:
-    return room.byline(story, show_names=workshop.show_names, labelled=labelled)
+    by = room.byline(story, show_names=workshop.show_names, labelled=labelled)
+    return _("Other functions") if by == room.OTHER_FUNCTIONS else by
 
 
 spotlight = next((s for s in told if s.id == live.spotlight_story_id), None)
@@ -94,11 +98,11 @@ if spotlight is not None:
         for f in exercise.fields:
             if f.name != exercise.headline and f.name in spotlight.answers:
                 with st.container(key=f"spotlight-field-{f.name}"):
-                    st.text(f"{f.label}\n{answer_text(f, spotlight.answers[f.name], shown_handoff=shown_handoff)}")
+                    st.text(f"{f.label}\n{answer_text(f, spotlight.answers[f.name], workshop.language, shown_handoff=shown_handoff)}")
         for addition in snap.build_ons(spotlight.id):
             st.text(f"+ {addition.answers.get('addition', '')}")
     with st.container(key="spotlight-code"):
-        st.text(f"Code {workshop.code}")
+        st.text(_("Code {code}").format(code=workshop.code))
         follow_the_room()
     st.stop()
 
@@ -110,8 +114,10 @@ with prompt_col:
         st.text(exercise.question)
     with st.container(key="counter", horizontal=True, gap="medium"):
         arrived = snap.stories_for(exercise.key)
-        st.text(f"{room.counted(len(arrived), 'story', 'stories')} from "
-                f"{room.counted(len({s.function for s in arrived}), 'function')} · {len(snap.participants)} in the room")
+        n_functions = len({s.function for s in arrived})
+        st.text(ngettext("{n} story", "{n} stories", len(arrived)).format(n=len(arrived)) + " · "
+                + ngettext("from {n} function", "from {n} functions", n_functions).format(n=n_functions) + " · "
+                + _("{n} in the room").format(n=len(snap.participants)))
         screen = Screen(workshop=workshop, snap=snap, exercise=exercise, told=told, labelled=labelled, slot=slot,
                         theme=THEME, note_slot=st.empty())
 with clock_col:
@@ -123,22 +129,23 @@ with join_col:
 if not item.on_projector:
     with st.container(key="blind"):
         with st.container(key="blind-count"):
-            st.text(f"{room.counted(len(snap.stories_for(exercise.key)), 'story', 'stories')} in")
-        st.text("Collected blind — revealed all together")
+            n_in = len(snap.stories_for(exercise.key))
+            st.text(ngettext("{n} story in", "{n} stories in", n_in).format(n=n_in))
+        st.text(_("Collected blind — revealed all together"))
     st.stop()
 
 counts = snap.vote_counts()
 
 
 def dots_line(dots: int) -> str:
-    return f"{'●' * min(dots, 12)} {room.counted(dots, 'dot')}"
+    return f"{'●' * min(dots, 12)} " + ngettext("{n} dot", "{n} dots", dots).format(n=dots)
 
 
 if item.voting == "closed" and told:
     # The room's choice: the story with most dots fills the stage, the runners-up sit under it.
     ranking = room.ranked(told, counts)
     with st.container(key="vote-heading"):
-        st.text("The room's choice")
+        st.text(_("The room's choice"))
     winner, winner_dots = ranking[0]
     with st.container(key="choice-winner", border=True):
         with st.container(key="choice-winner-text"):
@@ -152,8 +159,8 @@ if item.voting == "closed" and told:
     runners = ranking[1:4]
     if runners:
         with st.container(key="choice-runners-label"):
-            st.text("Next in the room's vote" + (f" · the top {1 + len(runners)} of {len(ranking)}"
-                                                  if len(ranking) > 1 + len(runners) else ""))
+            st.text(_("Next in the room's vote") + (" · " + _("the top {top} of {all}").format(
+                top=1 + len(runners), all=len(ranking)) if len(ranking) > 1 + len(runners) else ""))
         columns = st.columns(3, gap="medium")
         for column, (story, dots) in zip(columns, runners):
             with column:
@@ -162,7 +169,7 @@ if item.voting == "closed" and told:
 
 if item.voting == "open":
     with st.container(key="vote-heading"):
-        st.text("Voting is open — put your dots on your phone")
+        st.text(_("Voting is open — put your dots on your phone"))
     page = room.wall_page(room.ranked(told, counts), 6, slot)
     screen.show_page(page)
     columns = st.columns(3, gap="medium")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from facilitation import room
+from facilitation import i18n, room
 from pages.exercise_widgets import story_card
 
 __all__ = ["Screen", "story_card"]
@@ -32,7 +32,8 @@ class Screen:
 
     def line(self, story) -> str:
         """The byline the room may see under a story (anonymity rule applied)."""
-        return room.byline(story, show_names=self.workshop.show_names, labelled=self.labelled)
+        by = room.byline(story, show_names=self.workshop.show_names, labelled=self.labelled)
+        return i18n.translator(self.workshop.language).gettext("Other functions") if by == room.OTHER_FUNCTIONS else by
 
     def first_name_only(self, story) -> str:
         """The teller's name when names are shown (the group heading already says the function)."""

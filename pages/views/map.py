@@ -3,7 +3,7 @@ round, one handoff from both ends and the latest answer)."""
 
 import streamlit as st
 
-from facilitation import journey_map
+from facilitation import i18n, journey_map
 from pages.exercise_widgets import story_card
 from pages.views import register
 
@@ -30,6 +30,6 @@ def map_view(screen, shaped) -> None:
                         with st.container(key=f"sides-{part}-{i}"):
                             st.text(texts[0])
         with st.container(key="latest-label"):
-            st.text("Latest")
+            st.text(i18n.translator(screen.workshop.language).gettext("Latest"))
         for story in shaped.latest:
             story_card(screen.exercise, story, show_author=False, compact=True, byline=screen.line(story))
