@@ -71,8 +71,8 @@ def test_a_participant_joins_writes_and_votes_with_the_keyboard_alone(browser, a
         tab_to(phone, "Send")
         phone.keyboard.press("Enter")
         wait_for_app(phone)
-        sent = phone.get_by_text("Sent — thank you", exact=False).first
-        expect(sent).to_be_visible()
+        # Said by a screen reader: the confirmation is a polite status region.
+        expect(phone.get_by_role("status").filter(has_text="Sent — thank you")).to_be_visible()
         kim = next(p for p in W.list_participants(app_store, workshop.id) if p.display_name == "Kim")
         mine = [s for s in W.list_stories(app_store, workshop.id) if s.participant_id == kim.id]
         assert [s.answers["story"] for s in mine] == ["A renewal nearly slipped; our same-day answer kept it."]
