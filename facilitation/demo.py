@@ -18,7 +18,7 @@ import time
 
 import sqlalchemy as sa
 
-from . import commitments, controls, rounds, workshops
+from . import commitments, controls, pairs, rounds, workshops
 from .exercises import library
 from .sample_data import EXERCISE_KEY, synthetic_snapshot
 from .store import Store
@@ -214,7 +214,31 @@ RETRACE = [
         behind="Nobody wanted an export. They wanted to stop preparing the Friday meeting by hand.",
         anticipatory="A weekly late-pallets summary emailed to the owner, with the detail one click away.",
         listening="Strategic: we kept listening past our own goal")),
+    ("Farid", "Lars", dict(
+        forward="Halvorsen disputed the second invoice. We sent a credit note and closed the ticket.",
+        reversed="From the credit note back: their controller had split the order across two cost centres, one per "
+                 "plant, and our invoice could only name one.",
+        behind="They needed each plant to see its own cost, because each plant manager defends a separate budget.",
+        anticipatory="Ask for one billing contact and cost centre per site when the order is signed.",
+        listening="Tactical: we stopped once we had what our job needed")),
+    ("Elena", "Ines", dict(
+        forward="The night shift kept calling about false alarms until we raised the thresholds.",
+        reversed="Going back from the fix: the alarms had started the week a new line opened, and the shift lead "
+                 "had been told to call for every alarm after a spoiled batch last year.",
+        behind="They were afraid of a second spoiled batch, not annoyed by noise.",
+        anticipatory="A threshold review for every new line, with the shift lead in the room.",
+        listening="Strategic: we kept listening past our own goal")),
+    ("Ben", "Grace", dict(
+        forward="Go-live at the second plant slipped two weeks because the network was not ready.",
+        reversed="From the delay back to the sale: nobody asked who runs IT at the second plant; it is a "
+                 "contractor who books changes a month ahead.",
+        behind="The plant's IT contractor needed a month's notice, which is how they keep their own promises.",
+        anticipatory="Name each site's IT owner on the order form and book them before kick-off.",
+        listening="Tactical: we stopped once we had what our job needed")),
 ]
+# The pairs the facilitator settled on for it (teller first): each listener above sends for their pair.
+RETRACE_PAIRS = [("Dev", "Hiro"), ("Amira", "Jonas"), ("Lars", "Farid"), ("Ines", "Elena"), ("Grace", "Ben"),
+                 ("Kemi", "Nadia"), ("Mei", "Chloé")]
 # Half the story: (teller, answers, [(who builds on it, addition)]).
 HALF_THE_STORY = [
     ("Jonas", dict(number="Halvorsen renewed at 112% of last year's contract", number_kind="Renewals",
@@ -311,8 +335,10 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
     positions = {i.exercise_key: i.position for i in workshops.agenda(store, workshop.id)}
     lib = library()
 
-    def run(exercise_key: str, told: list[tuple[str, dict]]) -> list[workshops.Story]:
+    def run(exercise_key: str, told: list[tuple[str, dict]], prepare=None) -> list[workshops.Story]:
         workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
+        if prepare is not None:
+            prepare()
         made = []
         for n, (teller, answers) in enumerate(told):
             result = workshops.submit_story(store, people[teller], exercise_key, answers, f"demo-{exercise_key}-{n}",
@@ -334,7 +360,17 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
             _storytelling_in_rounds(store, workshop, people, positions[exercise_key], clock)
         elif exercise_key == "retrace_the_steps":
             partner = lib[exercise_key].partner_field.name
-            run(exercise_key, [(teller, dict(a, **{partner: with_whom})) for teller, with_whom, a in RETRACE])
+
+            def pair_up(key=exercise_key):
+                # The facilitator's pairs, and the three phases run one after the other.
+                pairs.arrange(store, workshop.id, key, [[people[n].id for n in group] for group in RETRACE_PAIRS])
+                start = clock()
+                for phase in range(1, len(lib[key].phases) + 2):  # each phase its planned minutes after the last
+                    at = start + sum(p.minutes * 60 for p in lib[key].phases[:phase - 1])
+                    pairs.start_phase(store, workshop.id, key, phase, clock=lambda at=at: at)
+
+            run(exercise_key, [(teller, dict(a, **{partner: with_whom})) for teller, with_whom, a in RETRACE],
+                prepare=pair_up)
         elif exercise_key == "half_the_story":
             told = run(exercise_key, [(teller, a) for teller, a, _additions in HALF_THE_STORY])
             for story, (_teller, _a, additions) in zip(told, HALF_THE_STORY):

@@ -64,6 +64,17 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One timed step of an exercise done in pairs: what the room is asked, and what each role does."""
+
+    title: str
+    minutes: int
+    prompt: str           # on the projector and every phone
+    teller: str = ""      # what the teller does now (phone)
+    listener: str = ""    # what the listener does now (phone)
+
+
+@dataclass(frozen=True)
 class Round:
     """A part of the form the room answers together, sendable on its own (the facilitator moves the room on)."""
 
@@ -95,6 +106,8 @@ class Exercise:
     dots: int = 3                       # default dot-voting cap per participant
     build_on: bool = False              # others can add to a story
     own_votes: bool = False             # whether a person may put a dot on a story of their own
+    tally: str = ""                     # a choice field the room counts (one mark per pair)
+    phases: tuple[Phase, ...] = ()      # timed steps the facilitator starts one after the other
     rounds: tuple[Round, ...] = ()      # the form in paced parts; () is one form sent at once
     then_and_now: tuple[str, ...] = ()  # (a story told about the past, where it happens again now)
     judged_by_customer: str = ""        # the [handoff] judged_by option that means the customer judged the gap
@@ -161,7 +174,8 @@ FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options
 ROUND_KEYS = {"title", "fields", "say", "view"}
 SUBTABLE_KEYS = {"notes": {"say", "debrief"},
                  "room": {"view", "headline", "glossary", "side_by_side", "board_by", "dots", "build_on", "own_votes",
-                          "then_and_now"},
+                          "tally", "then_and_now"},
+                 "phases": {"title", "minutes", "prompt", "teller", "listener"},
                  "report": {"view"}}
 
 
@@ -175,7 +189,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     """Check one exercise's data against the schema and build it."""
     where = source_name
     known = {"title", "question", "purpose", "minutes", "order", "source", "notes", "fields", "room", "report", "handoff",
-             "rounds", "receives"}
+             "phases", "rounds", "receives"}
     for k in data:
         if k not in known:
             raise ExerciseFileError(f"{where}: unknown key '{k}' (expected one of {', '.join(sorted(known))})")
@@ -257,6 +271,23 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         raise ExerciseFileError(f"{where}: room.dots must be between 1 and 20")
     build_on = _need(room, "build_on", bool, f"{where}: room", default=False) if "build_on" in room else False
     own_votes = _need(room, "own_votes", bool, f"{where}: room", default=False) if "own_votes" in room else False
+    tally = _need(room, "tally", str, f"{where}: room", default="")
+    if tally and (tally not in by_name or by_name[tally].kind != "choice"):
+        raise ExerciseFileError(f"{where}: room.tally must name a field of kind 'choice'")
+    phases = []
+    for i, rp in enumerate(_need(data, "phases", list, where, default=[])):
+        pw = f"{where}: phases[{i}]"
+        if not isinstance(rp, dict):
+            raise ExerciseFileError(f"{pw}: must be a table")
+        _no_unknown_keys(rp, SUBTABLE_KEYS["phases"], pw)
+        phase_minutes = _need(rp, "minutes", int, pw)
+        if not 1 <= phase_minutes <= 60:
+            raise ExerciseFileError(f"{pw}: 'minutes' must be between 1 and 60")
+        phases.append(Phase(title=_need(rp, "title", str, pw), minutes=phase_minutes, prompt=_need(rp, "prompt", str, pw),
+                            teller=_need(rp, "teller", str, pw, default=""),
+                            listener=_need(rp, "listener", str, pw, default="")))
+    if phases and not any(f.kind == "partner" for f in fields):
+        raise ExerciseFileError(f"{where}: phases are for an exercise done in pairs (a field of kind 'partner')")
     report = _need(data, "report", dict, where)
     _no_unknown_keys(report, SUBTABLE_KEYS["report"], f"{where}: report")
     report_view = _need(report, "view", str, f"{where}: report")
@@ -327,6 +358,8 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         dots=dots,
         build_on=build_on,
         own_votes=own_votes,
+        tally=tally,
+        phases=tuple(phases),
         rounds=rounds,
         then_and_now=then_and_now,
         judged_by_customer=judged_by_customer,

@@ -139,6 +139,38 @@ drafts = sa.Table(
     sa.UniqueConstraint("participant_id", "exercise_key", name="uq_one_draft_per_exercise"),
 )
 
+# An exercise done in pairs (facilitation/pairs.py): who tells and who listens with whom, one row a
+# person; `pair_no` groups them (two, or three for the odd one out).
+pair_members = sa.Table(
+    "pair_members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("pair_no", sa.Integer, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # "teller" or "listener"
+    sa.UniqueConstraint("exercise_key", "participant_id", name="uq_one_pair_per_exercise"),
+    sa.Index("ix_pair_members_workshop", "workshop_id", "exercise_key"),
+)
+
+# The pairs' round of an exercise: which version of the pairs the screens show (every change moves
+# it, so a stale console is refused) and which phase the facilitator started, when.
+pair_rounds = sa.Table(
+    "pair_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # 0 before the first phase, 1..n while phase n runs, n + 1 once the phases are over.
+    sa.Column("phase", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("phase_started_at", sa.Float, nullable=True),
+    # [[phase, started at], ...] in the order the facilitator started them (for the report).
+    sa.Column("phase_log", sa.JSON, nullable=False),
+    sa.UniqueConstraint("workshop_id", "exercise_key", name="uq_one_pair_round"),
+)
+
 # Workshops a facilitator linked for the cross-workshop trend (proving the other workshop's key
 # when linking); one series per workshop. A workshop's organisation name links nothing by itself.
 trend_links = sa.Table(

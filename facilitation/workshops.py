@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from . import access, handoff_sides, input_rules
 from .exercises import Exercise, library
-from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, participants, record_bump,
-                    stories, votes, workshops)
+from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, pair_members, pair_rounds,
+                    participants, record_bump, stories, votes, workshops)
 
 DEFAULT_FUNCTIONS = [
     "Sales", "Marketing", "Engineering", "Product", "Implementation",
@@ -129,6 +129,10 @@ class LiveExercise:
     spotlight_story_id: int | None = None
     round: int = 0  # the round of a paced exercise the room is in (0: the first)
     guess_term: tuple[int, bool] | None = None  # the term up for guessing: (its story's id, revealed?)
+    # An exercise done in pairs: the pairs' version (0: none proposed), the phase running and since when.
+    pairs_version: int = 0
+    phase: int = 0
+    phase_started_at: float | None = None
 
     @property
     def exercise(self) -> Exercise | None:
@@ -140,7 +144,7 @@ class LiveExercise:
         if self.item is None:
             return (None,)
         return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero,
-                self.round, self.guess_term)
+                self.round, self.guess_term, self.pairs_version, self.phase, self.phase_started_at)
 
     def seconds_left(self, now: float) -> float | None:
         """Seconds on the countdown (never below zero), or None when nothing is running."""
@@ -211,6 +215,10 @@ class Snapshot:
     def guesses_for(self, story_id: int) -> list[Guess]:
         """The guesses at one term, oldest first."""
         return [g for g in self.guesses if g.story_id == story_id]
+    # Exercises done in pairs (facilitation/pairs.py reads them): (exercise key, participant id, pair
+    # number, role) per person, and (exercise key, version, phase, phase started at, phase log) per round.
+    pair_members: list[tuple[str, int, int, str]] = field(default_factory=list)
+    pair_rounds: list[tuple[str, int, int, float | None, list]] = field(default_factory=list)
 
     def stories_for(self, exercise_key: str, *, include_hidden: bool = False, include_build_ons: bool = False) -> list[Story]:
         """An exercise's stories in arrival order; additions ("build on") only when asked for."""
@@ -345,9 +353,16 @@ def live_exercise(store: Store, workshop_id: int) -> LiveExercise:
                                          stories.c.exercise_key == item.exercise_key)
                                   .order_by(guess_terms.c.opened_at.desc(), guess_terms.c.id.desc()).limit(1)).first()
                 term = (up.story_id, up.revealed_at is not None) if up else None
+        pairs = None
+        if item is not None:
+            pairs = conn.execute(sa.select(pair_rounds.c.version, pair_rounds.c.phase, pair_rounds.c.phase_started_at)
+                                 .where(pair_rounds.c.workshop_id == workshop_id,
+                                        pair_rounds.c.exercise_key == item.exercise_key)).first()
     return LiveExercise(revision=w.revision, item=item, state=w.live_state if item else "waiting",
                         lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id,
-                        round=round_, guess_term=term)
+                        round=round_, guess_term=term,
+                        pairs_version=pairs.version if pairs else 0, phase=pairs.phase if pairs else 0,
+                        phase_started_at=pairs.phase_started_at if pairs else None)
 
 
 def _round(conn: Connection, agenda_item_id: int) -> int:
@@ -420,8 +435,14 @@ def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapsh
             sa.select(guesses, participants.c.display_name)
             .select_from(guesses.join(participants, participants.c.id == guesses.c.participant_id))
             .where(guesses.c.workshop_id == workshop_id).order_by(guesses.c.created_at, guesses.c.id)).all()]
+        members = [(r.exercise_key, r.participant_id, r.pair_no, r.role) for r in conn.execute(
+            sa.select(pair_members).where(pair_members.c.workshop_id == workshop_id)
+            .order_by(pair_members.c.exercise_key, pair_members.c.pair_no, pair_members.c.id)).all()]
+        pair_round_rows = [(r.exercise_key, r.version, r.phase, r.phase_started_at,
+                            r.phase_log if isinstance(r.phase_log, list) else [])
+                           for r in conn.execute(sa.select(pair_rounds).where(pair_rounds.c.workshop_id == workshop_id)).all()]
     return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots,
-                    rounds=rounds, guess_terms=terms, guesses=guessed)
+                    rounds=rounds, guess_terms=terms, guesses=guessed, pair_members=members, pair_rounds=pair_round_rows)
 
 
 # --- changing ----------------------------------------------------------------------------
@@ -551,6 +572,9 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
             workshop_id=workshop.id, token=token, display_name=display_name.strip(), function=function,
             joined_at=joined_at)).inserted_primary_key[0]
         _bump(conn, workshop.id, "people")
+        from . import pairs  # late import: pairs builds on this module
+
+        pairs.place_newcomer(conn, workshop.id, pid, function)
     return Participant(id=pid, workshop_id=workshop.id, token=token, display_name=display_name.strip(),
                        function=function, joined_at=joined_at)
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from facilitation import commitments, controls, handoff_sides, live_cache, room, rounds, workshops
-from pages import after_widgets, round_console
+from pages import after_widgets, pair_widgets, round_console
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 from pages.room_access import duplicate_people, facilitator_access, room_notice
@@ -222,6 +222,8 @@ with live_col:
                     + "".join(f"**{rounds.round_label(exercise, i)}.** {r.say}\n\n"
                               for i, r in enumerate(exercise.rounds) if r.say)
                     + f"**Debrief.** {exercise.debrief}")
+
+    pair_widgets.console_panel(store(), workshop.id, exercise, live, snap, act)
 
     with st.expander("Enter a story for someone in the room"):
         proxy_id = st.session_state.setdefault("proxy_form_id", uuid.uuid4().hex)

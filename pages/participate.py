@@ -9,9 +9,9 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, handoff_sides, live_cache, room, views, workshops
+from facilitation import controls, drafts, handoff_sides, live_cache, pairs, room, views, workshops
 from facilitation.exercises import library
-from pages import after_widgets, round_widgets
+from pages import after_widgets, pair_widgets, round_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 from pages import live as live_push
@@ -76,6 +76,9 @@ if exercise.guess_first and live.guess_term is not None:  # a term is up on the 
 # The receiving side of a handoff exercise offers the handoffs other functions said they make to this one.
 handoff_choices = (handoff_sides.handoff_choices(live_cache.snapshot(store(), workshop.id), exercise, participant.function)
                    if exercise.receives_from else None)
+
+
+pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(), workshop.id), participant)
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -152,6 +155,12 @@ if form_key not in st.session_state:
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
+# A listener's form names their teller already (the pair sends one form, the listener sends it).
+if pair_round is not None and not editing and (me := pair_round.member(participant.id)) and me.role == pairs.LISTENER:
+    teller = pair_round.pair_of(participant.id).teller
+    partner_key = f"{form_id}-{exercise.partner_field.name}"
+    if teller is not None and teller.name in partners and st.session_state.get(partner_key) is None:
+        st.session_state[partner_key] = teller.name
 
 
 def current_answers(ex_key: str, fid: str) -> dict:

@@ -274,9 +274,13 @@ def test_each_exercise_is_written_in_its_own_view(full_snapshot, monkeypatch):
     assert _texts(pairs, "Story Heading") == ["Pair 1 · Chen Wei (Implementation) with Gus Moreau (Product)",
                                              "Pair 2 · Dana Okafor (Customer success) with Ana Costa (Sales)"]
     ex = library()["retrace_the_steps"]
-    side = _tables_of(pairs)
+    side = [t for t in _tables_of(pairs) if t[0] == [ex.field("forward").label, ex.field("reversed").label]]
     assert side[0] == [[ex.field("forward").label, ex.field("reversed").label],
                        [RETRACE[0][2]["forward"], RETRACE[0][2]["reversed"]]]
+    # the debrief's count of tactical and strategic listening (no pairs stored: one mark per story)
+    marks = [t for t in _tables_of(pairs) if t[0] == ["Listening", "Marks"]][0]
+    assert [row[0] for row in marks[1:]] == ["Tactical", "Strategic"]
+    assert sum(int(row[1]) for row in marks[1:]) == sum(1 for r in RETRACE if r[2].get("listening"))
     assert RETRACE[1][2]["behind"] in _texts(pairs, "Story Text")
 
     # build on: additions under their story, with who added them
