@@ -619,6 +619,25 @@ def ranking_caption(journey: Journey) -> str:
             f"many stories describe outranks a single extreme story. Ties: more stories first.")
 
 
+def in_words(journey: Journey, limit: int = 10) -> list[str]:
+    """The map as text for a screen reader (the figure's equivalent): what it holds, then the handoffs
+    in ranking order, one sentence each. Plain text, not escaped."""
+    lines = [f"Journey map: {journey.story_count} {'story' if journey.story_count == 1 else 'stories'}, "
+             f"{len(journey.handoffs)} {'handoff' if len(journey.handoffs) == 1 else 'handoffs'}, "
+             f"{len(journey.dead_ends)} that nobody picks up."]
+    if journey.handoffs:
+        shown = journey.handoffs[:limit]
+        lines.append(f"Handoffs by weighted gap, widest first ({len(shown)} of {len(journey.handoffs)}):"
+                     if journey.room_gap is not None else
+                     f"Handoffs by number of stories ({len(shown)} of {len(journey.handoffs)}):")
+        for rank, h in enumerate(shown, start=1):
+            gap = f"mean gap {h.mean_gap:.1f} of 5" if h.mean_gap is not None else "gap not scored"
+            lines.append(f"{rank}. {h.from_function} to {h.to_function} at {h.stage}: {h.count} "
+                         f"{'story' if h.count == 1 else 'stories'}, {gap}"
+                         + (", nobody downstream picks it up." if h.dead_end else "."))
+    return lines
+
+
 def handoff_rows(journey: Journey) -> list[dict]:
     """The handoffs as table rows (plain text, not escaped), in the journey's order (see `RANKING_RULE`)."""
     return [

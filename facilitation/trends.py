@@ -225,6 +225,19 @@ def top_handoffs(rows: list[dict], top: int = DEFAULT_TOP) -> list[tuple[str, st
     return [pair for pair, _n in ranked[:max(0, top)]]
 
 
+def in_words(rows: list[dict], *, top: int = DEFAULT_TOP) -> list[str]:
+    """The trend chart as text (its equivalent for a screen reader): per handoff on the chart, its mean
+    gap in each workshop, oldest first. Plain text, not escaped."""
+    lines = []
+    for src, dst in top_handoffs(rows, top):
+        points = [f"{r['workshop']} ({r['date'].isoformat()}): "
+                  + (f"mean gap {r['mean gap']:.1f}" if r["mean gap"] is not None else "not scored")
+                  + f", {r['stories']} {'story' if r['stories'] == 1 else 'stories'}"
+                  for r in rows if (r["from"], r["to"]) == (src, dst)]
+        lines.append(f"{src} to {dst}: " + "; ".join(points) + ".")
+    return lines
+
+
 def trend_figure(rows: list[dict], *, top: int = DEFAULT_TOP, theme: str = "light", height: int = 520):
     """Lines of mean gap (1–5) over workshop dates, one per handoff, for the `top` handoffs by story count.
 

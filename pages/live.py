@@ -76,24 +76,44 @@ def follow(store: Store, workshop_id: int, name: str, *, topics: set[str] | froz
 
 _COUNTDOWN_JS = r"""
 const clocks = new Map();
-function draw(el, c) {
-  if (c.deadline === null) { el.textContent = c.idle; return; }
+// What a screen reader hears (the polite status line, not the ticking clock): when the clock starts or
+// changes, at each of the last five whole minutes, at 30 and 10 seconds, and when time is up.
+const SAY_AT = new Set([300, 240, 180, 120, 60, 30, 10, 0]);
+function spoken(c, left) {
+  if (left <= 0) return c.up;
+  const m = Math.floor(left / 60), s = left % 60;
+  const words = m >= 1 ? `${m} ${m === 1 ? "minute" : "minutes"}` + (s && m < 5 ? ` ${s} seconds` : "")
+                       : `${s} seconds`;
+  return c.spoken.replace("{time}", words);
+}
+function draw(el, say, c) {
+  if (c.deadline === null) {
+    el.textContent = c.idle;
+    if (c.said !== "idle") { say.textContent = c.idle; c.said = "idle"; }
+    return;
+  }
   const left = Math.max(0, Math.round(c.deadline - (Date.now() / 1000 + c.offset)));
   const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
   el.textContent = left > 0 ? c.running.replace("{clock}", clock) : c.up;
+  const moment = c.said !== c.deadline ? "new" : (SAY_AT.has(left) && c.saidLeft !== left ? "mark" : null);
+  if (moment) {
+    say.textContent = spoken(c, left);
+    c.said = c.deadline; c.saidLeft = left;
+  }
 }
 export default function (component) {
   const { data, key, parentElement } = component;
   const el = parentElement.querySelector(".countdown");
+  const say = parentElement.querySelector(".countdown-said");
   let c = clocks.get(key);
-  if (!c) { c = { timer: null }; clocks.set(key, c); }
+  if (!c) { c = { timer: null, said: undefined, saidLeft: null }; clocks.set(key, c); }
   Object.assign(c, { deadline: data.deadline, idle: data.idle, running: data.running, up: data.up,
-                     offset: data.now - Date.now() / 1000 });  // the server's clock, as far as the browser can tell
+                     spoken: data.spoken, offset: data.now - Date.now() / 1000 });  // the server's clock, as far as the browser can tell
   el.className = "countdown " + data.look;
   el.style.color = data.color || "";
-  draw(el, c);
+  draw(el, say, c);
   clearInterval(c.timer);
-  c.timer = setInterval(() => draw(el, c), 250);
+  c.timer = setInterval(() => draw(el, say, c), 250);
   return () => { clearInterval(c.timer); clocks.delete(key); };
 }
 """
@@ -101,21 +121,25 @@ export default function (component) {
 _COUNTDOWN_CSS = """
 .countdown { font-variant-numeric: tabular-nums; color: inherit; font-family: inherit; display: block; }
 .countdown.projector { font-size: 72px; font-weight: 700; text-align: center; line-height: 1.2; }
-.countdown.caption { font-size: 14px; opacity: 0.75; }
+.countdown.caption { font-size: 14px; }
 .countdown.metric { font-size: 2.25rem; line-height: 1.3; }
+.countdown-said { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+                  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 """
 
-_countdown = st.components.v2.component("story_relay_countdown", html='<span class="countdown"></span>',
+_countdown = st.components.v2.component("story_relay_countdown", html=('<span class="countdown" role="timer" aria-live="off"></span>'
+                                              '<span class="countdown-said" role="status" aria-live="polite"></span>'),
                                         css=_COUNTDOWN_CSS, js=_COUNTDOWN_JS)
 
 
 def countdown(deadline: float | None, *, key: str, look: str, running: str = "{clock}", up: str = "Time is up",
-              idle: str = "", color: str = "") -> None:
+              idle: str = "", color: str = "", spoken: str = "{time} left") -> None:
     """A clock the browser ticks from `deadline` (epoch seconds; None: shows `idle`): no rerun per second.
     `look` is "projector", "caption" or "metric"; `running` holds "{clock}" for m:ss; `color` a CSS
-    colour (default: the surrounding text's)."""
+    colour (default: the surrounding text's). A polite status line says `spoken` ("{time}" in words) when the
+    clock starts, at each of the last five minutes, at 30 and 10 seconds, and `up` at the end: never every second."""
     _countdown(key=key, data={"deadline": deadline, "now": time.time(), "look": look, "running": running,
-                              "up": up, "idle": idle, "color": color})
+                              "up": up, "idle": idle, "color": color, "spoken": spoken})
 
 
 # --- drafts saved as the person types ------------------------------------------------------------------
@@ -175,3 +199,35 @@ def keep_typing(*, code: str, token: str, exercise_key: str, form_id: str, field
     _draft_keeper(key=f"draft-keeper-{form_id}", data={
         "code": code, "p": token, "exercise": exercise_key, "form": form_id, "fields": fields,
         "idle_ms": DRAFT_IDLE_MS, "max_wait_ms": DRAFT_MAX_WAIT_MS})
+
+
+# --- accessible names for buttons whose visible text is short ------------------------------------------
+
+_NAMES_JS = r"""
+const namers = new Map();
+export default function (component) {
+  const { data, key } = component;
+  let n = namers.get(key);
+  if (!n) { n = {}; namers.set(key, n); }
+  n.names = data.names;
+  // setAttribute takes the text as text: typed words never become markup here.
+  const apply = () => {
+    for (const [widget, name] of Object.entries(n.names)) {
+      const button = document.querySelector(`.st-key-${CSS.escape(widget)} button`);
+      if (button && button.getAttribute("aria-label") !== name) button.setAttribute("aria-label", name);
+    }
+  };
+  apply();
+  clearInterval(n.scan);
+  n.scan = setInterval(apply, 300);  // buttons drawn after this component, or drawn again
+  return () => { clearInterval(n.scan); namers.delete(key); };
+}
+"""
+
+_button_names = st.components.v2.component("story_relay_button_names", html="", js=_NAMES_JS)
+
+
+def name_buttons(names: dict[str, str], *, key: str) -> None:
+    """Give buttons (by widget key) an accessible name that says what they act on, e.g. which story a
+    vote is for, while the visible text stays short. Names may hold typed text: set as text, never markup."""
+    _button_names(key=key, data={"names": names})

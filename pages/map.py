@@ -57,12 +57,15 @@ if journey.unplaced:
 
 st.plotly_chart(jm.journey_figure(journey, theme="light"), width="stretch", theme=None,
                 config={"displayModeBar": False}, key="map-figure")
+with st.expander("The map in words"), st.container(key="map-in-words"):  # the figure's text equivalent
+    st.text("\n".join(jm.in_words(journey)))
 
 st.subheader("Who hands the customer to whom")
 st.caption("Left, the function that hands the customer on; right, the one that receives them. "
            "Each band is as wide as the stories that describe it and coloured by their mean gap.")
 st.plotly_chart(jm.sankey_figure(journey, theme="light"), width="stretch", theme=None,
                 config={"displayModeBar": False}, key="map-sankey")
+st.caption("The same handoffs, ranked, are in the table below.")
 
 st.subheader("Handoffs")
 rows = jm.handoff_rows(journey)
@@ -154,5 +157,7 @@ if trends.trend_workshop_count(trend) >= 2:
                "(a handoff here is a pair of functions, all stages together). A falling line is a seam that is closing.")
     st.plotly_chart(trends.trend_figure(trend), width="stretch", theme=None, config={"displayModeBar": False},
                     key="map-trend")
+    with st.expander("The trend in words"):
+        st.text("\n".join(trends.in_words(trend)))
 else:
     st.caption(trends.TREND_EMPTY_NOTE + ".")

@@ -92,6 +92,12 @@ def toggle_dot(story_id: int, put: bool) -> None:
     st.session_state["vote_message"] = (story_id, result.ok, result.message)
 
 
+def _about(text: str, limit: int = 120) -> str:
+    """A story as a button's accessible name has it: one line, at most `limit` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
+
+
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def vote_wall():
     """The stories to vote on, with this person's dots; redrawn when the stories change (others' dots
@@ -106,6 +112,7 @@ def vote_wall():
                + ("" if exercise.own_votes else " " + _("Your own stories take no dots.")))
     tapped, tap_ok, tap_message = st.session_state.get("vote_message", (None, True, ""))
     labelled = room.labelled_functions(told, show_names=workshop.show_names)
+    names: dict[str, str] = {}
     for story in told:
         with st.container(border=True, key=f"vote-{story.id}"):
             st.text(story.answers.get(exercise.headline, ""))
@@ -122,9 +129,13 @@ def vote_wall():
             elif story.id in mine:
                 st.button(_("Take my dot back"), key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
                           on_click=toggle_dot, args=(story.id, False))
+                names[f"unvote-{story.id}"] = f"Take my dot back from: {_about(story.answers.get(exercise.headline, ''))}"
             else:
                 st.button(_("Put a dot here"), key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
                           on_click=toggle_dot, args=(story.id, True))
+                names[f"vote-btn-{story.id}"] = f"Put a dot here: {_about(story.answers.get(exercise.headline, ''))}"
+    # A screen reader tells the buttons apart by the story each one votes for.
+    live_push.name_buttons(names, key="vote-names")
 
 
 if item.voting == "open":

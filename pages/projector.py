@@ -1,6 +1,8 @@
 """Projector: what the room sees from 10 m. The join code and QR, the live prompt, the clock,
 stories as they arrive in the exercise's own view, votes, a spotlight. Never an admin control."""
 
+import base64
+import html
 import time
 
 import streamlit as st
@@ -53,7 +55,11 @@ def follow_the_room():
 def join_panel(big: bool) -> None:
     """The code and a QR code that opens the join page with the code filled in."""
     with st.container(key="join-panel-big" if big else "join-panel", horizontal=not big, vertical_alignment="center"):
-        st.image(live_cache.qr_png(join_link), width=380 if big else 150)
+        # st.image has no alternative text; the address is the server's own, escaped all the same.
+        png = base64.b64encode(live_cache.qr_png(join_link)).decode("ascii")
+        size = 380 if big else 150
+        st.html(f'<img src="data:image/png;base64,{png}" width="{size}" height="{size}" '
+                f'alt="QR code that opens the join page: {html.escape(join_link, quote=True)}">')
         with st.container(key="join-code-big" if big else "join-code"):
             with st.container(key="join-code-text-big" if big else "join-code-text"):
                 st.text(workshop.code)

@@ -15,6 +15,9 @@ def map_view(screen, shaped) -> None:
         figure = journey_map.journey_figure(shaped.journey, theme=screen.theme, height=760,
                                             min_font_px=journey_map.ROOM_FONT_PX)
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
+        # Out of sight, for a screen reader (projector.css): the map as text.
+        with st.container(key="map-in-words"):
+            st.text("\n".join(journey_map.in_words(shaped.journey)))
     with latest_col, st.container(key="latest"):
         for i, h in enumerate(shaped.sides):  # one handoff from both ends: the sender's loss, the receiver's missing
             with st.container(key="sides-label"):
