@@ -907,6 +907,7 @@ def build_parser(doc: str) -> argparse.ArgumentParser:
                         "(passed as STREAMLIT_SECTION_OPTION; may be repeated)")
     p.add_argument("--floor-form", action="store_true", help="bench/floor.py only: the floor's fields in an "
                    "st.form instead of plain widgets")
+    p.add_argument("--no-floor", action="store_true", help="a named scenario: run ours only, not the floor")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", default=None, help="record the server with py-spy while stories are sent "
                    "(file.svg: flamegraph, file.txt: collapsed stacks)")
@@ -957,7 +958,7 @@ def print_side_by_side(name: str, ours: dict, floor: dict) -> None:
 def main(argv=None, scenario_cls=StoryRelayScenario, doc: str = __doc__) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(doc).parse_args(argv)
-    if args.scenario and scenario_cls is StoryRelayScenario and not args.server_url:
+    if args.scenario and scenario_cls is StoryRelayScenario and not args.server_url and not args.no_floor:
         print(f"--- scenario {args.scenario}: Story Relay ---", file=sys.stderr)
         ours = run_one(args, scenario_cls)
         from bench import floor

@@ -80,13 +80,11 @@ async def save_typed_draft(request: Request) -> JSONResponse:
 
 
 def _save_typed(code, token, exercise_key, form_id, field_name, text) -> drafts.TypedResult:
+    # Who this is and whether the exercise takes answers are found by the draft writer, for every
+    # draft of its batch at once (facilitation/drafts.py): no read per keystroke pause here.
     store = get_store()
-    workshop = workshops.find_workshop(store, code)
-    participant = workshops.participant_by_token(store, workshop.id, token) if workshop else None
-    if participant is None:
-        return drafts.TypedResult(False, 403, "Not a participant of this workshop.")
-    live = live_cache.live_exercise(store, workshop.id)
-    return drafts.save_typed(store, participant, live, exercise_key, form_id, field_name, text)
+    return drafts.save_typed(store, code, token, exercise_key, form_id, field_name, text,
+                             lambda workshop_id: live_cache.live_exercise(store, workshop_id))
 
 
 
