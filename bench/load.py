@@ -684,6 +684,8 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         # 4. the console opens the exercise; every phone must switch to the form by itself
         mark("open")
         phases.t_open = time.perf_counter()
+        if args.profile_phase == "open":
+            profiler = start_profiler(args, server_pids[0] if server_pids else None, seconds=FOLLOW_TIMEOUT_S)
         if console is not None:
             await scenario.open_exercise(console)
         phases.opened.set()
@@ -697,7 +699,11 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         phases.t_submit = time.perf_counter()
         args.t_deadline = phases.t_submit + args.duration
         phases.submit.set()
-        profiler = start_profiler(args, server_pids[0] if server_pids else None)
+        if args.profile_phase == "open":
+            stop_profiler(profiler)
+            profiler = None
+        else:
+            profiler = start_profiler(args, server_pids[0] if server_pids else None)
         longest_field = max([args.field_gap, *(args.text_gap or ()), *(args.choice_gap or ())])
         await asyncio.wait(stories_done, timeout=args.duration + longest_field * 8 + ACK_TIMEOUT_S + 5)
         mark("drain")
@@ -800,7 +806,7 @@ def r1(v):
 
 # --- profiling (optional) -----------------------------------------------------------------------
 
-def start_profiler(args, pid):
+def start_profiler(args, pid, seconds: float | None = None):
     if not args.profile or not pid:
         return None
     exe = shutil.which("py-spy")
@@ -809,7 +815,7 @@ def start_profiler(args, pid):
         return None
     fmt = "raw" if args.profile.endswith(".txt") else "flamegraph"
     cmd = [exe, "record", "--pid", str(pid), "--rate", "50", "--nonblocking", "--format", fmt,
-           "--duration", str(int(args.duration + 10)), "-o", args.profile]
+           "--duration", str(int(seconds or args.duration + 10)), "-o", args.profile]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -911,6 +917,8 @@ def build_parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", default=None, help="record the server with py-spy while stories are sent "
                    "(file.svg: flamegraph, file.txt: collapsed stacks)")
+    p.add_argument("--profile-phase", choices=("open", "submit"), default="submit",
+                   help="--profile: record while the exercise opens, or while stories are sent (default)")
     p.add_argument("--json", default=None, help="also write the result as JSON to this file")
     p.add_argument("--keep-data", action="store_true", help="keep the fresh data dir of a self-started server")
     return p

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import sqlalchemy as sa
 
@@ -63,6 +64,7 @@ class _Save:
     live: object = None  # a typed field: the workshop's live exercise -> LiveExercise (read by the writer)
     result: TypedResult | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    on_done: Callable[[TypedResult], None] | None = None  # called on the writer's thread once written
 
 
 def save_draft(store: Store, participant: Participant, exercise_key: str, answers: dict, clock: Clock = time.time) -> bool:
@@ -73,7 +75,16 @@ def save_draft(store: Store, participant: Participant, exercise_key: str, answer
 
 def save_typed(store: Store, code: str, token: str, exercise_key: str, form_id: str, field_name: str, text: str,
                live_exercise, clock: Clock = time.time) -> TypedResult:
-    """Keep the text of one field as it is being typed, merged into this exercise's draft.
+    """Keep the text of one field as it is being typed, merged into this exercise's draft; waits
+    for the commit (see `queue_typed`)."""
+    item = _typed(code, token, exercise_key, form_id, field_name, text, live_exercise, clock)
+    return item.result if item.result is not None else _writer(store).save(item)
+
+
+def queue_typed(store: Store, code: str, token: str, exercise_key: str, form_id: str, field_name: str, text: str,
+                live_exercise, on_done: Callable[[TypedResult], None], clock: Clock = time.time) -> None:
+    """`save_typed` without waiting: `on_done(result)` is called once the save is committed or refused
+    (on the writer's thread; the route hands it back to its event loop, so no thread waits).
 
     `code` and `token` are the workshop's join code and the participant's token (as in their page's
     address); `live_exercise(workshop_id)` gives the workshop's live exercise (facilitation.live_cache).
@@ -82,10 +93,20 @@ def save_typed(store: Store, code: str, token: str, exercise_key: str, form_id: 
     fits the field's limit, and the form has not been sent (a story with this form's id exists:
     nothing is saved).
     """
+    item = _typed(code, token, exercise_key, form_id, field_name, text, live_exercise, clock)
+    if item.result is not None:
+        on_done(item.result)
+        return
+    item.on_done = on_done
+    _writer(store).put(item)
+
+
+def _typed(code, token, exercise_key, form_id, field_name, text, live_exercise, clock) -> _Save:
+    item = _Save(exercise_key, clock(), code=code, token=token, form_id=form_id, field_name=field_name, text=text,
+                 live=live_exercise)
     if not isinstance(text, str) or not isinstance(form_id, str) or not 0 < len(form_id) <= FORM_ID_MAX:
-        return TypedResult(False, 400, "Malformed draft.")
-    return _writer(store).save(_Save(exercise_key, clock(), code=code, token=token, form_id=form_id,
-                                     field_name=field_name, text=text, live=live_exercise))
+        item.result = TypedResult(False, 400, "Malformed draft.")
+    return item
 
 
 def typed_problem(live: LiveExercise, exercise_key: str, field_name: str, text: str, now: float) -> TypedResult | None:
@@ -123,15 +144,18 @@ class _Writer:
         self.stats = {"writes": 0, "saves": 0, "largest": 0}
 
     def save(self, item: _Save) -> TypedResult:
+        self.put(item)
+        if not item.done.wait(WAIT_S):
+            return BUSY
+        return item.result or BUSY
+
+    def put(self, item: _Save) -> None:
         with self.ready:
             self.queue.append(item)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="draft-writer", daemon=True)
                 self.thread.start()
             self.ready.notify()
-        if not item.done.wait(WAIT_S):
-            return BUSY
-        return item.result or BUSY
 
     def _run(self) -> None:
         while True:
@@ -154,6 +178,11 @@ class _Writer:
                     if item.result is None:
                         item.result = BUSY
                     item.done.set()
+                    if item.on_done is not None:
+                        try:
+                            item.on_done(item.result)
+                        except Exception:
+                            _log.exception("answering a draft save failed")
 
     def _write(self, batch: list[_Save]) -> None:
         self._find_participants(batch)
