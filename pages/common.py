@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -75,7 +76,12 @@ def store() -> Store:
 
 def use_css(name: str) -> None:
     """Inject one of our own stylesheets from assets/ (never user text)."""
-    st.html(f"<style>{(ASSETS / name).read_text(encoding='utf-8')}</style>")
+    st.html(_css(name))
+
+
+@functools.lru_cache(maxsize=32)
+def _css(name: str) -> str:  # read once per process: every live screen draws it on every run
+    return f"<style>{(ASSETS / name).read_text(encoding='utf-8')}</style>"
 
 
 def query_code() -> str:
