@@ -161,6 +161,15 @@ class Hub:
             room = self._rooms.get((url, workshop_id))
             return room.revision if room is not None and room.screens else None
 
+    def moved(self, url: str, workshop_id: int, topic: str) -> int | None:
+        """The revision of the last change to `topic` of the workshop this process heard of, if it is
+        sure to have heard every change (as `revision`), else None. 0: none since it started watching."""
+        if self.revision(url, workshop_id) is None:
+            return None
+        with self._lock:
+            room = self._rooms.get((url, workshop_id))
+            return room.moved.get(topic, 0) if room is not None else None
+
     # --- changes ------------------------------------------------------------------------------------
 
     def changed_from_commit(self, store: store_module.Store, bumps: dict[int, tuple[int, frozenset[str]]]) -> None:
@@ -174,6 +183,9 @@ class Hub:
         with self._lock:
             room = self._rooms.get((url, workshop_id))
             if room is None or revision <= room.revision:
+                if room is not None:  # known already (a screen drew it first): still say what it moved
+                    for t in topics:
+                        room.moved[t] = max(room.moved.get(t, 0), revision)
                 if room is None and len(self._rooms) < MAX_ROOMS:
                     room = self._room(url, workshop_id)  # nobody shows it yet: just remember
                     room.revision = revision

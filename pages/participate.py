@@ -17,8 +17,9 @@ from pages.exercise_widgets import answer_text, field_widget, json_value, widget
 from pages import live as live_push
 
 use_css("participant.css")
-workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
-participant = workshops.participant_by_token(store(), workshop.id, st.query_params.get("p")) if workshop else None
+# Both read once per process while nothing they show changes (facilitation/live_cache.py): a whole room runs this.
+workshop = live_cache.workshop_by_code(store(), query_code()) if query_code() else None
+participant = live_cache.participant(store(), workshop.id, st.query_params.get("p")) if workshop else None
 if participant is None:
     st.title("You are not in a workshop yet")
     st.write("This link does not match anyone in a workshop. Join with the code on the screen.")
