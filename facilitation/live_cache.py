@@ -199,6 +199,33 @@ def participant(store: Store, workshop_id: int, token: str | None) -> workshops.
     return found
 
 
+_tellers: dict[tuple[str, int, str], tuple[frozenset[int], int]] = {}
+_tellers_lock = threading.Lock()
+
+
+def may_have_stories(store: Store, workshop_id: int, exercise_key: str, participant_id: int) -> bool:
+    """False only when this participant surely has no story (hidden or not) in this exercise: who has
+    told one is read once per process until the room's stories change (the hub's "stories" topic), so
+    a room that has just opened an exercise reads nobody's own stories. True: read them."""
+    moved = live_hub.hub.moved(store.url, workshop_id, "stories")
+    if moved is None:
+        return True
+    k = (store.url, workshop_id, exercise_key)
+    with _tellers_lock:
+        got = _tellers.get(k)
+    if got is None or got[1] < moved:
+        stamp = live_hub.hub.revision(store.url, workshop_id)  # before the read: never newer than it
+        tellers = workshops.storytellers(store, workshop_id, exercise_key)
+        if stamp is None:
+            return participant_id in tellers
+        got = (tellers, stamp)
+        with _tellers_lock:
+            _tellers[k] = got
+            if len(_tellers) > MAX_WORKSHOPS:
+                del _tellers[next(iter(_tellers))]
+    return participant_id in got[0]
+
+
 @lru_cache(maxsize=256)
 def qr_png(url: str) -> bytes:
     """The join QR code for an address, drawn once per process (segno takes ~20 ms a code)."""
@@ -216,6 +243,9 @@ def forget(store: Store, workshop_id: int) -> None:
     with _people_lock:
         for k in [k for k in _people if k[0] == store.url and k[1] == workshop_id]:
             del _people[k]
+    with _tellers_lock:
+        for k in [k for k in _tellers if k[0] == store.url and k[1] == workshop_id]:
+            del _tellers[k]
 
 
 def clear() -> None:
@@ -228,4 +258,6 @@ def clear() -> None:
         _codes.clear()
     with _people_lock:
         _people.clear()
+    with _tellers_lock:
+        _tellers.clear()
     qr_png.cache_clear()

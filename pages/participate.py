@@ -249,7 +249,8 @@ if exercise.build_on and accepting and item.voting != "open":
 # --- what this person sent --------------------------------------------------------------------------
 
 mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
-                                          include_hidden=True) if s.builds_on is None]
+                                          include_hidden=True) if s.builds_on is None
+        ] if live_cache.may_have_stories(store(), workshop.id, exercise.key, participant.id) else []
 if mine:
     st.subheader(f"What you sent ({len(mine)})")
     for story in reversed(mine):
