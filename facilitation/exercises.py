@@ -1,7 +1,7 @@
 """The exercise library: one declarative TOML file per exercise in `exercises/`, checked at load.
 
 A file names its fields (what participants give), how the room sees the results and how
-the report shows them. The participant form, projector wall, map feed and report section
+the report shows them (`[room] view`, `[report] view`: names of views in `facilitation.views`). The participant form, projector wall, map feed and report section
 are rendered generically from it, so adding an exercise means adding one file.
 A malformed file raises `ExerciseFileError` naming the file and the field.
 """
@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from . import views
 
 EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises"
 
@@ -25,8 +27,6 @@ FIELD_KINDS = {
     "date": "a calendar date",
     "partner": "another participant in the room",
 }
-ROOM_VIEWS = ("wall", "by_function", "glossary", "pairs", "map", "commitments")
-REPORT_VIEWS = ("by_function", "handoffs", "glossary", "pairs", "ranked", "commitments")
 DEFAULT_MAX_CHARS = {"short_text": 200, "long_text": 2000}
 HANDOFF_ROLES = ("stage", "to_function", "promise", "experience", "lost", "gap")
 
@@ -175,8 +175,8 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     room = _need(data, "room", dict, where)
     _no_unknown_keys(room, SUBTABLE_KEYS["room"], f"{where}: room")
     room_view = _need(room, "view", str, f"{where}: room")
-    if room_view not in ROOM_VIEWS:
-        raise ExerciseFileError(f"{where}: room.view '{room_view}' is not one of {', '.join(ROOM_VIEWS)}")
+    if not views.known(room_view):
+        raise ExerciseFileError(f"{where}: room.view '{room_view}' is not one of {', '.join(views.names())}")
     headline = _need(room, "headline", str, f"{where}: room")
     if headline not in names:
         raise ExerciseFileError(f"{where}: room.headline names no field ('{headline}')")
@@ -200,8 +200,8 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     report = _need(data, "report", dict, where)
     _no_unknown_keys(report, SUBTABLE_KEYS["report"], f"{where}: report")
     report_view = _need(report, "view", str, f"{where}: report")
-    if report_view not in REPORT_VIEWS:
-        raise ExerciseFileError(f"{where}: report.view '{report_view}' is not one of {', '.join(REPORT_VIEWS)}")
+    if not views.known(report_view):
+        raise ExerciseFileError(f"{where}: report.view '{report_view}' is not one of {', '.join(views.names())}")
     handoff = _need(data, "handoff", dict, where, default={})
     for role, fname in handoff.items():
         if role not in HANDOFF_ROLES:

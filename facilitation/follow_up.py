@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import icalendar
 import sqlalchemy as sa
 
-from . import input_rules
+from . import input_rules, views
 from .exercises import Exercise, library
 from .exports import spreadsheet_safe
 from .store import Store, commitment_updates, opening_reviews, stories, workshops
@@ -120,7 +120,8 @@ class CheckIn:
 def commitment_exercises(lib: dict[str, Exercise] | None = None) -> dict[str, Exercise]:
     """The exercises whose stories are commitments."""
     lib = library() if lib is None else lib
-    return {k: ex for k, ex in lib.items() if ex.room_view == "commitments" or ex.report_view == "commitments"}
+    return {k: ex for k, ex in lib.items()
+            if views.get(ex.room_view).collects_commitments or views.get(ex.report_view).collects_commitments}
 
 
 def _date(value: object) -> dt.date | None:

@@ -6,16 +6,11 @@ Contents: a title page; the agenda as it was run; who took part, by function; th
 chapter per exercise on the agenda with its question and purpose, its stories verbatim (never
 shortened) in the exercise's report view, and finally an appendix with all the raw data.
 
-Report views (`[report] view` in the exercise file):
-
-* "by_function": every story, grouped by the teller's function, every field under its label.
-* "handoffs": the same, after the handoff table (biggest gap first), the journey map as a
-  picture and as an editable Word table of the same grid, and the biggest gaps story by story.
-* "pairs": each pair's story with who told it to whom, two fields side by side (the
-  exercise's `side_by_side`, else its first two long answers), then the other answers.
-* "ranked": stories by votes, most first (arrival order while nobody has voted).
-* "commitments": one table, soonest date first, ready to paste into a follow-up email.
-* "glossary": a two-column glossary, then the stories by function.
+Each exercise's chapter is written by its report view (`[report] view` in the exercise file,
+resolved in `facilitation.views`; each view's module says what its section holds): "by_function"
+(and "wall") every story by the teller's function, "map" (also "handoffs") the handoff table and
+journey map first, "pairs" two versions side by side, "ranked" by votes, "commitments" one table
+by date, "glossary" a glossary first.
 Any exercise that names a `glossary` pair of fields gets the glossary too, and any exercise
 that was voted on (other than "ranked") gets a "Most votes" table. Additions to a story
 ("build on it") appear under it, with who added them. Votes come from the snapshot
@@ -47,7 +42,7 @@ import re
 import threading
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -58,7 +53,7 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports, room
+from . import exports, room, views
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
@@ -408,7 +403,7 @@ def summarise(snapshot: Snapshot, *, vote_counts: dict[int, int] | None = None, 
     commitments, earliest = 0, None
     for k in keys:
         ex = lib[k]
-        if ex.report_view != "commitments":
+        if not views.get(ex.report_view).collects_commitments:
             continue
         dated = [f.name for f in ex.fields if f.kind == "date"]
         for story in (s for s in told if s.exercise_key == k):
@@ -537,6 +532,9 @@ class _Context:
     number: dict[int, int]                # story id → number within its exercise
     additions: dict[int, list[Story]]     # story id → its additions ("build on it"), oldest first
     tick: Callable[[int], None]
+    journeys: dict = field(default_factory=dict)  # exercise key → its journey, for views that draw a map
+    pictures: dict = field(default_factory=dict)  # exercise key → its map picture being drawn
+    pending: list = field(default_factory=list)   # map pictures still to put in the document
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -633,125 +631,7 @@ def _story(w: _Writer, ctx: _Context, ex: Exercise, s: Story, *, heading: str | 
     ctx.tick(1)
 
 
-def _by_function(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
-    """Every story verbatim, grouped by the author's function (workshop order), every field labelled."""
-    w.heading("Stories by function", 2)
-    by_function: dict[str, list[Story]] = defaultdict(list)
-    for s in told:
-        by_function[s.function].append(s)
-    order = [f for f in ctx.functions if f in by_function] + sorted(set(by_function) - set(ctx.functions))
-    for function in order:
-        group = by_function[function]
-        w.heading(f"{function} · {_plural(len(group), 'story', 'stories')}", 3)
-        for s in group:
-            _story(w, ctx, ex, s)
-
-
-def glossary_fields(ex: Exercise) -> tuple[Field, Field] | None:
-    """The (term, meaning) fields of an exercise's glossary: the pair its file names in
-    `glossary`; for an exercise whose report view is "glossary" and names none, its first
-    two text fields; else None."""
-    names = tuple(getattr(ex, "glossary", ()) or ())
-    by_name = {f.name: f for f in ex.fields}
-    if len(names) == 2 and all(n in by_name for n in names):
-        return by_name[names[0]], by_name[names[1]]
-    if ex.report_view == "glossary":
-        text = [f for f in ex.fields if f.is_text]
-        if len(text) >= 2:
-            return text[0], text[1]
-    return None
-
-
-def _glossary(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
-    pair = glossary_fields(ex)
-    if pair is None:
-        return
-    term_f, meaning_f = pair
-    entries = []
-    for s in told:
-        a = _answers(s)
-        term = a.get(term_f.name)
-        if term is None or not str(term).strip():
-            continue
-        entries.append((docx_safe(term).strip().casefold(), s, term, a.get(meaning_f.name)))
-    w.heading("Glossary", 2)
-    if not entries:
-        w.paragraph("Nobody wrote down a term.")
-        return
-    w.paragraph("Words that one function uses and the others misread, with what they mean in plain language. "
-                "Under each term: the function it comes from.", "Caption")
-    entries.sort(key=lambda e: (e[0], ctx.number.get(e[1].id, 0)))
-    usable_w, _ = w.usable_mm()
-    rows = [[[(term, True), (s.function, False)], _answer(meaning_f, meaning, ctx)] for _, s, term, meaning in entries]
-    w.table([short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
-             short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"],
-            rows, [55, usable_w - 55])
-
-
-def side_by_side_fields(ex: Exercise) -> tuple[Field, Field] | None:
-    """The two fields a pair's story shows next to each other: the pair its file names in
-    `side_by_side`, else the first two long text fields."""
-    names = tuple(getattr(ex, "side_by_side", ()) or ())
-    by_name = {f.name: f for f in ex.fields}
-    if len(names) == 2 and all(n in by_name for n in names):
-        return by_name[names[0]], by_name[names[1]]
-    long = [f for f in ex.fields if f.kind == "long_text"]
-    return (long[0], long[1]) if len(long) >= 2 else None
-
-
-def _pairs(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
-    """Each pair's story: who with whom, the two versions side by side, then the other fields."""
-    w.heading("The pairs", 2)
-    partner = ex.partner_field
-    pair = side_by_side_fields(ex)
-    usable_w, _ = w.usable_mm()
-    for s in told:
-        a = _answers(s)
-        who = exports.author(s, ctx.show_names) or ("Someone" if s.function == room.OTHER_FUNCTIONS
-                                                     else f"Someone from {s.function}")
-        if exports.author(s, ctx.show_names):
-            who += f" ({s.function})"
-        heading = f"Pair {ctx.number.get(s.id, '')} · {who}"
-        if partner is not None and a.get(partner.name):
-            other = a.get(partner.name)
-            shown = exports.shown_partner(other, ctx.show_names, ctx.partners)
-            if ctx.show_names and isinstance(other, str) and other in ctx.partners:
-                shown += f" ({ctx.partners[other]})"
-            heading += f" with {shown}"
-        if ctx.votes is not None:
-            heading += f" · {_plural(ctx.votes_of(s), 'vote')}"
-        start = w.mark()
-        w.paragraph(heading, "Story Heading")
-        skip = {partner.name} if partner is not None else set()
-        if pair is not None:
-            left, right = pair
-            w.table([left.label, right.label], [[_answer(left, a.get(left.name), ctx),
-                                                 _answer(right, a.get(right.name), ctx)]],
-                    [usable_w / 2, usable_w / 2])
-            skip |= {left.name, right.name}
-        _fields(w, ctx, ex, a, skip=skip)
-        _build_ons(w, ctx, ex, s)
-        w.keep_together(start)
-        ctx.tick(1)
-
-
-def _ranked(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
-    """Stories by votes, most first (ties in the order they arrived)."""
-    if ctx.votes is None or not any(ctx.votes_of(s) for s in told):
-        w.heading("Stories in the order they arrived", 2)
-        w.paragraph("No votes were cast in this exercise, so the stories are not ranked.", "Caption")
-        ranked = told
-    else:
-        w.heading("Stories ranked by votes", 2)
-        w.paragraph("Most votes first; stories with as many votes keep the order they arrived in.", "Caption")
-        ranked = sorted(told, key=lambda s: -ctx.votes_of(s))
-    for rank, s in enumerate(ranked, 1):
-        prefix = f"{rank}. " if ranked is not told else ""
-        heading = prefix + _story_heading(ctx, s, function=True)
-        _story(w, ctx, ex, s, heading=heading)
-
-
-def _top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit: int = TOP_VOTED) -> None:
+def top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit: int = TOP_VOTED) -> None:
     """The stories with the most votes, as a short table (for views that are not already ranked)."""
     if ctx.votes is None:
         return
@@ -765,38 +645,6 @@ def _top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit
              _answer(headline, _answers(s).get(headline.name), ctx) if headline else ""] for s in voted]
     w.table(["Votes", "Story", "Function", headline.label if headline else "Story"], rows,
             [16, 16, 32, usable_w - 64])
-
-
-def _commitments(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story]) -> None:
-    """The commitments as one table, ready to paste into a follow-up email: every field as a
-    column, then who committed. Sorted by date (the first date field), then function."""
-    w.heading("Commitments", 2)
-    if not told:
-        return
-    fields = list(ex.fields)
-    date_f = next((f for f in fields if f.kind == "date"), None)
-
-    def when(s: Story) -> str:
-        value = _answers(s).get(date_f.name) if date_f else None
-        return str(value) if value else "9999"
-
-    ordered = sorted(told, key=lambda s: (when(s), s.function.casefold(), ctx.number.get(s.id, 0)))
-    usable_w, _ = w.usable_mm()
-    rows = []
-    for s in ordered:
-        a = _answers(s)
-        name = exports.author(s, ctx.show_names)
-        who = [(name, True), (s.function, False)] if name else s.function
-        rows.append([_answer(f, a.get(f.name), ctx) if a.get(f.name) not in (None, "") else "" for f in fields] + [who])
-    header = [short_label(f) for f in fields] + ["Who"]
-    w.table(header, rows, fit_widths(header, rows, usable_w))
-    w.paragraph("Columns: " + "; ".join(f"{short_label(f)}: {f.label}" for f in fields)
-                + (f"; Who: {'the person and their function' if ctx.show_names else 'their function'}."), "Caption")
-    for s in ordered:
-        if ctx.additions.get(s.id):
-            w.paragraph(f"Added to the commitment of story {ctx.number.get(s.id, '')}", "Story Label")
-            _build_ons(w, ctx, ex, s)
-    ctx.tick(len(told))
 
 
 def _gap_stories(w: _Writer, ctx: _Context, journey, limit: int = TOP_GAP_STORIES,
@@ -1152,19 +1000,17 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     say(0.05, "Agenda and people written.")
 
     # Journey maps first: their pictures are drawn by the browser while the stories are written.
-    journeys, pictures = {}, {}
     for k in keys:
-        if lib[k].report_view == "handoffs" and told[k]:
+        if views.get(lib[k].report_view).draws_map and told[k]:
             from . import journey_map
 
             # The map is drawn from every exercise that places stories (as the live map is), so a stage
             # someone owns in another exercise is not marked "no owner"; handoffs come from this one.
-            on_map = [st for key in keys for st in told[key] if key == k or lib[key].report_view != "handoffs"]
-            journeys[k] = journey_map.build_journey(replace(snap, stories=on_map))
+            on_map = [st for key in keys for st in told[key] if key == k or not views.get(lib[key].report_view).draws_map]
+            ctx.journeys[k] = journey_map.build_journey(replace(snap, stories=on_map))
             if include_map_image:
                 say(0.06, f"Drawing the journey map for {lib[k].title}…")
-                pictures[k] = _MapPicture(journeys[k])
-    pending: list = []
+                ctx.pictures[k] = _MapPicture(ctx.journeys[k])
 
     for k in keys:
         ex = lib[k]
@@ -1178,38 +1024,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         if not stories:
             w.paragraph("No stories were told in this exercise.")
             continue
-        view = ex.report_view
-        if view == "handoffs":
-            from . import journey_map
-
-            journey = journeys[k]
-            handoffs = journey_map.handoff_rows(journey)
-            top = handoffs[:TOP_HANDOFFS]
-            if not handoffs:
-                w.paragraph("No story named a function it hands the customer to.")
-            elif len(handoffs) > len(top):
-                _handoff_table(w, top, heading="The biggest gaps",
-                               caption=f"The {len(top)} handoffs with the biggest gap, of {len(handoffs):,}; "
-                                       "all of them are listed after the map.")
-            else:
-                _handoff_table(w, handoffs, heading="Handoffs, biggest gap first", caption="")
-            _map_sections(w, journey, pictures.get(k), pending)
-            if len(handoffs) > len(top):
-                _handoff_table(w, handoffs, heading="All handoffs, biggest gap first",
-                               caption=f"All {len(handoffs):,} handoffs.")
-            _gap_stories(w, ctx, journey)
-        if view == "commitments":
-            _commitments(w, ctx, ex, stories)
-            continue
-        if view != "ranked":
-            _top_votes(w, ctx, ex, stories)
-        _glossary(w, ctx, ex, stories)
-        if view == "pairs":
-            _pairs(w, ctx, ex, stories)
-        elif view == "ranked":
-            _ranked(w, ctx, ex, stories)
-        else:  # "by_function", "handoffs", "glossary" and any view this version does not know
-            _by_function(w, ctx, ex, stories)
+        views.get(ex.report_view).report_section(w, ctx, ex, stories)
 
     if after_the_room is not None:
         _after_the_room(w, after_the_room)
@@ -1217,7 +1032,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
         say(0.1 + 0.8 * done / total, "Writing the appendix…")
         _appendix(w, ctx, lib, keys, told, everything, votes_in)
 
-    _fill_pictures(w, pending, lambda m: say(0.9, m))
+    _fill_pictures(w, ctx.pending, lambda m: say(0.9, m))
     say(0.92, "Saving the document…")
     _properties(w, snap)
     out = io.BytesIO()

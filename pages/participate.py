@@ -9,12 +9,13 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, live_cache, room, workshops
+from facilitation import controls, drafts, live_cache, room, views, workshops
 from facilitation.exercises import library
 from pages import after_widgets
 from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 from pages import live as live_push
+from pages import views as room_views
 
 use_css("participant.css")
 # Both read once per process while nothing they show changes (facilitation/live_cache.py): a whole room runs this.
@@ -244,6 +245,10 @@ def build_on_wall():
 
 if exercise.build_on and accepting and item.voting != "open":
     build_on_wall()
+
+# What the exercise's room view shows on the phone, if it shows anything there (pages/views/).
+if phone_part := room_views.phone(views.get(exercise.room_view).name):
+    phone_part(workshop, participant, item, exercise)
 
 
 # --- what this person sent --------------------------------------------------------------------------

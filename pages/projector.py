@@ -5,10 +5,12 @@ import time
 
 import streamlit as st
 
-from facilitation import journey_map, live_cache, room, workshops
+from facilitation import live_cache, room, views, workshops
 from pages import after_widgets
+from pages import views as projector_views
 from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
 from pages.exercise_widgets import answer_text, story_card
+from pages.projector_room import Screen
 from pages import live as live_push
 
 THEME = "light" if st.query_params.get("theme") == "light" else "dark"
@@ -26,8 +28,8 @@ live = live_cache.live_exercise(store(), workshop.id)
 join_link = room_address().join_url(workshop.code)
 
 
-# A wall bigger than the screen turns its pages by the clock; the wall code below says what it drew.
-rotating = {"slot": room.rotation_slot(time.time()), "pages": 1}
+# A wall bigger than the screen turns its pages by the clock; the view's layout says how many it drew.
+slot = room.rotation_slot(time.time())
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
@@ -99,14 +101,6 @@ if spotlight is not None:
         follow_the_room()
     st.stop()
 
-def show_page(page: room.WallPage) -> None:
-    """Say which part of a rotating wall is up, and make the clock fragment turn the pages."""
-    rotating["pages"] = page.pages
-    if page.note:
-        with page_note_slot.container(key="page-note"):
-            st.text(page.note)
-
-
 prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.6], gap="medium", vertical_alignment="center")
 with prompt_col:
     with st.container(key="prompt-title"):
@@ -117,7 +111,8 @@ with prompt_col:
         arrived = snap.stories_for(exercise.key)
         st.text(f"{room.counted(len(arrived), 'story', 'stories')} from "
                 f"{room.counted(len({s.function for s in arrived}), 'function')} · {len(snap.participants)} in the room")
-        page_note_slot = st.empty()
+        screen = Screen(workshop=workshop, snap=snap, exercise=exercise, told=told, labelled=labelled, slot=slot,
+                        theme=THEME, note_slot=st.empty())
 with clock_col:
     with st.container(key="clock"):
         follow_the_room()
@@ -131,7 +126,6 @@ if not item.on_projector:
         st.text("Collected blind — revealed all together")
     st.stop()
 
-slot = rotating["slot"]
 counts = snap.vote_counts()
 
 
@@ -169,7 +163,7 @@ if item.voting == "open":
     with st.container(key="vote-heading"):
         st.text("Voting is open — put your dots on your phone")
     page = room.wall_page(room.ranked(told, counts), 6, slot)
-    show_page(page)
+    screen.show_page(page)
     columns = st.columns(3, gap="medium")
     for i, (story, dots) in enumerate(page.items):
         with columns[i % 3]:
@@ -177,99 +171,18 @@ if item.voting == "open":
     st.stop()
 
 
-def wall(stories, per_page: int = 6, per_row: int = 3) -> None:
-    page = room.wall_page(list(reversed(stories)), per_page, slot)
-    show_page(page)
-    columns = st.columns(per_row, gap="medium")
-    for i, story in enumerate(page.items):
-        with columns[i % per_row]:
-            story_card(exercise, story, show_author=False, compact=True, byline=line(story),
-                       additions=snap.build_ons(story.id)[-2:] if exercise.build_on else ())
-
-
-def grouped_wall(groups: dict, label, byline_of, *, per_column: int, columns_per_page: int, extra_column: bool = False):
-    """Every group on the wall: each group's stories in columns, the columns in pages that rotate."""
-    page = room.wall_page(room.wall_columns(groups, per_column), columns_per_page, slot,
-                          weight=lambda column: len(column[1]))
-    show_page(page)
-    columns = st.columns(columns_per_page + (1 if extra_column else 0), gap="medium")
-    for i, (column, (group, stories, part, parts)) in enumerate(zip(columns, page.items)):
-        with column:
-            with st.container(key=f"group-{i}"):
-                st.text(label(group) + (f" ({part}/{parts})" if parts > 1 else ""))
-            for story in stories:
-                story_card(exercise, story, show_author=False, compact=True, byline=byline_of(story))
-    return columns[-1] if extra_column else None
-
-
-def first_name_only(story) -> str:
-    return story.author_name if workshop.show_names else ""
-
-
-if exercise.room_view == "map":
-    map_col, latest_col = st.columns([4, 1], gap="medium")
-    with map_col:
-        # Only what the room may see: exercises being collected blind stay off the map until revealed.
-        seen = room.room_snapshot(snap)
-        figure = journey_map.journey_figure(journey_map.build_journey(seen, whole=seen), theme=THEME, height=760,
-                                            min_font_px=journey_map.ROOM_FONT_PX)
-        st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
-    with latest_col, st.container(key="latest"):
-        with st.container(key="latest-label"):
-            st.text("Latest")
-        for story in list(reversed(told))[:3]:
-            story_card(exercise, story, show_author=False, compact=True, byline=line(story))
-elif exercise.room_view == "by_function":
-    glossary = room.glossary(told, exercise)
-    glossary_col = grouped_wall(room.by_function(told, workshop.functions, labelled=labelled),
-                                lambda f: f if f in labelled else "Other functions", first_name_only,
-                                per_column=3, columns_per_page=4, extra_column=bool(glossary))
-    if glossary:
-        terms = room.wall_page(glossary, 5, slot)
-        rotating["pages"] = max(rotating["pages"], terms.pages)
-        with glossary_col:
-            with st.container(key="glossary-label"):
-                st.text("Terminology wall" + (f" ({terms.number}/{terms.pages})" if terms.pages > 1 else ""))
-            # Plain text in our own rows: a dataframe's canvas is too small to read from the back.
-            for i, (term, meaning, _function) in enumerate(terms.items):
-                with st.container(key=f"glossary-row-{i}"):
-                    with st.container(key=f"glossary-term-{i}"):
-                        st.text(term)
-                    st.text(meaning)
-elif exercise.room_view == "pairs" and exercise.side_by_side:
-    left_field, right_field = (exercise.field(n) for n in exercise.side_by_side)
-    page = room.wall_page(list(reversed(told)), 1, slot)
-    show_page(page)
-    for story in page.items:
-        with st.container(border=True, key=f"pair-{story.id}"):
-            partner = story.answers.get(exercise.partner_field.name, "") if exercise.partner_field else ""
-            with st.container(key=f"pair-head-{story.id}"):
-                st.text(story.answers.get(exercise.headline, ""))
-            with st.container(key=f"byline-pair-{story.id}"):
-                st.text(" & ".join(p for p in (story.author_name, partner) if p) if workshop.show_names else line(story))
-            a, b = st.columns(2, gap="large")
-            with a, st.container(key=f"pair-side-a-{story.id}"):
-                with st.container(key=f"pair-label-a-{story.id}"):
-                    st.text(left_field.label)
-                st.text(story.answers.get(left_field.name, ""))
-            with b, st.container(key=f"pair-side-b-{story.id}"):
-                with st.container(key=f"pair-label-b-{story.id}"):
-                    st.text(right_field.label)
-                st.text(story.answers.get(right_field.name, ""))
-elif exercise.room_view == "commitments":
-    board = room.commitment_board(told, exercise, workshop.functions)
-    grouped_wall(board, lambda pair: f"{pair[0] if pair[0] in labelled else 'Someone'} → {pair[1]}", first_name_only,
-                 per_column=2, columns_per_page=4)
-else:
-    wall(told)
+# The exercise's room view shapes what the room may see; its layout in pages/views/ draws it.
+view = views.get(exercise.room_view)
+projector_views.layout(view.name)(screen, view.shape(told, exercise, snapshot=snap, labelled=labelled,
+                                                     show_names=workshop.show_names))
 
 
 @st.fragment(run_every=room.ROTATE_SECONDS)
 def turn_the_pages():
     """A wall bigger than the screen shows its next page when its time is up (only such walls run this)."""
-    if room.rotation_slot(time.time()) != rotating["slot"]:
+    if room.rotation_slot(time.time()) != slot:
         st.rerun(scope="app")
 
 
-if rotating["pages"] > 1:
+if screen.pages > 1:
     turn_the_pages()

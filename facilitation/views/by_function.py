@@ -1,0 +1,40 @@
+"""By function: the stories in one column per teller's function, the terminology wall beside them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .. import room
+from . import View, register
+
+
+@dataclass(frozen=True)
+class FunctionWall:
+    groups: dict            # function (or OTHER_FUNCTIONS) → its stories, in the workshop's order
+    glossary: list          # (term, meaning, function) rows, by term
+
+
+@register
+class ByFunction(View):
+    name = "by_function"
+
+    def shape(self, stories, exercise, *, snapshot, labelled, show_names):
+        return FunctionWall(groups=room.by_function(stories, snapshot.workshop.functions, labelled=labelled),
+                            glossary=room.glossary(stories, exercise))
+
+
+def stories_by_function(w, ctx, ex, told) -> None:
+    """Every story verbatim, grouped by the author's function (workshop order), every field labelled."""
+    from .. import report
+
+    w.heading("Stories by function", 2)
+    by_function: dict[str, list] = defaultdict(list)
+    for s in told:
+        by_function[s.function].append(s)
+    order = [f for f in ctx.functions if f in by_function] + sorted(set(by_function) - set(ctx.functions))
+    for function in order:
+        group = by_function[function]
+        w.heading(f"{function} · {report._plural(len(group), 'story', 'stories')}", 3)
+        for s in group:
+            report._story(w, ctx, ex, s)
