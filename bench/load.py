@@ -417,7 +417,8 @@ class Phases:
     """The moments the whole room moves on together."""
 
     def __init__(self):
-        self.opened = asyncio.Event()
+        self.opening = asyncio.Event()  # the console is pressing "Open": phones watch for the form from now
+        self.opened = asyncio.Event()  # the console's own run after "Open" has finished
         self.t_open = 0.0
         self.submit = asyncio.Event()
         self.t_submit = 0.0
@@ -553,7 +554,9 @@ async def participant(i: int, args, scenario, base_url: str, stats: Stats, tag: 
                 stats.joined_via_domain += 1
             stats.connected += 1
 
-            await phases.opened.wait()
+            # Each phone times its own form from the moment "Open" is pressed, not from the end of the
+            # console's run (which, drawn while 500 phones redraw, finishes after most of them).
+            await phases.opening.wait()
             if scenario.story_controls(client) is None:
                 # The console opened the exercise: this screen must switch by itself (fragment → full rerun).
                 for _ in range(int((FOLLOW_TIMEOUT_S + args.settle) / 0.05)):
@@ -686,6 +689,7 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         phases.t_open = time.perf_counter()
         if args.profile_phase == "open":
             profiler = start_profiler(args, server_pids[0] if server_pids else None, seconds=FOLLOW_TIMEOUT_S)
+        phases.opening.set()
         if console is not None:
             await scenario.open_exercise(console)
         phases.opened.set()
