@@ -12,7 +12,7 @@ import streamlit as st
 from facilitation import controls, drafts, live_cache, room, views, workshops
 from facilitation.exercises import library
 from pages import after_widgets
-from pages.common import LIVE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
+from pages.common import LIVE_POLL_SECONDS, PHONE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 from pages import live as live_push
 from pages import views as room_views
@@ -32,7 +32,7 @@ remember_participant(workshop, participant)
 live = live_cache.live_exercise(store(), workshop.id)
 
 
-@st.fragment(run_every=LIVE_POLL_SECONDS)
+@st.fragment(run_every=PHONE_POLL_SECONDS)
 def follow_the_room():
     """Redraw this screen when the facilitator changes what the room is doing (woken by push)."""
     live_push.follow(store(), workshop.id, "follow", topics={"live"}, revision=live.revision,
