@@ -7,6 +7,7 @@ workshop's revision in the same transaction, so every screen follows within one 
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import time
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import input_rules
+from . import workshops as workshops_rules
 from .exercises import library
 from .store import Store, agenda_items, participants, stories, votes, workshops
 from .workshops import (
     NOT_SAVED_YET, Clock, LiveExercise, Participant, StaleControl, SubmitResult, WorkshopInputError, _agenda_item,
-    _bump, _stories_query, _story, check_item, live_exercise,
+    _bump, _stories_query, _story, check_item, live_exercise, offered_handoffs,
 )
 
 BUILD_ON_MAX_CHARS = 600
@@ -295,6 +297,7 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
     if exercise is None:
         return SubmitResult(None, problems={"_form": "This exercise no longer exists."})
     try:
+        serves = workshops_rules.serve_options(store, workshop_id, exercise)
         with store.write() as conn:
             existing = conn.execute(_stories_query(workshop_id).where(stories.c.idempotency_key == idempotency_key)).first()
             if existing is not None:
@@ -308,8 +311,12 @@ def submit_proxy_story(store: Store, workshop_id: int, *, exercise_key: str, fun
             if p := input_rules.text_problem(teller_name, max_chars=TELLER_NAME_MAX, required=False,
                                              what="The teller's name", one_line=True):
                 problems["_teller"] = p
-            problems.update(input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                                        stages=list(w.stages), partners=_names(conn, workshop_id)))
+            problems.update(input_rules.answer_problems(
+                exercise, answers, functions=list(w.functions), stages=list(w.stages), partners=_names(conn, workshop_id),
+                handoffs=offered_handoffs(conn, w, exercise, function),
+                own_function=function, serves=serves, today=_dt.date.fromtimestamp(clock()),
+                # Told aloud in a paced exercise: the rounds they answered (the first at least).
+                rounds=input_rules.rounds_given(exercise, answers) if exercise.paced else None))
             if problems:
                 return SubmitResult(None, problems=problems)
             now = clock()

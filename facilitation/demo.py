@@ -7,22 +7,25 @@ facilitator can present: Sales promised go-live in two weeks and a discount that
 billing; training covered the standard set-up, not Halvorsen's custom alarms, so the night shift
 drowned in false alarms; the champion who bought left and nobody noticed until the renewal. Every
 gap score matches its text (5 is "a canyon", 1 "barely any"), and every story is told by someone
-of the function it speaks for.
+of the function it speaks for. The receivers then say what actually arrived (What actually arrives),
+several gaps carry what the customer said or showed, and the tellers say where their part ends.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import sqlalchemy as sa
 
-from . import controls, workshops
+from . import commitments, controls, pairs, rounds, workshops
 from .exercises import library
 from .sample_data import EXERCISE_KEY, synthetic_snapshot
 from .store import Store
 from .store import workshops as workshop_rows
 
 DEMO_TITLE = "Demo: where our customer story breaks"
+ARRIVES_KEY = "what_actually_arrives"  # the receiving side of Over the wall
 DEMO_ORGANISATION = "Northwind Robotics"
 DEMO_CUSTOMER = "Halvorsen Foods"
 # The room: (name, function). Every default function is there, the busy ones twice.
@@ -35,8 +38,18 @@ DEMO_ROOM = [
 DEMO_NAMES = [name for name, _function in DEMO_ROOM]
 
 
-def _handoff(teller, stage, promise, experience, to, lost, gap):
-    return teller, dict(stage=stage, promise=promise, experience=experience, next_function=to, lost=lost, gap=gap)
+CUSTOMER_JUDGED = library()[EXERCISE_KEY].judged_by_customer
+
+
+def _handoff(teller, stage, promise, experience, to, lost, gap, *, reach=None, evidence=None):
+    """One sender's story; `evidence` is what the customer said or showed (the customer judged the gap),
+    `reach` the stage where the teller's part of the story ends."""
+    answers = dict(stage=stage, promise=promise, experience=experience, next_function=to, lost=lost, gap=gap)
+    if reach:
+        answers["reach"] = reach
+    if evidence:
+        answers.update(judged_by=CUSTOMER_JUDGED, evidence=evidence)
+    return teller, answers
 
 
 # Over the wall: Halvorsen's journey, stage by stage, each handoff as its sender tells it.
@@ -49,19 +62,22 @@ OVER_THE_WALL = [
              "Customer success", "Whether the customer was happy before we asked them to say so in public.", 3),
     _handoff("Amira", "Sale", "“You'll be live in both plants in two weeks.”",
              "Go-live took seven weeks: the second plant's network was never in the project scope.",
-             "Implementation", "The go-live date, and that there are two plants.", 5),
+             "Implementation", "The go-live date, and that there are two plants.", 5, reach="Sale",
+             evidence="The plant manager's email: “You said two weeks. This is week seven.”"),
     _handoff("Amira", "Sale", "“The pilot discount runs for the whole first year.”",
              "The first invoice came at full price; the plant manager forwarded it to us with one question mark.",
-             "Finance/billing", "The discount, agreed by email and never put in the order.", 4),
+             "Finance/billing", "The discount, agreed by email and never put in the order.", 4, reach="Sale",
+             evidence="The first invoice, forwarded back to us with one question mark."),
     _handoff("Ben", "Sale", "“Our people will learn your alarm thresholds before go-live.”",
              "Nobody in implementation heard about the custom thresholds until the kick-off call.",
-             "Implementation", "The custom alarm thresholds written down in the sales notes.", 4),
+             "Implementation", "The custom alarm thresholds written down in the sales notes.", 4, reach="Sale"),
     _handoff("Ben", "Prospect", "“Tell us your three worst lines and we'll start there.”",
              "They told us, and the list was in the CRM when the deal closed.",
              "Sales", "Nothing much; the notes in the CRM were good here.", 1),
     _handoff("Lars", "Sale", "“Billing starts when you are live.”",
              "Billing started at signature, seven weeks before anything was running.",
-             "Customer success", "The go-live date: billing only had the contract date.", 5),
+             "Customer success", "The go-live date: billing only had the contract date.", 5, reach="Onboarding",
+             evidence="Onboarding survey: 2 out of 10, “billed for a system we could not use”."),
     _handoff("Lars", "Onboarding", "“One invoice per plant, matching your purchase orders.”",
              "One invoice for both plants, which Halvorsen's accounts payable rejected twice.",
              "Customer success", "That they run one purchase order per plant.", 3),
@@ -70,10 +86,11 @@ OVER_THE_WALL = [
              "Support", "The custom alarm thresholds we agreed with the plant.", 4),
     _handoff("Farid", "Implementation", "“Alarms tuned to your freezer tolerances.”",
              "The night shift got forty false alarms a night in the first week.",
-             "Support", "The workaround: silence line 3 during the defrost cycle.", 4),
+             "Support", "The workaround: silence line 3 during the defrost cycle.", 4, reach="Implementation",
+             evidence="Ticket 4411: forty alarms in one night, opened by the night-shift lead."),
     _handoff("Grace", "Implementation", "“A proper handover to your success manager at go-live.”",
              "The handover was an email with a PDF, sent the day the project closed.",
-             "Customer success", "Who the champion is, and what she wanted from us.", 4),
+             "Customer success", "Who the champion is, and what she wanted from us.", 4, reach="Implementation"),
     _handoff("Dev", "Implementation", "“The ERP connector works out of the box.”",
              "The connector needed a patch for their ERP version: three days of waiting for a fix.",
              "Support", "The constraints we found in the sales demo.", 3),
@@ -85,7 +102,8 @@ OVER_THE_WALL = [
              "Engineering", "The ticket history and the logs already sent.", 3),
     _handoff("Hiro", "Support & adoption", "“Someone who knows your plant picks up.”",
              "The night-shift lead explained the plant again to a new person on every call.",
-             "Customer success", "The name of the night-shift lead, the person who really uses it.", 3),
+             "Customer success", "The name of the night-shift lead, the person who really uses it.", 3,
+             reach="Support & adoption", evidence="“Every call I explain the plant again.” (night-shift lead, ticket 4502)"),
     _handoff("Ines", "Support & adoption", "“Once the thresholds are fixed, the alarms go quiet.”",
              "It works, quietly: the night shift stopped calling after the patch.",
              "Customer success", "Nothing much; the ticket says what changed.", 1),
@@ -94,13 +112,33 @@ OVER_THE_WALL = [
              "Engineering", "That Halvorsen's food-safety audit needs the export by March.", 4),
     _handoff("Jonas", "Renewal & expansion", "“A quarterly review with the numbers your board reads.”",
              "The reviews went well, but the champion who bought us left in June and nobody noticed until renewal.",
-             "Sales", "That the champion had left, and who now signs.", 4),
+             "Sales", "That the champion had left, and who now signs.", 4, reach="Renewal & expansion"),
     _handoff("Kemi", "Renewal & expansion", "“The price stays the same when you add the third plant.”",
              "The expansion quote from sales showed list price for plant three.",
              "Sales", "The expansion price agreed at signing.", 3),
     _handoff("Mei", "Renewal & expansion", "“We are your partner, not your vendor.”",
              "The call with their CEO went well; nobody followed up on the three things we promised.",
              "Customer success", "The three follow-ups from the CEO call.", 3),
+]
+
+# What actually arrives: the receiving side of those handoffs, each answered by someone of the receiving function.
+ARRIVES = [
+    ("Farid", dict(handoff="Sales @ Sale", arrived="A signed order and a kick-off date.",
+                   missing="That there are two plants, the go-live date Sales promised, and the custom alarm thresholds.")),
+    ("Lars", dict(handoff="Sales @ Sale", arrived="The contract, at list price.",
+                  missing="The pilot discount agreed by email: we learned it from the customer's reply to the invoice.")),
+    ("Hiro", dict(handoff="Implementation @ Implementation", arrived="A go-live ticket with the standard set-up attached.",
+                  missing="The custom thresholds and the defrost workaround: the night shift told us, at 3 a.m.")),
+    ("Ines", dict(handoff="Engineering @ Support & adoption", arrived="Nothing: the customer told us the fix had shipped.",
+                  missing="The release note, and which customers were waiting for it.")),
+    ("Jonas", dict(handoff="Implementation @ Implementation", arrived="A PDF, the day the project closed.",
+                   missing="Who the champion is and what she wanted from us: we met her once, at the renewal.")),
+    ("Kemi", dict(handoff="Finance/billing @ Sale", arrived="Nothing: the first we heard of billing was an angry call.",
+                  missing="That billing had started seven weeks before anything was running.")),
+    ("Dev", dict(handoff="Support @ Support & adoption", arrived="A ticket with a one-line summary.",
+                 missing="The logs the customer had already sent, and the ticket's history.")),
+    ("Amira", dict(handoff="Customer success @ Renewal & expansion", arrived="A renewal date in the CRM.",
+                   missing="That the champion had left and who signs now: we found out on the renewal call.")),
 ]
 
 # Always be storytelling: a remark per person, heard where their function meets Halvorsen.
@@ -176,7 +214,31 @@ RETRACE = [
         behind="Nobody wanted an export. They wanted to stop preparing the Friday meeting by hand.",
         anticipatory="A weekly late-pallets summary emailed to the owner, with the detail one click away.",
         listening="Strategic: we kept listening past our own goal")),
+    ("Farid", "Lars", dict(
+        forward="Halvorsen disputed the second invoice. We sent a credit note and closed the ticket.",
+        reversed="From the credit note back: their controller had split the order across two cost centres, one per "
+                 "plant, and our invoice could only name one.",
+        behind="They needed each plant to see its own cost, because each plant manager defends a separate budget.",
+        anticipatory="Ask for one billing contact and cost centre per site when the order is signed.",
+        listening="Tactical: we stopped once we had what our job needed")),
+    ("Elena", "Ines", dict(
+        forward="The night shift kept calling about false alarms until we raised the thresholds.",
+        reversed="Going back from the fix: the alarms had started the week a new line opened, and the shift lead "
+                 "had been told to call for every alarm after a spoiled batch last year.",
+        behind="They were afraid of a second spoiled batch, not annoyed by noise.",
+        anticipatory="A threshold review for every new line, with the shift lead in the room.",
+        listening="Strategic: we kept listening past our own goal")),
+    ("Ben", "Grace", dict(
+        forward="Go-live at the second plant slipped two weeks because the network was not ready.",
+        reversed="From the delay back to the sale: nobody asked who runs IT at the second plant; it is a "
+                 "contractor who books changes a month ahead.",
+        behind="The plant's IT contractor needed a month's notice, which is how they keep their own promises.",
+        anticipatory="Name each site's IT owner on the order form and book them before kick-off.",
+        listening="Tactical: we stopped once we had what our job needed")),
 ]
+# The pairs the facilitator settled on for it (teller first): each listener above sends for their pair.
+RETRACE_PAIRS = [("Dev", "Hiro"), ("Amira", "Jonas"), ("Lars", "Farid"), ("Ines", "Elena"), ("Grace", "Ben"),
+                 ("Kemi", "Nadia"), ("Mei", "Chloé")]
 # Half the story: (teller, answers, [(who builds on it, addition)]).
 HALF_THE_STORY = [
     ("Jonas", dict(number="Halvorsen renewed at 112% of last year's contract", number_kind="Renewals",
@@ -215,27 +277,45 @@ RETENTION_VOTES = {
     "Ines": ("Hiro", "Lars"), "Jonas": ("Hiro", "Kemi"), "Kemi": ("Hiro", "Lars"), "Lars": ("Hiro", "Farid"),
     "Mei": ("Hiro", "Lars"), "Nadia": ("Lars", "Farid"),
 }
-# One millimeter forward: each commitment answers one of the handoffs above.
+# Always be storytelling is played in its three rounds; then the terminology wall, guess first:
+# (term, [(who guesses, what they think it means)]). The last term is up and still being guessed.
+GUESS_FIRST = [
+    ("SLA", [("Amira", "The discount we give big customers"), ("Farid", "Our support plan, the paid one"),
+             ("Lars", "The contract's small print nobody reads"), ("Mei", "How fast support answers")]),
+    ("Hypercare", [("Ben", "Extra support for our most important customers"), ("Hiro", "The premium support tier"),
+                   ("Lars", "A training course after the sale")]),
+    ("Proration", [("Amira", "A discount for paying upfront"), ("Dev", "Splitting the invoice per plant"),
+                   ("Hiro", "A refund when something breaks")]),
+]
+
+
+def _in(days: int, clock) -> str:
+    """A commitment's date, `days` after the day the demo is made (a demo made any day has dates to come)."""
+    return (dt.date.fromtimestamp(clock()) + dt.timedelta(days=days)).isoformat()
+
+
+# One millimeter forward: each commitment answers one of the handoffs above (or a story of the day),
+# connects to another function, and has a date in the weeks after the demo is made (days from then).
+# Nobody connects to Marketing, Engineering, Product or Leadership: the board says so.
 COMMITMENTS = [
     ("Amira", dict(action="Put the go-live date, the plants and the champion in every handoff note",
-                   serves="Sales → Implementation: “live in two weeks”", connects_to="Implementation", by_when="2026-12-15")),
+                   serves=("Sales", "Implementation", "Sale"), connects_to="Implementation", by_when=13)),
     ("Ben", dict(action="Copy every discount into the order, not only the email",
-                 serves="Sales → Finance/billing: the pilot discount", connects_to="Finance/billing", by_when="2026-12-11")),
+                 serves=("Sales", "Finance/billing", "Sale"), connects_to="Finance/billing", by_when=9)),
     ("Farid", dict(action="Train on the customer's own configuration, alarms included",
-                   serves="Implementation → Support: the wrong training", connects_to="Support", by_when="2026-12-18")),
+                   serves=("Implementation", "Support", "Onboarding"), connects_to="Support", by_when=16)),
     ("Grace", dict(action="Hold a live handover meeting with the success manager at every go-live",
-                   serves="Implementation → Customer success: the PDF handover", connects_to="Customer success",
-                   by_when="2027-01-08")),
+                   serves=("Implementation", "Customer success", "Implementation"), connects_to="Customer success",
+                   by_when=37)),
     ("Hiro", dict(action="Write the night-shift lead's name on the account, and read it before calling",
-                  serves="Support → Customer success: “someone who knows your plant”", connects_to="Customer success",
-                  by_when="2026-12-12")),
+                  serves="Always be storytelling · “I don't need more features, I need to know who to call when the line stops.”",
+                  connects_to="Customer success", by_when=10)),
     ("Nadia", dict(action="Send support the release note the day a customer's fix ships",
-                   serves="Engineering → Support: the alarm-storm patch", connects_to="Support", by_when="2026-12-10")),
+                   serves=("Engineering", "Support", "Implementation"), connects_to="Support", by_when=8)),
     ("Jonas", dict(action="Check the champion is still there before every quarterly review",
-                   serves="Customer success → Sales: the champion who left", connects_to="Sales", by_when="2027-01-15")),
+                   serves=("Customer success", "Sales", "Renewal & expansion"), connects_to="Sales", by_when=44)),
     ("Lars", dict(action="Start billing at go-live, with the date from implementation",
-                  serves="Finance/billing → Customer success: billing before go-live", connects_to="Implementation",
-                  by_when="2027-01-05")),
+                  serves=("Finance/billing", "Customer success", "Sale"), connects_to="Implementation", by_when=34)),
 ]
 
 
@@ -244,8 +324,8 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
     """Create a finished-looking workshop across the whole agenda; returns it and its facilitator key.
 
     Everything goes through the same rules as a live session (join, open, submit, vote, close), so
-    the demo is exactly what a real room would have produced. The room is left on the first
-    exercise, with its journey map full. `participants` and `stories` make a bigger room for
+    the demo is exactly what a real room would have produced. The room is left on What actually
+    arrives (the receivers' round of the first exercise), with its journey map full on both sides. `participants` and `stories` make a bigger room for
     load and layout tests: synthetic people and "Over the wall" stories join the demo's own.
     """
     workshop, key = workshops.create_workshop(
@@ -255,8 +335,10 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
     positions = {i.exercise_key: i.position for i in workshops.agenda(store, workshop.id)}
     lib = library()
 
-    def run(exercise_key: str, told: list[tuple[str, dict]]) -> list[workshops.Story]:
+    def run(exercise_key: str, told: list[tuple[str, dict]], prepare=None) -> list[workshops.Story]:
         workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
+        if prepare is not None:
+            prepare()
         made = []
         for n, (teller, answers) in enumerate(told):
             result = workshops.submit_story(store, people[teller], exercise_key, answers, f"demo-{exercise_key}-{n}",
@@ -266,14 +348,29 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
             made.append(result.story)
         return made
 
+    # Over the wall first, so that commitments can serve its handoffs; it is opened again last, so the
+    # room is left on the journey map.
+    if EXERCISE_KEY in positions:
+        run(EXERCISE_KEY, OVER_THE_WALL)
+        workshops.close_exercise(store, workshop.id, clock=clock)
     for exercise_key in positions:
-        if exercise_key == EXERCISE_KEY:
-            continue  # last, so the room is left on the journey map
+        if exercise_key in (EXERCISE_KEY, ARRIVES_KEY):
+            continue  # Over the wall ran first; its receivers answer last
         if exercise_key == "always_be_storytelling":
-            run(exercise_key, [(who, dict(a, heard_in=people[who].function)) for who, a in VOICE_OF_THE_CUSTOMER])
+            _storytelling_in_rounds(store, workshop, people, positions[exercise_key], clock)
         elif exercise_key == "retrace_the_steps":
             partner = lib[exercise_key].partner_field.name
-            run(exercise_key, [(teller, dict(a, **{partner: with_whom})) for teller, with_whom, a in RETRACE])
+
+            def pair_up(key=exercise_key):
+                # The facilitator's pairs, and the three phases run one after the other.
+                pairs.arrange(store, workshop.id, key, [[people[n].id for n in group] for group in RETRACE_PAIRS])
+                start = clock()
+                for phase in range(1, len(lib[key].phases) + 2):  # each phase its planned minutes after the last
+                    at = start + sum(p.minutes * 60 for p in lib[key].phases[:phase - 1])
+                    pairs.start_phase(store, workshop.id, key, phase, clock=lambda at=at: at)
+
+            run(exercise_key, [(teller, dict(a, **{partner: with_whom})) for teller, with_whom, a in RETRACE],
+                prepare=pair_up)
         elif exercise_key == "half_the_story":
             told = run(exercise_key, [(teller, a) for teller, a, _additions in HALF_THE_STORY])
             for story, (_teller, _a, additions) in zip(told, HALF_THE_STORY):
@@ -287,14 +384,53 @@ def create_demo_workshop(store: Store, *, participants: int | None = None, stori
                     controls.cast_vote(store, people[voter], told[teller].id, clock=clock)
             controls.set_voting(store, workshop.id, positions[exercise_key], "closed")
         elif exercise_key == "one_millimeter_forward":
-            run(exercise_key, COMMITMENTS)
+            workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
+            options = commitments.serve_options(workshops.snapshot(store, workshop.id))
+            told = []
+            for who, a in COMMITMENTS:
+                serves = (commitments.handoff_label(*a["serves"]) if isinstance(a["serves"], tuple) else a["serves"])
+                if serves not in options:
+                    raise RuntimeError(f"demo commitment of {who} serves nothing the room told: {serves}")
+                told.append((who, dict(a, serves=serves, by_when=_in(a["by_when"], clock))))
+            run(exercise_key, told)
         else:  # an exercise added to the library later: left empty in the demo
             workshops.open_exercise(store, workshop.id, positions[exercise_key], clock=clock)
         workshops.close_exercise(store, workshop.id, clock=clock)
-    run(EXERCISE_KEY, OVER_THE_WALL)
+    if EXERCISE_KEY in positions:
+        workshops.open_exercise(store, workshop.id, positions[EXERCISE_KEY], clock=clock)
     if participants or stories:
         _add_a_crowd(store, workshop, participants or len(DEMO_ROOM), stories or 0, seed, clock)
+    if ARRIVES_KEY in positions:  # the receivers answer last: the room is left on the map with both sides
+        workshops.close_exercise(store, workshop.id, clock=clock)
+        run(ARRIVES_KEY, ARRIVES)
     return workshops.get_workshop(store, workshop.id), key
+
+
+def _storytelling_in_rounds(store: Store, workshop: workshops.Workshop, people: dict, position: int, clock) -> None:
+    """Always be storytelling as a facilitator runs it: each round sent on its own, the room moved on
+    from the console, then the terminology wall played guess first (two terms revealed, one up)."""
+    key = "always_be_storytelling"
+    exercise = library()[key]
+    workshops.open_exercise(store, workshop.id, position, clock=clock)
+    stories: dict[str, int] = {}
+    for index in range(len(exercise.rounds)):
+        if index:
+            rounds.set_round(store, workshop.id, position, index, exercise_key=key, clock=clock)
+        for who, a in VOICE_OF_THE_CUSTOMER:
+            answers = {f.name: dict(a, heard_in=people[who].function).get(f.name) for f in exercise.round_fields(index)}
+            result = rounds.submit_round(store, people[who], key, index, answers, f"demo-{key}-{who}-r{index}",
+                                         story_id=stories.get(who), clock=clock)
+            if result.story is None:
+                raise RuntimeError(f"demo round {index + 1} of {who} was refused: {result.problems}")
+            stories[who] = result.story.id
+    by_term = {a["term"]: stories[who] for who, a in VOICE_OF_THE_CUSTOMER}
+    for n, (term, guessed) in enumerate(GUESS_FIRST):
+        rounds.put_up_term(store, workshop.id, by_term[term], clock=clock)
+        for who, text in guessed:
+            if problem := rounds.submit_guess(store, people[who], by_term[term], text, clock=clock):
+                raise RuntimeError(f"demo guess of {who} at {term} was refused: {problem}")
+        if n < len(GUESS_FIRST) - 1:
+            rounds.reveal_term(store, workshop.id, by_term[term], clock=clock)
 
 
 def _add_a_crowd(store: Store, workshop: workshops.Workshop, participants: int, stories: int, seed: int, clock) -> None:

@@ -25,7 +25,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from .exercises import library
-from .store import SQLITE_BUSY_TIMEOUT_MS, Store, drafts, participants, stories, workshops
+from .store import SQLITE_BUSY_TIMEOUT_MS, Store, drafts, participants, stories, story_rounds, workshops
 from .workshops import Clock, LiveExercise, Participant, _answers, _participant
 
 DRAFT_MAX_CHARS = 200_000  # far above any field's limit: a draft keeps what was typed, checks come at Send
@@ -56,6 +56,7 @@ class _Save:
     now: float
     participant: Participant | None = None  # a whole form: known; a typed field: found by the writer
     answers: dict | None = None
+    merge: bool = False  # `answers` are one part of the form (a round): the other fields keep their text
     code: str = ""
     token: str = ""
     form_id: str = ""
@@ -73,12 +74,24 @@ def save_draft(store: Store, participant: Participant, exercise_key: str, answer
     return _writer(store).save(_Save(exercise_key, clock(), participant=participant, answers=kept)).saved
 
 
-def save_typed(store: Store, code: str, token: str, exercise_key: str, form_id: str, field_name: str, text: str,
-               live_exercise, clock: Clock = time.time) -> TypedResult:
-    """Keep the text of one field as it is being typed, merged into this exercise's draft; waits
-    for the commit (see `queue_typed`)."""
-    item = _typed(code, token, exercise_key, form_id, field_name, text, live_exercise, clock)
-    return item.result if item.result is not None else _writer(store).save(item)
+def merge_draft(store: Store, participant: Participant, exercise_key: str, answers: dict,
+                clock: Clock = time.time) -> bool:
+    """Keep the answers of one part of a form (a round) in the draft, leaving the other fields' text as it is."""
+    return _writer(store).save(_Save(exercise_key, clock(), participant=participant, answers=dict(answers),
+                                     merge=True)).saved
+
+
+def save_typed(store: Store, participant: Participant, live: LiveExercise, exercise_key: str, form_id: str,
+               field_name: str, text: str, clock: Clock = time.time) -> TypedResult:
+    """Keep the text of one field as it is being typed, merged into this exercise's draft, for a participant
+    already known and the workshop's live exercise as read; waits for the commit (see `queue_typed`)."""
+    item = _typed("", "", exercise_key, form_id, field_name, text, None, clock)
+    if item.result is None:
+        item.result = typed_problem(live, exercise_key, field_name, text, item.now)
+    if item.result is not None:
+        return item.result
+    item.participant = participant
+    return _writer(store).save(item)
 
 
 def queue_typed(store: Store, code: str, token: str, exercise_key: str, form_id: str, field_name: str, text: str,
@@ -247,8 +260,11 @@ def _put_all(conn, batch: list[_Save]) -> None:
     alive = set(conn.execute(sa.select(participants.c.id).where(participants.c.id.in_(ids))
                              .order_by(participants.c.id).with_for_update()).scalars())
     forms = sorted({i.form_id for i in batch if i.answers is None})
-    sent = set(conn.execute(sa.select(stories.c.workshop_id, stories.c.idempotency_key)
-                            .where(stories.c.idempotency_key.in_(forms))).all()) if forms else set()
+    sent = set()
+    if forms:  # a story with the form's id, or a round of a paced exercise sent as an addition to one
+        for table in (stories, story_rounds):
+            sent |= set(conn.execute(sa.select(table.c.workshop_id, table.c.idempotency_key)
+                                     .where(table.c.idempotency_key.in_(forms))).all())
     rows = conn.execute(sa.select(drafts.c.participant_id, drafts.c.exercise_key, drafts.c.answers)
                         .where(drafts.c.participant_id.in_(ids))).all()
     current = {(r.participant_id, r.exercise_key): dict(r.answers) if isinstance(r.answers, dict) else {} for r in rows}
@@ -260,7 +276,14 @@ def _put_all(conn, batch: list[_Save]) -> None:
             item.result = STRANGER
             continue
         key = (person.id, item.exercise_key)
-        if item.answers is not None:
+        if item.answers is not None and item.merge:
+            answers = dict(current.get(key, {}))
+            for k, v in item.answers.items():
+                if v in (None, "") or (isinstance(v, str) and len(v) > DRAFT_MAX_CHARS):
+                    answers.pop(k, None)
+                else:
+                    answers[k] = v
+        elif item.answers is not None:
             answers = dict(item.answers)
         elif (person.workshop_id, item.form_id) in sent:
             item.result = TypedResult(False, 409, "This form was sent already.")

@@ -26,9 +26,15 @@ FIELD_KINDS = {
     "choice": "one of a fixed list of options",
     "date": "a calendar date",
     "partner": "another participant in the room",
+    "story_or_handoff": "a story or a handoff from this workshop",
+    "handoff": "a handoff another function said it makes to the participant's own (see [receives])",
 }
 DEFAULT_MAX_CHARS = {"short_text": 200, "long_text": 2000}
-HANDOFF_ROLES = ("stage", "to_function", "promise", "experience", "lost", "gap")
+HANDOFF_ROLES = ("stage", "to_function", "promise", "experience", "lost", "gap", "reach", "evidence", "judged_by")
+# [handoff] judged_by_customer: the option of the judged_by field that means "the customer judged it".
+HANDOFF_SETTINGS = ("judged_by_customer",)
+# [receives]: an exercise whose people answer the handoffs another exercise's stories point at them.
+RECEIVES_ROLES = ("handoff", "arrived", "missing")
 
 
 class ExerciseFileError(ValueError):
@@ -49,10 +55,33 @@ class Field:
     scale_low: str = ""
     scale_high: str = ""
     placeholder: str = ""
+    not_own: bool = False   # a function field: not the teller's own function
+    not_past: bool = False  # a date field: today or later
 
     @property
     def is_text(self) -> bool:
         return self.kind in ("short_text", "long_text")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One timed step of an exercise done in pairs: what the room is asked, and what each role does."""
+
+    title: str
+    minutes: int
+    prompt: str           # on the projector and every phone
+    teller: str = ""      # what the teller does now (phone)
+    listener: str = ""    # what the listener does now (phone)
+
+
+@dataclass(frozen=True)
+class Round:
+    """A part of the form the room answers together, sendable on its own (the facilitator moves the room on)."""
+
+    title: str
+    fields: tuple[str, ...]
+    say: str = ""   # what the facilitator says to open this round (console only)
+    view: str = ""  # what the projector shows while the room is in this round ("": the exercise's view)
 
 
 @dataclass(frozen=True)
@@ -77,6 +106,12 @@ class Exercise:
     dots: int = 3                       # default dot-voting cap per participant
     build_on: bool = False              # others can add to a story
     own_votes: bool = False             # whether a person may put a dot on a story of their own
+    tally: str = ""                     # a choice field the room counts (one mark per pair)
+    phases: tuple[Phase, ...] = ()      # timed steps the facilitator starts one after the other
+    rounds: tuple[Round, ...] = ()      # the form in paced parts; () is one form sent at once
+    then_and_now: tuple[str, ...] = ()  # (a story told about the past, where it happens again now)
+    judged_by_customer: str = ""        # the [handoff] judged_by option that means the customer judged the gap
+    receives: dict[str, str] = field(default_factory=dict)  # [receives]: exercise + roles → field names
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -85,8 +120,35 @@ class Exercise:
         raise KeyError(name)
 
     @property
+    def paced(self) -> bool:
+        """Whether the form comes in rounds the facilitator opens one after the other."""
+        return bool(self.rounds)
+
+    def round_fields(self, index: int) -> tuple[Field, ...]:
+        """The fields of one round (of the whole form when the exercise has no rounds)."""
+        if not self.rounds:
+            return self.fields
+        return tuple(self.field(n) for n in self.rounds[index].fields)
+
+    def view_in_round(self, index: int) -> str:
+        """What the projector shows while the room is in round `index`."""
+        if not self.rounds:
+            return self.room_view
+        return self.rounds[min(max(index, 0), len(self.rounds) - 1)].view or self.room_view
+
+    @property
+    def guess_first(self) -> bool:
+        """Whether the room guesses what a term means before its translation is revealed."""
+        return bool(self.glossary) and "guess_first" in (self.room_view, *(r.view for r in self.rounds))
+
+    @property
     def feeds_map(self) -> bool:
         return bool(self.handoff)
+
+    @property
+    def receives_from(self) -> str | None:
+        """The key of the exercise whose handoffs this one answers (the receiving side), or None."""
+        return self.receives.get("exercise") or None
 
     @property
     def partner_field(self) -> Field | None:
@@ -107,9 +169,13 @@ def _need(table: dict, key: str, kind: type, where: str, default=None):
     return value
 
 
-FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder"}
+FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder",
+              "not_own", "not_past"}
+ROUND_KEYS = {"title", "fields", "say", "view"}
 SUBTABLE_KEYS = {"notes": {"say", "debrief"},
-                 "room": {"view", "headline", "glossary", "side_by_side", "board_by", "dots", "build_on", "own_votes"},
+                 "room": {"view", "headline", "glossary", "side_by_side", "board_by", "dots", "build_on", "own_votes",
+                          "tally", "then_and_now"},
+                 "phases": {"title", "minutes", "prompt", "teller", "listener"},
                  "report": {"view"}}
 
 
@@ -122,7 +188,8 @@ def _no_unknown_keys(table: dict, allowed: set[str], where: str) -> None:
 def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     """Check one exercise's data against the schema and build it."""
     where = source_name
-    known = {"title", "question", "purpose", "minutes", "order", "source", "notes", "fields", "room", "report", "handoff"}
+    known = {"title", "question", "purpose", "minutes", "order", "source", "notes", "fields", "room", "report", "handoff",
+             "phases", "rounds", "receives"}
     for k in data:
         if k not in known:
             raise ExerciseFileError(f"{where}: unknown key '{k}' (expected one of {', '.join(sorted(known))})")
@@ -154,6 +221,11 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         max_chars = rf.get("max_chars", DEFAULT_MAX_CHARS.get(kind))
         if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
             raise ExerciseFileError(f"{fw}: 'max_chars' must be a positive whole number")
+        flags = {}
+        for flag, needs in (("not_own", "function"), ("not_past", "date")):
+            flags[flag] = _need(rf, flag, bool, fw, default=False) if flag in rf else False
+            if flags[flag] and kind != needs:
+                raise ExerciseFileError(f"{fw}: '{flag}' applies to a field of kind '{needs}' only")
         scale_min = _need(rf, "min", int, fw, default=1)
         scale_max = _need(rf, "max", int, fw, default=5)
         if kind == "scale" and scale_min >= scale_max:
@@ -171,6 +243,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
             scale_low=_need(rf, "low", str, fw, default=""),
             scale_high=_need(rf, "high", str, fw, default=""),
             placeholder=_need(rf, "placeholder", str, fw, default=""),
+            **flags,
         ))
     room = _need(data, "room", dict, where)
     _no_unknown_keys(room, SUBTABLE_KEYS["room"], f"{where}: room")
@@ -188,7 +261,8 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
             raise ExerciseFileError(f"{where}: room.{key} must name two fields of this exercise")
         return tuple(pair)
 
-    glossary, side_by_side = field_pair("glossary"), field_pair("side_by_side")
+    glossary, side_by_side, then_and_now = field_pair("glossary"), field_pair("side_by_side"), field_pair("then_and_now")
+    rounds = _rounds(data, by_name, where)
     board_by = _need(room, "board_by", str, f"{where}: room", default="")
     if board_by and (board_by not in by_name or by_name[board_by].kind != "function"):
         raise ExerciseFileError(f"{where}: room.board_by must name a field of kind 'function'")
@@ -197,19 +271,69 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         raise ExerciseFileError(f"{where}: room.dots must be between 1 and 20")
     build_on = _need(room, "build_on", bool, f"{where}: room", default=False) if "build_on" in room else False
     own_votes = _need(room, "own_votes", bool, f"{where}: room", default=False) if "own_votes" in room else False
+    tally = _need(room, "tally", str, f"{where}: room", default="")
+    if tally and (tally not in by_name or by_name[tally].kind != "choice"):
+        raise ExerciseFileError(f"{where}: room.tally must name a field of kind 'choice'")
+    phases = []
+    for i, rp in enumerate(_need(data, "phases", list, where, default=[])):
+        pw = f"{where}: phases[{i}]"
+        if not isinstance(rp, dict):
+            raise ExerciseFileError(f"{pw}: must be a table")
+        _no_unknown_keys(rp, SUBTABLE_KEYS["phases"], pw)
+        phase_minutes = _need(rp, "minutes", int, pw)
+        if not 1 <= phase_minutes <= 60:
+            raise ExerciseFileError(f"{pw}: 'minutes' must be between 1 and 60")
+        phases.append(Phase(title=_need(rp, "title", str, pw), minutes=phase_minutes, prompt=_need(rp, "prompt", str, pw),
+                            teller=_need(rp, "teller", str, pw, default=""),
+                            listener=_need(rp, "listener", str, pw, default="")))
+    if phases and not any(f.kind == "partner" for f in fields):
+        raise ExerciseFileError(f"{where}: phases are for an exercise done in pairs (a field of kind 'partner')")
     report = _need(data, "report", dict, where)
     _no_unknown_keys(report, SUBTABLE_KEYS["report"], f"{where}: report")
     report_view = _need(report, "view", str, f"{where}: report")
     if not views.known(report_view):
         raise ExerciseFileError(f"{where}: report.view '{report_view}' is not one of {', '.join(views.names())}")
-    handoff = _need(data, "handoff", dict, where, default={})
+    handoff = dict(_need(data, "handoff", dict, where, default={}))
+    judged_by_customer = handoff.pop("judged_by_customer", "")
     for role, fname in handoff.items():
         if role not in HANDOFF_ROLES:
-            raise ExerciseFileError(f"{where}: handoff.{role} is not one of {', '.join(HANDOFF_ROLES)}")
-        if fname not in names:
+            raise ExerciseFileError(f"{where}: handoff.{role} is not one of {', '.join(HANDOFF_ROLES + HANDOFF_SETTINGS)}")
+        if not isinstance(fname, str) or fname not in names:
             raise ExerciseFileError(f"{where}: handoff.{role} names no field ('{fname}')")
     if handoff and not {"stage", "to_function"} <= handoff.keys():
         raise ExerciseFileError(f"{where}: handoff needs at least 'stage' and 'to_function'")
+    picked = {room_view, *(r.view for r in rounds)}
+    if "then_and_now" in picked and not then_and_now:
+        raise ExerciseFileError(f"{where}: the view 'then_and_now' needs room.then_and_now (two fields)")
+    if "guess_first" in picked and not glossary:
+        raise ExerciseFileError(f"{where}: the view 'guess_first' needs room.glossary (term and meaning)")
+    if "reach" in handoff and by_name[handoff["reach"]].kind != "stage":
+        raise ExerciseFileError(f"{where}: handoff.reach must name a field of kind 'stage'")
+    if "judged_by" in handoff:
+        options = by_name[handoff["judged_by"]].options
+        if by_name[handoff["judged_by"]].kind != "choice" or judged_by_customer not in options:
+            raise ExerciseFileError(f"{where}: handoff.judged_by must name a choice field, and "
+                                    "handoff.judged_by_customer one of its options")
+    elif judged_by_customer:
+        raise ExerciseFileError(f"{where}: handoff.judged_by_customer needs handoff.judged_by")
+    receives = dict(_need(data, "receives", dict, where, default={}))
+    handoff_fields = [f.name for f in fields if f.kind == "handoff"]
+    if receives:
+        source_key = receives.get("exercise")
+        if not isinstance(source_key, str) or not source_key.strip():
+            raise ExerciseFileError(f"{where}: receives.exercise must name the exercise whose handoffs are answered")
+        for role, fname in receives.items():
+            if role == "exercise":
+                continue
+            if role not in RECEIVES_ROLES:
+                raise ExerciseFileError(f"{where}: receives.{role} is not one of exercise, {', '.join(RECEIVES_ROLES)}")
+            if not isinstance(fname, str) or fname not in names:
+                raise ExerciseFileError(f"{where}: receives.{role} names no field ('{fname}')")
+        if "handoff" not in receives or by_name[receives["handoff"]].kind != "handoff":
+            raise ExerciseFileError(f"{where}: receives.handoff must name a field of kind 'handoff'")
+    if handoff_fields and (not receives or handoff_fields != [receives.get("handoff")]):
+        raise ExerciseFileError(f"{where}: field '{handoff_fields[0]}': a field of kind 'handoff' needs a "
+                                "[receives] table naming it (one such field per exercise)")
     minutes = _need(data, "minutes", int, where)
     if not 1 <= minutes <= 180:
         raise ExerciseFileError(f"{where}: 'minutes' must be between 1 and 180")
@@ -234,7 +358,47 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
         dots=dots,
         build_on=build_on,
         own_votes=own_votes,
+        tally=tally,
+        phases=tuple(phases),
+        rounds=rounds,
+        then_and_now=then_and_now,
+        judged_by_customer=judged_by_customer,
+        receives=receives,
     )
+
+
+def _rounds(data: dict, by_name: dict[str, Field], where: str) -> tuple[Round, ...]:
+    """The `[[rounds]]` of an exercise: every field in exactly one round, in the order of the fields."""
+    raw = _need(data, "rounds", list, where, default=[])
+    if not raw:
+        return ()
+    if len(raw) < 2:
+        raise ExerciseFileError(f"{where}: 'rounds' needs at least two rounds (leave it out for one form)")
+    rounds, seen = [], []
+    for i, rr in enumerate(raw):
+        rw = f"{where}: rounds[{i}]"
+        if not isinstance(rr, dict):
+            raise ExerciseFileError(f"{rw}: must be a table")
+        _no_unknown_keys(rr, ROUND_KEYS, rw)
+        names = _need(rr, "fields", list, rw)
+        if not names:
+            raise ExerciseFileError(f"{rw}: 'fields' is empty")
+        for n in names:
+            if n not in by_name:
+                raise ExerciseFileError(f"{rw}: names no field ('{n}')")
+            if n in seen:
+                raise ExerciseFileError(f"{rw}: field '{n}' is already in an earlier round")
+            seen.append(n)
+        view = _need(rr, "view", str, rw, default="")
+        if view and not views.known(view):
+            raise ExerciseFileError(f"{rw}: view '{view}' is not one of {', '.join(views.names())}")
+        rounds.append(Round(title=_need(rr, "title", str, rw), fields=tuple(names),
+                            say=_need(rr, "say", str, rw, default=""), view=view))
+    if missing := [n for n in by_name if n not in seen]:
+        raise ExerciseFileError(f"{where}: field '{missing[0]}' is in no round")
+    if seen != list(by_name):
+        raise ExerciseFileError(f"{where}: the rounds must take the fields in the order they are listed")
+    return tuple(rounds)
 
 
 def load_exercise_file(path: Path) -> Exercise:
@@ -250,7 +414,12 @@ def load_library(directory: Path = EXERCISES_DIR) -> dict[str, Exercise]:
     """Every exercise in a folder, in workshop order (by `order`, then title)."""
     found = [load_exercise_file(p) for p in sorted(directory.glob("*.toml"))]
     found.sort(key=lambda e: (e.order, e.title))
-    return {e.key: e for e in found}
+    by_key = {e.key: e for e in found}
+    for e in found:
+        if e.receives_from and not (e.receives_from in by_key and by_key[e.receives_from].handoff):
+            raise ExerciseFileError(f"{e.key}.toml: receives.exercise '{e.receives_from}' is not an exercise "
+                                    "of this library with a [handoff] table")
+    return by_key
 
 
 @lru_cache(maxsize=1)

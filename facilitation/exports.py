@@ -30,6 +30,7 @@ from typing import Iterable
 
 from .exercises import Exercise, Field, library
 from .room import MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL as MIN_PEOPLE_FOR_FUNCTION
+from . import handoff_sides
 from .room import anonymous_snapshot
 from .workshops import Snapshot, Story
 
@@ -153,6 +154,7 @@ def stories_csv(snapshot: Snapshot, *, vote_counts_by_story: dict[int, int] | No
     """Every visible story as one CSV row (see the module docstring). UTF-8 with BOM, CRLF lines.
 
     With names off, a function that could point at one or two people reads "Other functions"."""
+    shown_handoff = handoff_sides.anonymous_handoffs(snapshot)  # folds read before the snapshot is anonymous
     snapshot = anonymous_snapshot(snapshot)
     ws = snapshot.workshop
     lib = library()
@@ -199,6 +201,8 @@ def stories_csv(snapshot: Snapshot, *, vote_counts_by_story: dict[int, int] | No
             f = fields.get((key, name))
             if f is not None and f.kind == "partner" and not ws.show_names:
                 value = shown_partner(value, False, partners)
+            elif f is not None and f.kind == "handoff":
+                value = shown_handoff(value)
             row.append(value)
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue().encode("utf-8-sig")

@@ -10,8 +10,10 @@ import datetime as dt
 import json
 import re
 import unicodedata
+from typing import Iterable
 
 from .exercises import Exercise, Field
+from .handoff_sides import CHOOSE_A_HANDOFF, NO_HANDOFF_YET
 
 DISPLAY_NAME_MAX = 60
 TITLE_MAX = 200
@@ -86,48 +88,112 @@ def text_problem(text: object, *, max_chars: int | None, required: bool = True, 
     return None
 
 
-def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], stages: list[str], partners: list[str] | None = None) -> dict[str, str]:
-    """Every field whose answer cannot be accepted, with the reason; empty when all is well."""
+def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], stages: list[str],
+                    partners: list[str] | None = None, handoffs: list[str] | None = None,
+                    own_function: str | None = None, serves: list[str] | None = None,
+                    today: dt.date | None = None, rounds: Iterable[int] | None = None) -> dict[str, str]:
+    """Every field whose answer cannot be accepted, with the reason; empty when all is well.
+
+    `handoffs` are the handoff answers this teller may give (`handoff_sides.offered_handoffs`:
+    those other functions said they make to the teller's own).
+    `rounds`: for an exercise in rounds, the rounds being sent (only their fields are checked and
+    accepted); None checks the whole form. `own_function` is the teller's (a `not_own` field refuses
+    it), `serves` the stories and handoffs a `story_or_handoff` field may name, `today` the first day
+    a `not_past` date may be (the day the answer is sent; default: the server's today). A `story_or_handoff`
+    field may stay empty only while the workshop has nothing to pick.
+    """
     problems: dict[str, str] = {}
-    for f in exercise.fields:
-        problem = field_problem(f, answers.get(f.name), functions=functions, stages=stages, partners=partners or [])
+    fields = exercise.fields if rounds is None else tuple(f for r in rounds for f in exercise.round_fields(r))
+    for f in fields:
+        problem = field_problem(f, answers.get(f.name), functions=functions, stages=stages, partners=partners or [],
+                                handoffs=handoffs, own_function=own_function, serves=serves or [], today=today)
         if problem:
             problems[f.name] = problem
     for name in answers:
-        if name not in {f.name for f in exercise.fields}:
-            problems[name] = f"'{name}' is not a question of this exercise."
+        if name not in {f.name for f in fields} and not (rounds is not None and _blank(answers[name])):
+            problems[name] = (f"'{name}' is not a question of this exercise." if name not in {f.name for f in exercise.fields}
+                              else f"'{name}' belongs to another round of this exercise.")
+    problems.update(_handoff_problems(exercise, answers, stages, problems))
     return problems
+
+
+def rounds_given(exercise: Exercise, answers: dict) -> list[int]:
+    """The rounds of a paced exercise that `answers` say something in (the first always counts)."""
+    if not exercise.paced:
+        return [0]
+    given = [i for i in range(len(exercise.rounds))
+             if any(not _blank(answers.get(f.name)) for f in exercise.round_fields(i))]
+    return sorted({0, *given})
+
+
+def _handoff_problems(exercise: Exercise, answers: dict, stages: list[str], found: dict[str, str]) -> dict[str, str]:
+    """Rules across the answers of one handoff story: the story cannot end before the stage one owns,
+    and a gap the customer judged says what the customer said or showed."""
+    roles, out = exercise.handoff, {}
+    stage, reach = roles.get("stage"), roles.get("reach")
+    if stage and reach and not (found.keys() & {stage, reach}) and not _blank(answers.get(reach)):
+        own, ends = answers.get(stage), answers.get(reach)
+        if own in stages and ends in stages and stages.index(ends) < stages.index(own):
+            out[reach] = (f"Your part of the story cannot end before the stage you own ({own}). "
+                          f"Pick {own} or a later stage, or leave this empty.")
+    judged, evidence = roles.get("judged_by"), roles.get("evidence")
+    if judged and evidence and judged not in found and evidence not in found \
+            and answers.get(judged) == exercise.judged_by_customer and _blank(answers.get(evidence)):
+        out[evidence] = ("You said the customer judged this gap: write what they said or showed "
+                         "(a quote, a ticket, a survey score), or choose 'our own guess'.")
+    return out
 
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not visible_text(value))
 
 
-def field_problem(f: Field, value: object, *, functions: list[str], stages: list[str], partners: list[str]) -> str | None:
+def field_problem(f: Field, value: object, *, functions: list[str], stages: list[str], partners: list[str],
+                  handoffs: list[str] | None = None, own_function: str | None = None,
+                  serves: list[str] | None = None, today: dt.date | None = None) -> str | None:
     """Why one answer cannot be accepted, or None."""
     if f.is_text:
         return text_problem(value, max_chars=f.max_chars, required=f.required)
+    if f.kind == "handoff" and not handoffs:
+        return NO_HANDOFF_YET if f.required or not _blank(value) else None
+    if f.kind == "story_or_handoff" and not serves and _blank(value):
+        return None  # the room has told nothing yet to pick from (a workshop of commitments only)
     if _blank(value):
         return "Please choose an answer." if f.required else None
+    if f.kind == "handoff":
+        return None if value in handoffs else CHOOSE_A_HANDOFF
     if f.kind == "function":
-        return None if value in functions else "Please choose one of the functions in the list."
+        if value not in functions:
+            return "Please choose one of the functions in the list."
+        if f.not_own and own_function is not None and value == own_function:
+            return (f"{value} is your own function. Pick the team on the other side of the seam: "
+                    "this answer connects you to another function.")
+        return None
     if f.kind == "stage":
         return None if value in stages else "Please choose one of the stages in the list."
     if f.kind == "choice":
         return None if value in f.options else "Please choose one of the options in the list."
     if f.kind == "partner":
         return None if value in partners else "Please choose your partner from the list of people in the room."
+    if f.kind == "story_or_handoff":
+        if not serves:
+            return "The room has told no stories or handoffs yet, so there is nothing to pick: leave this one empty."
+        return None if value in serves else "Please choose a story or handoff from today's list."
     if f.kind == "scale":
         if isinstance(value, bool) or not isinstance(value, int) or not f.scale_min <= value <= f.scale_max:
             return f"Please pick a number from {f.scale_min} to {f.scale_max}."
         return None
     if f.kind == "date":
         if isinstance(value, dt.date):
-            return None
-        try:
-            dt.date.fromisoformat(str(value))
-        except ValueError:
-            return "Please give a date like 2026-12-31."
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(str(value))
+            except ValueError:
+                return "Please give a date like 2026-12-31."
+        first = today or dt.date.today()
+        if f.not_past and day < first:
+            return f"{day:%A %d %B %Y} has already passed. Please pick today ({first:%d %B}) or a later date."
         return None
     return None
 
@@ -136,6 +202,8 @@ def normalise_answers(exercise: Exercise, answers: dict) -> dict:
     """Answers ready to store as JSON: dates as ISO strings, blanks of optional fields dropped; text untouched."""
     out: dict = {}
     for f in exercise.fields:
+        if f.name not in answers:
+            continue
         value = answers.get(f.name)
         if _blank(value):
             continue

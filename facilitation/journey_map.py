@@ -12,6 +12,14 @@ Built in pure steps from a workshop `Snapshot`, with no Streamlit import:
   the map page and as the report's picture; `sankey_figure(journey)` draws the same handoffs
   as a function-to-function flow. `handoff_rows(journey)` gives the handoffs as table rows.
 
+Both sides: an exercise with a `[receives]` table (What actually arrives) answers the handoffs of
+another; each answer joins its handoff as an `Arrival` (what arrived, what was missing), drawn as a
+diamond beside the arrow. With names off an answer from a receiving function that may not be named
+matches no handoff (`Journey.unmatched_arrivals`): attached to one, it would point at its one or two
+people. Each lane's `Reach` (the furthest stage its tellers say their part of the story ends, else
+where they hand on) is a bar under the lane; a gap the customer judged (`HandoffAccount.customer_judged`)
+puts ★ on its arrow's number and a ring round its story.
+
 Ranking: handoffs are ordered by a weighted gap, the mean gap shrunk toward the room's mean
 gap as if `PRIOR_STORIES` (3) more stories had given that mean (a Bayesian average). One
 story scoring 5 thus ranks below 38 stories averaging 4.3, which is what a facilitator wants
@@ -30,19 +38,23 @@ from __future__ import annotations
 import html
 import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterable, Mapping
 
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from . import room
+from . import handoff_sides, room
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
 
 EMPTY_NOTE = "Stories will appear here as they arrive"
+REACH_LABEL = "how far each story reaches"
+ANSWERED_LABEL = "the receiver answered"
+JUDGED_LABEL = "judged by the customer"
+REACH_BAR_Y = 0.41  # the reach bar's place in its lane, below the story markers (a lane spans ±0.5)
 DEAD_END_LABEL = "nobody picks this up"
 NO_OWNER_LABEL = "no owner"
 _DEAD_END_BOX = "✕ nobody<br>picks this up"  # two short lines fit a narrow column
@@ -75,6 +87,7 @@ class Placed:
     story: Story
     headline: str
     to_function: str | None
+    customer_judged: bool = False  # the customer judged this story's gap (a quote, a ticket, a score)
 
 
 @dataclass(frozen=True)
@@ -96,13 +109,43 @@ class Cell:
 
 @dataclass(frozen=True)
 class HandoffAccount:
-    """One story's account of a handoff: what was promised, lived and lost, and the gap (1–5) if scored."""
+    """One story's account of a handoff: what was promised, lived and lost, and the gap (1–5) if scored.
+
+    `customer_judged`: the customer judged that gap (a quote, a ticket, a score: `evidence`), not us."""
 
     story: Story
     promise: str
     experience: str
     lost: str
     gap: float | None
+    customer_judged: bool = False
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The receiving side of a handoff: one receiver's answer of what arrived and what was missing."""
+
+    story: Story
+    arrived: str
+    missing: str
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far one function's part of the customer's story reaches: the furthest stage its tellers say it ends at.
+
+    `named` counts the stories that said where their part ends; the others end where they hand on."""
+
+    function: str
+    stage: str
+    stories: int
+    named: int
+
+    @property
+    def sentence(self) -> str:
+        owner = f"{self.function}'" if self.function.endswith("s") else f"{self.function}'s"
+        return f"{owner} story stops at {self.stage}"
 
 
 @dataclass(frozen=True)
@@ -122,6 +165,7 @@ class Handoff:
     dead_end: bool
     weighted_gap: float | None = None  # the mean gap shrunk toward the room's mean: what the ranking uses
     scored: int = 0  # how many of the accounts carry a gap score
+    arrivals: tuple[Arrival, ...] = ()  # the receiving function's answers (What actually arrives)
 
     @property
     def count(self) -> int:
@@ -134,12 +178,31 @@ class Handoff:
     @property
     def lost_texts(self) -> tuple[str, ...]:
         """The distinct non-blank 'what gets lost' answers, in the order they arrived."""
-        seen: dict[str, str] = {}
-        for a in self.accounts:
-            text = a.lost.strip()
-            if text and text.casefold() not in seen:
-                seen[text.casefold()] = text
-        return tuple(seen.values())
+        return _distinct(a.lost for a in self.accounts)
+
+    @property
+    def arrived_texts(self) -> tuple[str, ...]:
+        """The receivers' distinct 'what actually arrived' answers."""
+        return _distinct(a.arrived for a in self.arrivals)
+
+    @property
+    def missing_texts(self) -> tuple[str, ...]:
+        """The receivers' distinct 'what was missing' answers."""
+        return _distinct(a.missing for a in self.arrivals)
+
+    @property
+    def customer_judged(self) -> int:
+        """How many of the accounts' gaps the customer judged (with evidence); the rest are our guess."""
+        return sum(1 for a in self.accounts if a.customer_judged)
+
+
+def _distinct(texts: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for text in texts:
+        text = text.strip()
+        if text and text.casefold() not in seen:
+            seen[text.casefold()] = text
+    return tuple(seen.values())
 
 
 class _Cells(Mapping):
@@ -198,6 +261,10 @@ class Journey:
     exercise_titles: Mapping[str, str]
     unplaced: int = 0
     room_gap: float | None = None
+    reach: Mapping[str, Reach] = field(default_factory=dict)  # lane → how far its story reaches
+    # Receivers' answers that match no handoff on this map (a sender's story hidden or changed since, or,
+    # with names off, a receiving function with fewer than three people answering): never drawn.
+    unmatched_arrivals: tuple[Arrival, ...] = ()
 
     def cell(self, function: str, stage: str) -> Cell:
         return self.cells.get((function, stage)) or Cell(function, stage)
@@ -296,6 +363,21 @@ def _map_exercises(exercises: Mapping[str, Exercise] | None) -> dict[str, tuple[
     return out
 
 
+def _receiving_exercises(exercises: Mapping[str, Exercise] | None) -> dict[str, Exercise]:
+    """Key → exercise of those that answer another exercise's handoffs (`[receives]`)."""
+    lib = library() if exercises is None else exercises
+    return {k: e for k, e in lib.items() if e.receives_from and e.receives.get("handoff")}
+
+
+def _arrival_key(story: Story, exercise: Exercise, functions, stages) -> tuple[str, str, str] | None:
+    """(sending function, receiving function, stage) a receiver's answer is about, as stored (raw)."""
+    answers = story.answers if isinstance(story.answers, dict) else {}
+    found = handoff_sides.parse_handoff_value(answers.get(exercise.receives["handoff"]), functions, stages)
+    if found is None or not _name(story.function):
+        return None
+    return found[0], _name(story.function), found[1]
+
+
 def map_exercises(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None = None) -> dict[str, str]:
     """Key → title of the exercises that feed this workshop's map: those on its agenda, then any with stories."""
     feeding = _map_exercises(exercises)
@@ -339,6 +421,7 @@ def filter_snapshot(snapshot: Snapshot, functions: Iterable[str] | None = None, 
     if not (want_f or want_s or want_x):
         return snapshot
     roles = {k: r for k, (_e, r) in _map_exercises(library_).items()}
+    receiving = _receiving_exercises(library_)
     kept: list[Story] = []
     involved: set[str] = set()
     for story in snapshot.stories:
@@ -346,9 +429,16 @@ def filter_snapshot(snapshot: Snapshot, functions: Iterable[str] | None = None, 
             continue
         if want_f or want_s:
             r = roles.get(story.exercise_key)
-            if r is None:
+            if story.exercise_key in receiving:  # a receiver's answer: kept with the handoff it answers
+                about = _arrival_key(story, receiving[story.exercise_key], snapshot.workshop.functions,
+                                     snapshot.workshop.stages)
+                if about is None:
+                    continue
+                function, to_function, stage = about
+            elif r is None:
                 continue
-            function, stage, to_function = _where(story, r)
+            else:
+                function, stage, to_function = _where(story, r)
             if not function or not stage:
                 continue
             if want_s and stage not in want_s:
@@ -386,12 +476,18 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
     (`filter_snapshot`), is what dead ends and stages nobody owns are judged on, and its stages
     become columns too, so a filtered map keeps the whole map's columns.
     """
+    raw_whole = whole if whole is not None else snapshot
+    folds = room.function_folds(raw_whole)  # names off: (exercise, teller's function) → what may be shown
+    raw_functions, raw_stages = list(raw_whole.workshop.functions), list(raw_whole.workshop.stages)
     if not snapshot.workshop.show_names:
         # Names off: no lane, hover or label may point at one or two people (room.anonymous_snapshot).
         same = whole is None or whole is snapshot
         whole = room.anonymous_snapshot(whole) if whole is not None else None
         snapshot = whole if same and whole is not None else room.anonymous_snapshot(snapshot, whole=whole)
     feeding = _map_exercises(exercises)
+    receiving = _receiving_exercises(exercises)
+    arrivals: dict[tuple[str, str, str], list[Arrival]] = defaultdict(list)
+    reach_at: dict[str, list[int]] = defaultdict(list)  # lane → [furthest column, stories, named]
     workshop = snapshot.workshop
     lanes = list(dict.fromkeys(_name(f) for f in workshop.functions if _name(f)))
     columns = list(dict.fromkeys(_name(s) for s in workshop.stages if _name(s)))
@@ -401,6 +497,18 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
     unplaced = 0
     for story in snapshot.stories:
         if not _on_map(story):
+            continue
+        if story.exercise_key in receiving:
+            rx = receiving[story.exercise_key]
+            about = _arrival_key(story, rx, raw_functions + [room.OTHER_FUNCTIONS], raw_stages)
+            if about is not None:
+                sender, to, stage = about
+                if not snapshot.workshop.show_names:  # the sending side as the sender's own exercise shows it
+                    sender = folds.get((rx.receives_from, sender), room.OTHER_FUNCTIONS)
+                answers = story.answers if isinstance(story.answers, dict) else {}
+                arrivals[(sender, to, stage)].append(Arrival(
+                    story, _text(answers.get(rx.receives.get("arrived", ""))),
+                    _text(answers.get(rx.receives.get("missing", "")))))
             continue
         found = feeding.get(story.exercise_key)
         if found is None:
@@ -418,7 +526,16 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
             columns.append(stage)
             column_set.add(stage)
         answers = story.answers if isinstance(story.answers, dict) else {}
-        placed[(function, stage)].append(Placed(story, _text(answers.get(exercise.headline)).strip(), to_function))
+        judged = bool(roles.handoff) and handoff_sides.customer_judged(exercise, answers)
+        placed[(function, stage)].append(Placed(story, _text(answers.get(exercise.headline)).strip(), to_function,
+                                                judged))
+        if roles.handoff:
+            ends = handoff_sides.reach_stage(exercise, answers, [stage, *columns])
+            if ends is not None:
+                if ends not in column_set:
+                    columns.append(ends)
+                    column_set.add(ends)
+                reach_at[function].append((ends, bool(_name(answers.get(roles.handoff.get("reach", ""))))))
         if to_function:
             h = roles.handoff
             raw[(function, to_function, stage)].append(HandoffAccount(
@@ -427,6 +544,8 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
                 experience=_text(answers.get(h.get("experience", ""))),
                 lost=_text(answers.get(h.get("lost", ""))),
                 gap=_gap(answers.get(h.get("gap", "")), _field(exercise, h.get("gap"))),
+                customer_judged=judged,
+                evidence=_text(answers.get(h.get("evidence", ""))) if h.get("evidence") else "",
             ))
 
     # Who tells a story where: from the whole room when this is a filtered view of it.
@@ -470,6 +589,7 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
             from_function=src, to_function=dst, stage=stage, target_stage=columns[target],
             accounts=tuple(accounts), mean_gap=mean, dead_end=dead_end,
             weighted_gap=weighted_gap(mean, len(gaps), room_gap), scored=len(gaps),
+            arrivals=tuple(arrivals.pop((src, dst, stage), ())),
         ))
     handoffs.sort(key=lambda h: (h.weighted_gap is None, -(h.weighted_gap or 0.0), -h.count,
                                  -(h.mean_gap or 0.0), h.from_function.casefold(), h.to_function.casefold(),
@@ -478,10 +598,15 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
     used = sorted({column_index[stage] for (_f, stage) in told_cells})
     uncovered = tuple(columns[i] for i in range(used[0], used[-1] + 1) if i not in used) if used else ()
     cells = _Cells(lanes, columns, {(f, s): Cell(f, s, tuple(found)) for (f, s), found in placed.items()})
+    reach = {}
+    for function, ends in reach_at.items():
+        furthest = max((e for e, _named in ends), key=column_index.__getitem__)
+        reach[function] = Reach(function, furthest, len(ends), sum(1 for _e, named in ends if named))
     return Journey(
         functions=tuple(lanes), stages=tuple(columns), cells=cells, handoffs=tuple(handoffs),
         uncovered_stages=uncovered, exercise_titles={k: e.title for k, (e, _r) in feeding.items()}, unplaced=unplaced,
-        room_gap=room_gap,
+        room_gap=room_gap, reach={f: reach[f] for f in lanes if f in reach},
+        unmatched_arrivals=tuple(a for found in arrivals.values() for a in found),
     )
 
 
@@ -506,9 +631,34 @@ def handoff_rows(journey: Journey) -> list[dict]:
             "weighted gap": round(h.weighted_gap, 2) if h.weighted_gap is not None else None,
             "dead end": h.dead_end,
             "what gets lost": " / ".join(h.lost_texts[:2]),
+            "receivers": len(h.arrivals),
+            "what arrived": " / ".join(h.arrived_texts[:2]),
+            "what was missing": " / ".join(h.missing_texts[:2]),
+            "judged by the customer": h.customer_judged,
+            "judged by": judged_by_text(h),
         }
         for h in journey.handoffs
     ]
+
+
+def judged_by_text(h: Handoff) -> str:
+    """Who judged a handoff's gap, for a table: 'the customer', 'the customer in 1 of 3', 'our guess'."""
+    if not h.customer_judged:
+        return "our guess"
+    if h.customer_judged == h.count:
+        return "the customer"
+    return f"the customer in {h.customer_judged} of {h.count}"
+
+
+def reach_rows(journey: Journey) -> list[dict]:
+    """How far each function's story reaches, in lane order (plain text, for tables)."""
+    return [{"function": r.function, "stage": r.stage, "sentence": r.sentence, "stories": r.stories, "named": r.named}
+            for r in journey.reach.values()]
+
+
+def two_sides(journey: Journey, limit: int = 3) -> list[Handoff]:
+    """The handoffs a receiver has answered, biggest weighted gap first (the journey's order)."""
+    return [h for h in journey.handoffs if h.arrivals][:limit]
 
 
 # --- drawing -----------------------------------------------------------------------------
@@ -518,13 +668,13 @@ _THEMES = {
         "paper": "#ffffff", "text": "#111827", "muted": "#4b5563", "bands": ("#e8eef6", "#f7f9fc"),
         "rule": "#c3cedd", "edge": "#374151", "story": ("#0072B2", "#009E73", "#56B4E9", "#6b7280"),
         "story_line": "#ffffff", "dead": "#b3001b", "no_gap": "#8a94a6", "gap_span": (0.3, 1.0),
-        "hover_bg": "#ffffff", "node": "#6b7280",
+        "hover_bg": "#ffffff", "node": "#6b7280", "reach": "#1f4e99", "receiver": "#7a3db8", "evidence": "#111827",
     },
     "dark": {
         "paper": "#0b1220", "text": "#f3f4f6", "muted": "#cbd5e1", "bands": ("#1b2638", "#121b2b"),
         "rule": "#334155", "edge": "#0b1220", "story": ("#56B4E9", "#2fbf8f", "#c4b5fd", "#e5e7eb"),
         "story_line": "#0b1220", "dead": "#ff6b6b", "no_gap": "#94a3b8", "gap_span": (0.0, 0.8),
-        "hover_bg": "#1f2937", "node": "#94a3b8",
+        "hover_bg": "#1f2937", "node": "#94a3b8", "reach": "#7fb6ff", "receiver": "#d6a8ff", "evidence": "#ffffff",
     },
 }
 _STORY_SYMBOLS = ("circle", "diamond", "square", "triangle-up")
@@ -729,8 +879,11 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     col_of = {s: i for i, s in enumerate(columns)}
     # Room under the plot for the legend and, on a line of its own under it, the note.
     # ... and on the right for the colourbar title ("(1–5)"), which is wider than the bar at a room's type size.
+    # The legend may need more than one row (the map's marks at a room's type size): room for each.
+    legend_row = round(font(16) * 1.3)
+    legend_rows = _legend_rows(journey, font(16))
     margin = {**_MARGIN, "t": max(_MARGIN["t"], round(font(20) * 2.6) + 20), "r": max(_MARGIN["r"], round(font(17) * 1.8)),
-              "b": max(_MARGIN["b"], round(font(16) * 1.3) + 16 + round(font(15) * 1.4) + 8)}
+              "b": max(_MARGIN["b"], legend_row * legend_rows + 16 + round(font(15) * 1.4) + 8)}
     plot_h = max(120, height - margin["t"] - margin["b"])
     lane_px = plot_h / n_lanes
     col_px = (_ASSUMED_WIDTH_PX - 240) / n_cols
@@ -761,6 +914,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     # Stories: one scatter trace per exercise, markers spread in a grid inside their cell.
     aspect = (col_px * 0.84) / (lane_px * 0.7)
     per_exercise: dict[str, dict[str, list]] = {}
+    judged: dict[str, list] = {"x": [], "y": [], "size": [], "hover": []}
     for cell in _filled_cells(journey.cells):
         function, stage, n = cell.function, cell.stage, cell.count
         if not n or function not in lane_of or stage not in col_of:
@@ -777,6 +931,12 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
             hover = f"<b>{_esc(function)}</b> · {_esc(stage)}<br>{_wrap(p.headline or '(no text)', HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS)}"
             if p.to_function:
                 hover += f"<br>→ hands on to {_esc(p.to_function)}"
+            if p.customer_judged:
+                hover += "<br>★ the customer judged this gap"
+                judged["x"].append(x)
+                judged["y"].append(y)
+                judged["size"].append(size + 10)
+                judged["hover"].append(hover)
             bucket = per_exercise.setdefault(p.story.exercise_key, {"x": [], "y": [], "size": [], "hover": []})
             bucket["x"].append(x)
             bucket["y"].append(y)
@@ -794,6 +954,14 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
                        "line": {"color": t["story_line"], "width": 1.5}},
             "showlegend": len(per_exercise) > 1,
         })
+    if judged["x"]:  # a ring around each story whose gap the customer judged (not our guess)
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": JUDGED_LABEL, "showlegend": True,
+            "x": judged["x"], "y": judged["y"], "hovertext": judged["hover"], "hoverinfo": "text",
+            "marker": {"size": judged["size"], "symbol": "circle-open", "color": t["evidence"],
+                       "line": {"width": 3, "color": t["evidence"]}},
+        })
+    _reach_bars(journey, lane_of, col_of, t, font, traces)
 
     # Dead ends first: their boxed labels are obstacles for the gap labels placed below.
     def on_grid(h: Handoff) -> bool:
@@ -835,10 +1003,12 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         head_dx.update(spread)
     labels: list[dict] = []
     mid = {"x": [], "y": [], "hover": [], "gap": []}
+    answered = {"x": [], "y": [], "hover": []}
     label_w, label_h = font(18) * 1.1 + 8, font(18) * 0.7 + 6
     # Thinnest and lowest-gap arrows first, so the widest, reddest ones end up on top;
     # all gap labels after all arrows, so no arrow hides a number.
     for h in sorted(drawn, key=lambda h: (h.mean_gap or 0.0, h.count)):
+        label_w = font(18) * (1.1 + 0.8 * bool(h.customer_judged)) + 8  # "★ 4.0" is wider than "4.0"
         x0, y0 = col_of[h.stage] + tail_dx.get(id(h), 0.0), lane_of[h.from_function]
         x1, y1 = col_of[h.target_stage] + head_dx.get(id(h), 0.0), lane_of[h.to_function]
         width = arrow_width(h.count, max_count)
@@ -874,7 +1044,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         lx, ly = best
         occupied.append((lx, ly, label_w, label_h))
         labels.append({"xref": "x", "yref": "y", "x": lx, "y": ly, "showarrow": False,
-                       "text": f"{h.mean_gap:.1f}" if h.mean_gap is not None else "–",
+                       "text": gap_label(h),
                        "font": {"size": font(18), "color": _ink_on(colour)}, "bgcolor": colour,
                        "bordercolor": t["edge"] if theme == "light" else t["text"], "borderwidth": 1.5,
                        "borderpad": 3})
@@ -882,6 +1052,20 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         mid["y"].append(ly)
         mid["gap"].append(h.mean_gap if h.mean_gap is not None else float("nan"))
         mid["hover"].append(_handoff_hover(h))
+        if h.arrivals:  # the receiving side: a diamond on the arrow, clear of its head
+            if length_px > 0:
+                standoff = 2 * font(17) + 8 if id(h) in dead_ids else 6
+                back_px = 1.6 * width + 24 + standoff + font(26) * 0.7
+                f = max(0.5, 1 - back_px / length_px)
+                # Beside the line, not on it: arrows are annotations, drawn above every marker.
+                aside_px = width / 2 + font(26) * 0.55 + 2
+                nx, ny = -dy_px / length_px, dx_px / length_px
+                answered["x"].append(x0 + (x1 - x0) * f + nx * aside_px / col_px)
+                answered["y"].append(y0 + (y1 - y0) * f + ny * aside_px / lane_px)
+            else:  # an arrow that stays in its cell: beside it
+                answered["x"].append(x0 + 0.22)
+                answered["y"].append(y0)
+            answered["hover"].append(_arrival_hover(h))
     annotations.extend(labels)
     colourbar, colourbar_title = _gap_colourbar(t, font, plot_h)
     annotations.append(colourbar_title)
@@ -897,6 +1081,14 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
                    "colorscale": gap_scale, "showscale": True,
                    "colorbar": colourbar},
     })
+
+    if answered["x"]:
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": ANSWERED_LABEL, "showlegend": True,
+            "x": answered["x"], "y": answered["y"], "hovertext": answered["hover"], "hoverinfo": "text",
+            "marker": {"symbol": "diamond", "size": font(26), "color": t["receiver"],
+                       "line": {"color": t["paper"], "width": 2}},
+        })
 
     # Dead ends: a boxed "✕ nobody picks this up" in each cell where unanswered handoffs land, drawn
     # above the arrows; under it a ✕ marker that carries the hover and the legend entry.
@@ -927,6 +1119,8 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
                             "font": {"size": font(15), "color": t["muted"]}})
     elif not journey.is_empty:
         note = "Arrow width: number of stories · number on the arrow: mean gap (1–5)"
+        if any(h.customer_judged for h in journey.handoffs):
+            note = "Arrow width: stories · number: mean gap (1–5) · ★ judged by the customer, no ★: our guess"
         if len(drawn) < len(journey.handoffs):
             which = f"{len(drawn)}" if trimmed else f"the {len(drawn)} biggest"
             note += f" · arrows for {which} of {len(journey.handoffs)} handoffs (all are in the table)"
@@ -934,7 +1128,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
             note += f" · {trimmed}"
         # On its own line under the legend, which sits right under the plot.
         annotations.append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top",
-                            "yshift": -(round(font(16) * 1.3) + 16), "xanchor": "left", "showarrow": False, "text": note,
+                            "yshift": -(legend_row * legend_rows + 16), "xanchor": "left", "showarrow": False, "text": note,
                             "font": {"size": font(15), "color": t["muted"]}})
 
     axis_common = {"showgrid": False, "zeroline": False, "fixedrange": True, "linecolor": t["rule"], "showline": False}
@@ -967,6 +1161,30 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     return _make_figure({"data": traces, "layout": layout})
 
 
+def _legend_names(journey: Journey) -> list[str]:
+    """The legend entries `journey_figure` will draw, in a rough order (for sizing the space under the plot)."""
+    keys = {p.story.exercise_key for c in _filled_cells(journey.cells) for p in c.placed}
+    names = [journey.exercise_titles.get(k, k) for k in keys] if len(keys) > 1 else []
+    if any(p.customer_judged for c in _filled_cells(journey.cells) for p in c.placed):
+        names.append(JUDGED_LABEL)
+    if journey.reach:
+        names.append(REACH_LABEL)
+    if any(h.arrivals for h in journey.handoffs):
+        names.append(ANSWERED_LABEL)
+    return names + [DEAD_END_LABEL]
+
+
+def _legend_rows(journey: Journey, font_px: int) -> int:
+    """How many rows the horizontal legend takes on a map about `_ASSUMED_WIDTH_PX` wide."""
+    widths = [0.56 * font_px * len(n) + 48 for n in _legend_names(journey)]
+    room_px, rows, used = _ASSUMED_WIDTH_PX - 420, 1, 0.0
+    for w in widths:
+        if used and used + w > room_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
 def _make_figure(spec: dict) -> go.Figure:
     """The figure from its full specification.
 
@@ -983,15 +1201,78 @@ def _make_figure(spec: dict) -> go.Figure:
     return go.Figure(spec)
 
 
+def gap_label(h: Handoff) -> str:
+    """The number printed on an arrow: its mean gap, with ★ when the customer judged at least one of its gaps."""
+    gap = f"{h.mean_gap:.1f}" if h.mean_gap is not None else "–"
+    return f"★ {gap}" if h.customer_judged else gap
+
+
 def _handoff_hover(h: Handoff) -> str:
+    """Both sides of a handoff: what the sender says gets lost, what the receiver says arrived and was missing."""
     gap = f"{h.mean_gap:.1f}" if h.mean_gap is not None else "not scored"
     lines = [
         f"<b>{_esc(h.from_function)} → {_esc(h.to_function)}</b>",
         f"at {_esc(h.stage)} · {h.count} {'story' if h.count == 1 else 'stories'} · mean gap {gap}",
+        "Judged by " + _esc(judged_by_text(h)),
     ]
+    evidence = next((a.evidence for a in h.accounts if a.customer_judged and a.evidence.strip()), "")
+    if evidence:
+        lines.append("★ The customer: " + _wrap(evidence, HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS // 2))
     if h.lost_texts:
-        lines.append("Lost: " + _wrap(h.lost_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
+        lines.append(f"<b>{_esc(h.from_function)} says lost:</b> "
+                     + _wrap(h.lost_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
+    lines += _arrival_lines(h)
     return "<br>".join(lines)
+
+
+def _arrival_lines(h: Handoff) -> list[str]:
+    if not h.arrivals:
+        return [f"{_esc(h.to_function)} has not said what arrived"]
+    lines = []
+    if h.arrived_texts:
+        lines.append(f"<b>{_esc(h.to_function)} says arrived:</b> "
+                     + _wrap(h.arrived_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
+    if h.missing_texts:
+        lines.append(f"<b>{_esc(h.to_function)} says missing:</b> "
+                     + _wrap(h.missing_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
+    return lines
+
+
+def _arrival_hover(h: Handoff) -> str:
+    n = len(h.arrivals)
+    return "<br>".join([f"<b>{_esc(h.from_function)} → {_esc(h.to_function)}</b> at {_esc(h.stage)}",
+                        f"{n} {'answer' if n == 1 else 'answers'} from the receiving side", *_arrival_lines(h)])
+
+
+def _reach_bars(journey: Journey, lane_of: Mapping[str, int], col_of: Mapping[str, int], t: dict, font,
+                traces: list[dict]) -> None:
+    """Under each lane, a bar from its first story to the stage where its part of the story ends."""
+    first: dict[str, int] = {}
+    for c in _filled_cells(journey.cells):
+        if c.function in lane_of and c.stage in col_of:
+            first[c.function] = min(first.get(c.function, 999), col_of[c.stage])
+    xs, ys, ends = [], [], {"x": [], "y": [], "hover": []}
+    for function, r in journey.reach.items():
+        if function not in lane_of or r.stage not in col_of:
+            continue
+        i, end = lane_of[function], col_of[r.stage]
+        start = min(first.get(function, end), end)
+        y = i + REACH_BAR_Y
+        xs += [start - 0.46, end + 0.44, None]
+        ys += [y, y, None]
+        ends["x"].append(end + 0.44)
+        ends["y"].append(y)
+        said = (f"{r.named} of {r.stories} {'story' if r.stories == 1 else 'stories'} said where it ends"
+                if r.named else "where it is handed on")
+        ends["hover"].append(f"<b>{_esc(r.sentence)}</b><br>{said}")
+    if not xs:
+        return
+    traces.append({"type": "scatter", "mode": "lines", "name": REACH_LABEL, "showlegend": True, "x": xs, "y": ys,
+                   "hoverinfo": "skip", "line": {"color": t["reach"], "width": 6}})
+    traces.append({"type": "scatter", "mode": "markers", "name": "Story ends", "showlegend": False,
+                   "x": ends["x"], "y": ends["y"], "hovertext": ends["hover"], "hoverinfo": "text",
+                   "marker": {"symbol": "line-ns", "size": font(22), "color": t["reach"],
+                              "line": {"color": t["reach"], "width": 6}}})
 
 
 # --- the flow between functions ----------------------------------------------------------

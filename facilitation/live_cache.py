@@ -105,6 +105,7 @@ class _Table:
 _revisions = _Table()
 _live = _Table()
 _snapshots = _Table()
+_serves = _Table()
 
 
 def revision(store: Store, workshop_id: int, *, ttl: float | None = None) -> int:
@@ -226,6 +227,19 @@ def may_have_stories(store: Store, workshop_id: int, exercise_key: str, particip
     return participant_id in got[0]
 
 
+def serve_options(store: Store, workshop_id: int) -> list[str]:
+    """What a commitment may serve (facilitation.commitments.serve_options), worked out once per revision per
+    process: a room opening its commitments draws it on every phone (bench/bench_serve_options.py)."""
+    snap = snapshot(store, workshop_id)
+
+    def read():
+        from . import commitments  # it builds on the map, which builds on workshops
+
+        return commitments.serve_options(snap), snap.workshop.revision
+
+    return _serves.get(store, workshop_id, lambda e: e.key == snap.workshop.revision, read)
+
+
 @lru_cache(maxsize=256)
 def qr_png(url: str) -> bytes:
     """The join QR code for an address, drawn once per process (segno takes ~20 ms a code)."""
@@ -235,7 +249,7 @@ def qr_png(url: str) -> bytes:
 def forget(store: Store, workshop_id: int) -> None:
     """Drop what this process keeps for one workshop (called when it is deleted or restored), so no
     screen is ever served a deleted workshop's stories, whatever id or revision comes next."""
-    for table in (_revisions, _live, _snapshots, _workshops):
+    for table in (_revisions, _live, _snapshots, _serves, _workshops):
         table.drop(store, workshop_id)
     with _workshops.lock:
         for k in [k for k, v in _codes.items() if k[0] == store.url and v == workshop_id]:
@@ -253,6 +267,7 @@ def clear() -> None:
     _revisions.clear()
     _live.clear()
     _snapshots.clear()
+    _serves.clear()
     _workshops.clear()
     with _workshops.lock:
         _codes.clear()

@@ -53,7 +53,7 @@ from docx.shared import Emu, Mm
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from . import exports, room, views
+from . import exports, handoff_sides, room, rounds, views
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS
 from .workshops import AgendaItem, Snapshot, Story, counts_by_function
@@ -532,9 +532,12 @@ class _Context:
     number: dict[int, int]                # story id → number within its exercise
     additions: dict[int, list[Story]]     # story id → its additions ("build on it"), oldest first
     tick: Callable[[int], None]
+    shown_handoff: Callable[[object], object] = lambda value: value  # names off: the sender folded
     journeys: dict = field(default_factory=dict)  # exercise key → its journey, for views that draw a map
     pictures: dict = field(default_factory=dict)  # exercise key → its map picture being drawn
     pending: list = field(default_factory=list)   # map pictures still to put in the document
+    guesses: dict[int, list[str]] = field(default_factory=dict)  # term story id → "“guess” (who)" before the reveal
+    snapshot: Snapshot | None = None              # the workshop as the report shows it (the commitments board)
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -545,6 +548,8 @@ def _answer(f: Field, value: object, ctx: _Context | None = None) -> str:
         return "(no answer)"
     if f.kind == "partner" and ctx is not None:
         return exports.shown_partner(value, ctx.show_names, ctx.partners)
+    if f.kind == "handoff":
+        return handoff_sides.handoff_text(ctx.shown_handoff(value) if ctx is not None else value)
     if f.kind == "scale" and isinstance(value, (int, float)) and not isinstance(value, bool):
         text = f"{value} on a scale of {f.scale_min} to {f.scale_max}"
         if value == f.scale_max and f.scale_high:
@@ -645,31 +650,6 @@ def top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit:
              _answer(headline, _answers(s).get(headline.name), ctx) if headline else ""] for s in voted]
     w.table(["Votes", "Story", "Function", headline.label if headline else "Story"], rows,
             [16, 16, 32, usable_w - 64])
-
-
-def _gap_stories(w: _Writer, ctx: _Context, journey, limit: int = TOP_GAP_STORIES,
-                 per_handoff: int = STORIES_PER_GAP) -> None:
-    """The handoffs with the biggest gaps, each with its stories' promise, experience and loss."""
-    top = [h for h in journey.handoffs if h.mean_gap is not None][:limit]
-    if not top:
-        return
-    w.heading("The biggest gaps, story by story", 2)
-    w.paragraph(f"The {_plural(len(top), 'handoff')} with the biggest mean gap, with what each story says was "
-                "promised, what the customer lived through and what got lost.", "Caption")
-    usable_w, _ = w.usable_mm()
-    for h in top:
-        dead = " · a dead end" if h.dead_end else ""
-        w.heading(f"{h.from_function} → {h.to_function} at {h.stage} · mean gap {h.mean_gap:.1f} · "
-                  f"{_plural(h.count, 'story', 'stories')}{dead}", 3)
-        shown = list(h.accounts)[:per_handoff]
-        rows = [[str(ctx.number.get(a.story.id, "")), a.promise, a.experience, a.lost,
-                 "–" if a.gap is None else f"{a.gap:g}"] for a in shown]
-        rest = (usable_w - 14 - 12) / 3
-        w.table(["Story", "Promised", "Experienced", "Lost in the handoff", "Gap"], rows, [14, rest, rest, rest, 12])
-        if h.count > len(shown):
-            more = ", ".join(str(ctx.number.get(a.story.id, "")) for a in h.accounts[len(shown):])
-            w.paragraph(f"… and {h.count - len(shown):,} more: stories {more}, under their functions below.",
-                        "Caption")
 
 
 def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[str],
@@ -806,24 +786,6 @@ def _appendix_value(f: Field, value: object, ctx: _Context) -> str:
     return _answer(f, value, ctx)
 
 
-def _handoff_table(w: _Writer, handoffs: list[dict], *, heading: str, caption: str) -> None:
-    w.heading(heading, 2)
-    w.paragraph((caption + " " if caption else "") + "Each row is one handoff: who passes the customer to whom, at which stage, how many "
-                "stories describe it, their mean gap between promise and experience (1 barely any, 5 a canyon), "
-                "whether it is a dead end (nobody in the receiving function tells a story from that stage on) "
-                "and what gets lost on the way.", "Caption")
-    rows = []
-    for h in handoffs:
-        gap = h.get("mean gap")
-        rows.append([h.get("from", ""), h.get("to", ""), h.get("stage", ""), f"{h.get('stories', 0):,}",
-                     "–" if gap is None else f"{gap:.1f}", "yes" if h.get("dead end") else "",
-                     h.get("what gets lost") or ""])
-    usable_w, _ = w.usable_mm()
-    fixed = [26, 26, 26, 14, 13, 12]
-    w.table(["From", "To", "Stage", "Stories", "Mean gap", "Dead end", "What gets lost"], rows,
-            fixed + [max(40, usable_w - sum(fixed))])
-
-
 def map_scale(journey) -> float:
     """The scale the map picture is drawn at: smaller for a big map (see MAP_SCALE)."""
     return MAP_SCALE_BIG if journey.story_count > BIG_MAP_STORIES else MAP_SCALE
@@ -886,7 +848,9 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
         w.heading("Journey map", 2)
         w.paragraph("Rows are functions, columns are stages of the customer's life. Each dot is a story; "
                     "each arrow a handoff, as wide as the number of stories that describe it and coloured by "
-                    "the mean gap between promise and experience. ✕ marks a handoff nobody downstream picks up.",
+                    "the mean gap between promise and experience (★: the customer judged it; no ★: our guess). "
+                    "✕ marks a handoff nobody downstream picks up, ◆ a handoff its receiver answered, and the bar "
+                    "under a lane how far that function's story reaches.",
                     "Caption")
         max_h = usable_h - 30  # what the heading and the caption above take
         pending.append((w.placeholder("Figure"), picture, min(usable_w, max_h * MAP_PX_WIDTH / picture.px_h)))
@@ -958,6 +922,7 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     say(0.0, "Preparing the report…")
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
+    shown_handoff = handoff_sides.anonymous_handoffs(snapshot)
     snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
     snap = replace(snapshot, stories=visible)
@@ -993,7 +958,8 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
 
     ctx = _Context(show_names=ws.show_names, functions=list(ws.functions),
                    partners=exports.partner_functions(snapshot), votes=None,
-                   number=exports.story_numbers(visible), additions=additions, tick=tick)
+                   number=exports.story_numbers(visible), additions=additions, tick=tick,
+                   shown_handoff=shown_handoff, guesses=rounds.guesses_by_term(snap, lib), snapshot=snap)
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)
@@ -1015,6 +981,10 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
     for k in keys:
         ex = lib[k]
         stories = told[k]
+        # A chapter with handoffs opens on a landscape page: both sides of each handoff need its width.
+        wide = k in ctx.journeys and bool(ctx.journeys[k].handoffs) and bool(told[k])
+        if wide:
+            w.page_setup(landscape=True)
         w.heading(ex.title, 1)
         w.paragraph(ex.question, "Question")
         w.paragraph(ex.purpose)

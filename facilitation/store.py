@@ -139,6 +139,38 @@ drafts = sa.Table(
     sa.UniqueConstraint("participant_id", "exercise_key", name="uq_one_draft_per_exercise"),
 )
 
+# An exercise done in pairs (facilitation/pairs.py): who tells and who listens with whom, one row a
+# person; `pair_no` groups them (two, or three for the odd one out).
+pair_members = sa.Table(
+    "pair_members",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("pair_no", sa.Integer, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # "teller" or "listener"
+    sa.UniqueConstraint("exercise_key", "participant_id", name="uq_one_pair_per_exercise"),
+    sa.Index("ix_pair_members_workshop", "workshop_id", "exercise_key"),
+)
+
+# The pairs' round of an exercise: which version of the pairs the screens show (every change moves
+# it, so a stale console is refused) and which phase the facilitator started, when.
+pair_rounds = sa.Table(
+    "pair_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("exercise_key", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # 0 before the first phase, 1..n while phase n runs, n + 1 once the phases are over.
+    sa.Column("phase", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("phase_started_at", sa.Float, nullable=True),
+    # [[phase, started at], ...] in the order the facilitator started them (for the report).
+    sa.Column("phase_log", sa.JSON, nullable=False),
+    sa.UniqueConstraint("workshop_id", "exercise_key", name="uq_one_pair_round"),
+)
+
 # Workshops a facilitator linked for the cross-workshop trend (proving the other workshop's key
 # when linking); one series per workshop. A workshop's organisation name links nothing by itself.
 trend_links = sa.Table(
@@ -208,6 +240,63 @@ theme_stories = sa.Table(
     sa.UniqueConstraint("theme_id", "story_id", name="uq_story_once_per_theme"),
 )
 
+
+# --- paced rounds and the guess-first terminology wall (facilitation/rounds.py) ---
+
+# Which round of a paced exercise the room is in (no row: the first).
+exercise_rounds = sa.Table(
+    "exercise_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("agenda_item_id", sa.Integer, sa.ForeignKey("agenda_items.id", ondelete="CASCADE"), nullable=False,
+              unique=True),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("changed_at", sa.Float, nullable=False),
+)
+
+# Each round a story received, with the form it came from: a round sent twice (a double tap) is kept
+# once, and a draft save still on its way after the round was sent is refused (drafts.save_typed).
+story_rounds = sa.Table(
+    "story_rounds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("round", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.String(64), nullable=False),
+    sa.Column("sent_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("workshop_id", "idempotency_key", name="uq_story_round_idempotency"),
+    sa.Index("ix_story_rounds_story", "story_id"),
+)
+
+# A term of the terminology wall put up for the room to guess; its meaning shows once revealed.
+guess_terms = sa.Table(
+    "guess_terms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("revealed_at", sa.Float, nullable=True),
+)
+
+# What someone from another function thinks a term means, before the reveal (one per person and term).
+guesses = sa.Table(
+    "guesses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    # The guesser's function when they guessed (like a story's).
+    sa.Column("function", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("story_id", "participant_id", name="uq_one_guess_per_term"),
+    sa.Index("ix_guesses_workshop", "workshop_id"),
+)
 
 # Never reuse the id of a deleted row (see _never_reuse_ids): a cache or a link that still names a
 # deleted workshop, story or person must not find a new one. Every table has one integer id.

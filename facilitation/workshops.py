@@ -14,9 +14,10 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from . import access, input_rules
+from . import access, handoff_sides, input_rules
 from .exercises import Exercise, library
-from .store import Store, agenda_items, drafts, participants, record_bump, stories, votes, workshops
+from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, pair_members, pair_rounds,
+                    participants, record_bump, stories, votes, workshops)
 
 DEFAULT_FUNCTIONS = [
     "Sales", "Marketing", "Engineering", "Product", "Implementation",
@@ -126,6 +127,12 @@ class LiveExercise:
     state: str  # "waiting" before the first exercise, then "open" or "closed"
     lock_at_zero: bool = True
     spotlight_story_id: int | None = None
+    round: int = 0  # the round of a paced exercise the room is in (0: the first)
+    guess_term: tuple[int, bool] | None = None  # the term up for guessing: (its story's id, revealed?)
+    # An exercise done in pairs: the pairs' version (0: none proposed), the phase running and since when.
+    pairs_version: int = 0
+    phase: int = 0
+    phase_started_at: float | None = None
 
     @property
     def exercise(self) -> Exercise | None:
@@ -136,7 +143,8 @@ class LiveExercise:
         """What a participant's screen depends on: it redraws only when this changes."""
         if self.item is None:
             return (None,)
-        return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero)
+        return (self.item.position, self.state, self.item.voting, self.item.dots, self.item.deadline, self.lock_at_zero,
+                self.round, self.guess_term, self.pairs_version, self.phase, self.phase_started_at)
 
     def seconds_left(self, now: float) -> float | None:
         """Seconds on the countdown (never below zero), or None when nothing is running."""
@@ -151,6 +159,28 @@ class LiveExercise:
     def accepting(self, now: float) -> bool:
         """Whether stories are taken now: open, and not past zero when the workshop locks at zero."""
         return self.item is not None and self.state == "open" and not (self.lock_at_zero and self.time_is_up(now))
+
+
+@dataclass(frozen=True)
+class GuessTerm:
+    """A term of the terminology wall put up for guessing (`story_id` is the story that gave it)."""
+
+    story_id: int
+    opened_at: float
+    revealed_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Guess:
+    """What someone thought a term meant before its meaning was revealed."""
+
+    id: int
+    story_id: int
+    participant_id: int
+    author_name: str
+    function: str
+    text: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -174,6 +204,21 @@ class Snapshot:
     stories: list[Story]
     taken_at: float
     votes: list[tuple[int, int]] = field(default_factory=list)  # (story id, participant id)
+    rounds: dict[int, int] = field(default_factory=dict)  # agenda position → the round the room is in (absent: 0)
+    guess_terms: list[GuessTerm] = field(default_factory=list)  # in the order they were put up
+    guesses: list[Guess] = field(default_factory=list)  # in arrival order
+
+    def round_of(self, item: AgendaItem) -> int:
+        """The round of a paced agenda item the room is in (0 for every other)."""
+        return self.rounds.get(item.position, 0)
+
+    def guesses_for(self, story_id: int) -> list[Guess]:
+        """The guesses at one term, oldest first."""
+        return [g for g in self.guesses if g.story_id == story_id]
+    # Exercises done in pairs (facilitation/pairs.py reads them): (exercise key, participant id, pair
+    # number, role) per person, and (exercise key, version, phase, phase started at, phase log) per round.
+    pair_members: list[tuple[str, int, int, str]] = field(default_factory=list)
+    pair_rounds: list[tuple[str, int, int, float | None, list]] = field(default_factory=list)
 
     def stories_for(self, exercise_key: str, *, include_hidden: bool = False, include_build_ons: bool = False) -> list[Story]:
         """An exercise's stories in arrival order; additions ("build on") only when asked for."""
@@ -296,8 +341,34 @@ def live_exercise(store: Store, workshop_id: int) -> LiveExercise:
             row = conn.execute(sa.select(agenda_items).where(agenda_items.c.workshop_id == workshop_id,
                                                              agenda_items.c.position == w.live_position)).first()
             item = _agenda_item(row) if row else None
+        round_, term = 0, None
+        if item is not None and item.exercise_key in library():
+            ex = item.exercise
+            if ex.paced:
+                round_ = min(_round(conn, row.id), len(ex.rounds) - 1)
+            if ex.guess_first:
+                up = conn.execute(sa.select(guess_terms.c.story_id, guess_terms.c.revealed_at)
+                                  .select_from(guess_terms.join(stories, stories.c.id == guess_terms.c.story_id))
+                                  .where(guess_terms.c.workshop_id == workshop_id,
+                                         stories.c.exercise_key == item.exercise_key)
+                                  .order_by(guess_terms.c.opened_at.desc(), guess_terms.c.id.desc()).limit(1)).first()
+                term = (up.story_id, up.revealed_at is not None) if up else None
+        pairs = None
+        if item is not None:
+            pairs = conn.execute(sa.select(pair_rounds.c.version, pair_rounds.c.phase, pair_rounds.c.phase_started_at)
+                                 .where(pair_rounds.c.workshop_id == workshop_id,
+                                        pair_rounds.c.exercise_key == item.exercise_key)).first()
     return LiveExercise(revision=w.revision, item=item, state=w.live_state if item else "waiting",
-                        lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id)
+                        lock_at_zero=bool(w.lock_at_zero), spotlight_story_id=w.spotlight_story_id,
+                        round=round_, guess_term=term,
+                        pairs_version=pairs.version if pairs else 0, phase=pairs.phase if pairs else 0,
+                        phase_started_at=pairs.phase_started_at if pairs else None)
+
+
+def _round(conn: Connection, agenda_item_id: int) -> int:
+    """The round the room is in for one agenda item (0 before the facilitator moves it on)."""
+    return conn.execute(sa.select(exercise_rounds.c.round).where(
+        exercise_rounds.c.agenda_item_id == agenda_item_id)).scalar_one_or_none() or 0
 
 
 def participant_by_token(store: Store, workshop_id: int, token: str | None) -> Participant | None:
@@ -357,7 +428,28 @@ def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapsh
         dots = [(r.story_id, r.participant_id) for r in conn.execute(
             sa.select(votes.c.story_id, votes.c.participant_id).where(votes.c.workshop_id == workshop_id)
             .order_by(votes.c.id)).all()]
-    return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots)
+        rounds = {r.position: r.round for r in conn.execute(
+            sa.select(agenda_items.c.position, exercise_rounds.c.round)
+            .select_from(exercise_rounds.join(agenda_items, agenda_items.c.id == exercise_rounds.c.agenda_item_id))
+            .where(exercise_rounds.c.workshop_id == workshop_id)).all()}
+        terms = [GuessTerm(story_id=r.story_id, opened_at=r.opened_at, revealed_at=r.revealed_at) for r in conn.execute(
+            sa.select(guess_terms).where(guess_terms.c.workshop_id == workshop_id)
+            .order_by(guess_terms.c.opened_at, guess_terms.c.id)).all()]
+        guessed = [Guess(id=r.id, story_id=r.story_id, participant_id=r.participant_id,
+                         author_name=input_rules.displayable(r.display_name or ""),
+                         function=input_rules.displayable(r.function), text=input_rules.displayable(r.text),
+                         created_at=r.created_at) for r in conn.execute(
+            sa.select(guesses, participants.c.display_name)
+            .select_from(guesses.join(participants, participants.c.id == guesses.c.participant_id))
+            .where(guesses.c.workshop_id == workshop_id).order_by(guesses.c.created_at, guesses.c.id)).all()]
+        members = [(r.exercise_key, r.participant_id, r.pair_no, r.role) for r in conn.execute(
+            sa.select(pair_members).where(pair_members.c.workshop_id == workshop_id)
+            .order_by(pair_members.c.exercise_key, pair_members.c.pair_no, pair_members.c.id)).all()]
+        pair_round_rows = [(r.exercise_key, r.version, r.phase, r.phase_started_at,
+                            r.phase_log if isinstance(r.phase_log, list) else [])
+                           for r in conn.execute(sa.select(pair_rounds).where(pair_rounds.c.workshop_id == workshop_id)).all()]
+    return Snapshot(workshop=w, agenda=items, participants=people, stories=told, taken_at=clock(), votes=dots,
+                    rounds=rounds, guess_terms=terms, guesses=guessed, pair_members=members, pair_rounds=pair_round_rows)
 
 
 # --- changing ----------------------------------------------------------------------------
@@ -428,6 +520,12 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
             problems["agenda"] = f"There is no exercise called '{str(key)[:40]}'."
         elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_AGENDA_MINUTES:
             problems["agenda"] = f"Minutes for '{lib[key].title}' must be between 1 and {MAX_AGENDA_MINUTES}."
+    planned = [k for k, _m in agenda_plan if isinstance(k, str) and k in lib] if "agenda" not in problems else []
+    for i, k in enumerate(planned):
+        sender = lib[k].receives_from
+        if sender and sender not in planned[:i]:
+            problems["agenda"] = (f"{lib[k].title} answers the handoffs told in {lib[sender].title}: put "
+                                  f"{lib[sender].title} on the agenda before it, or leave {lib[k].title} out.")
     if facilitator_key and not _key_opens_a_workshop(store, facilitator_key):
         problems["facilitator_key"] = ("That key opens no workshop on this server. Leave it empty for a new key, "
                                        "or paste the key of one of your earlier workshops.")
@@ -481,6 +579,9 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
             workshop_id=workshop.id, token=token, display_name=display_name.strip(), function=function,
             joined_at=joined_at)).inserted_primary_key[0]
         _bump(conn, workshop.id, "people")
+        from . import pairs  # late import: pairs builds on this module
+
+        pairs.place_newcomer(conn, workshop.id, pid, function)
     return Participant(id=pid, workshop_id=workshop.id, token=token, display_name=display_name.strip(),
                        function=function, joined_at=joined_at)
 
@@ -623,9 +724,19 @@ def submit_story(store: Store, participant: Participant, exercise_key: str, answ
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
 
 
+def serve_options(store: Store, workshop_id: int, exercise: Exercise) -> list[str]:
+    """The stories and handoffs a commitment of this exercise may serve ([] when it names none)."""
+    if not any(f.kind == "story_or_handoff" for f in exercise.fields):
+        return []
+    from . import commitments  # it builds on the map, which builds on this module
+
+    return commitments.serve_options(snapshot(store, workshop_id))
+
+
 def _store_story(store: Store, participant: Participant, exercise: Exercise, answers: dict, idempotency_key: str,
                  clock: Clock) -> SubmitResult:
     exercise_key = exercise.key
+    serves = serve_options(store, participant.workshop_id, exercise)  # read before the write: it reads a snapshot
     with store.write() as conn:
         existing = conn.execute(_stories_query(participant.workshop_id)
                                 .where(stories.c.idempotency_key == idempotency_key)).first()
@@ -650,7 +761,10 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                                                           participants.c.id != participant.id))
                     ] if exercise.partner_field else []
         problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                               stages=list(w.stages), partners=partners)
+                                               stages=list(w.stages), partners=partners,
+                                               handoffs=offered_handoffs(conn, w, exercise, participant.function),
+                                               own_function=participant.function,
+                                               serves=serves, today=dt.date.fromtimestamp(clock()))
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -665,6 +779,20 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
         _bump(conn, w.id, "stories")
         row = conn.execute(_stories_query(w.id).where(stories.c.id == story_id)).one()
     return SubmitResult(_story(row), created=True)
+
+
+def offered_handoffs(conn: Connection, w, exercise: Exercise, function: str) -> list[str] | None:
+    """For an exercise that answers another's handoffs (`[receives]`): the handoff answers a teller of
+    `function` may give, read in this transaction (`w` is the workshop row or Workshop); else None."""
+    sender = library().get(exercise.receives_from) if exercise.receives_from else None
+    if sender is None:
+        return None
+    rows = conn.execute(_stories_query(w.id).where(stories.c.exercise_key == sender.key,
+                                                    stories.c.hidden == sa.false(),
+                                                    stories.c.builds_on.is_(None))).all()
+    offered = handoff_sides.offered_handoffs([_story(r) for r in rows], sender, function,
+                                             functions=_names(w.functions), stages=_names(w.stages))
+    return [o.value for o in offered]
 
 
 def counts_by_function(people: list[Participant], functions: list[str]) -> dict[str, int]:
@@ -699,7 +827,13 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                 sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
                                                               participants.c.id != participant.id))]
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions),
-                                                   stages=list(w.stages), partners=partners)
+                                                   stages=list(w.stages), partners=partners,
+                                                   handoffs=offered_handoffs(conn, w, exercise, participant.function),
+                                                   own_function=participant.function,
+                                                   serves=serve_options(store, participant.workshop_id, exercise),
+                                                   today=dt.date.fromtimestamp(clock()),
+                                                   rounds=input_rules.rounds_given(exercise, _story(row).answers)
+                                                   if exercise.paced else None)
             if problems:
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(

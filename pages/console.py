@@ -3,12 +3,13 @@ arrives, with the controls a live room needs. Nothing here is ever shown on the 
 
 import time
 import uuid
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from facilitation import controls, live_cache, room, workshops
-from pages import after_widgets
+from facilitation import commitments, controls, handoff_sides, live_cache, room, rounds, workshops
+from pages import after_widgets, pair_widgets, round_console
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, format_clock, projector_url, require_facilitator, store
 from pages.exercise_widgets import field_widget, json_value, story_card
 from pages.room_access import duplicate_people, facilitator_access, room_notice
@@ -101,6 +102,8 @@ with agenda_col:
     for item in snap.agenda:
         is_live = live.item is not None and live.item.position == item.position
         status = ("live" if live.state == "open" else "locked, on screen") if is_live else ("done" if item.opened_at else "not started")
+        if is_live and live.exercise.paced:
+            status += f" · round {live.round + 1} of {len(live.exercise.rounds)}"
         # Every control names the item it acts on (position and exercise): pressed on a screen that no
         # longer shows the agenda as it is, it is refused with a message instead of acting on another item.
         ref = {"exercise_key": item.exercise_key}
@@ -164,6 +167,8 @@ with live_col:
     here = {"position": item.position, "exercise_key": item.exercise_key}  # what this screen shows live
     st.subheader(f"Now: {exercise.title}")
     st.caption(f"Agenda item {item.position + 1} of {len(snap.agenda)} · {exercise.question}")
+    if exercise.paced:  # which round the room is in, first: it is what the facilitator moves next
+        round_console.round_control(workshop, snap, live, act)
     c1, c2, c3 = st.columns(3)
     c1.button("+1 minute", icon=":material/more_time:", width="stretch", on_click=act,
               args=(controls.add_time, store(), workshop.id, 60), kwargs=here,
@@ -193,6 +198,9 @@ with live_col:
     if item.voting == "open":
         st.caption("Voting is open: stories with dots, and every story while the room votes, cannot be changed by their authors.")
 
+    if exercise.guess_first:
+        round_console.guess_control(workshop, snap, live, act)
+
     waiting = room.not_sent_yet(snap, exercise.key)
     n_waiting = sum(len(people) for people in waiting.values())
     with st.expander(f"Not sent anything yet: {n_waiting} of {len(snap.participants)}" if snap.participants
@@ -210,15 +218,25 @@ with live_col:
             }), hide_index=True, width="stretch", key="not-sent-yet")
 
     with st.expander("Your notes for this exercise", expanded=False):
-        st.markdown(f"**What to say.** {exercise.say}\n\n**Debrief.** {exercise.debrief}")
+        st.markdown(f"**What to say.** {exercise.say}\n\n"
+                    + "".join(f"**{rounds.round_label(exercise, i)}.** {r.say}\n\n"
+                              for i, r in enumerate(exercise.rounds) if r.say)
+                    + f"**Debrief.** {exercise.debrief}")
+
+    pair_widgets.console_panel(store(), workshop.id, exercise, live, snap, act)
 
     with st.expander("Enter a story for someone in the room"):
         proxy_id = st.session_state.setdefault("proxy_form_id", uuid.uuid4().hex)
         teller = st.text_input("Their name (optional)", key=f"{proxy_id}-_teller", max_chars=controls.TELLER_NAME_MAX)
         function = st.selectbox("Their function", workshop.functions, index=None, key=f"{proxy_id}-_function")
         partner_names = [p.display_name for p in snap.participants]
+        proxy_serves = (commitments.serve_options(snap) if any(f.kind == "story_or_handoff" for f in exercise.fields)
+                        else [])
+        handoff_choices = (handoff_sides.handoff_choices(replace(snap, workshop=replace(workshop, show_names=True)),
+                                                         exercise, function) if exercise.receives_from else None)
         for f in exercise.fields:
-            field_widget(f, f"{proxy_id}-{f.name}", workshop, partner_names)
+            field_widget(f, f"{proxy_id}-{f.name}", workshop, partner_names, handoffs=handoff_choices,
+                         serves=proxy_serves)
         if st.button("Add their story", key=f"{proxy_id}-send"):
             answers = {f.name: json_value(st.session_state.get(f"{proxy_id}-{f.name}")) for f in exercise.fields}
             result = controls.submit_proxy_story(store(), workshop.id, exercise_key=exercise.key, function=function,

@@ -7,20 +7,34 @@ import datetime as dt
 import streamlit as st
 
 from facilitation.exercises import Exercise, Field
+from facilitation.handoff_sides import handoff_text
 from facilitation.workshops import Story, Workshop
 
 
 def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *, disabled: bool = False,
-                 on_change=None, args: tuple = ()):
-    """One widget for one field; returns its value (max_chars is only the browser's hint)."""
+                 on_change=None, args: tuple = (), handoffs: dict[str, str] | None = None,
+                 serves: list[str] = ()):
+    """One widget for one field; returns its value (max_chars is only the browser's hint).
+
+    `handoffs` (value → label) are the choices of a field of kind "handoff": the handoffs other
+    functions said they make to the teller's own (facilitation.handoff_sides); `serves` those of a
+    field of kind "story_or_handoff": today's handoffs and stories (facilitation.commitments)."""
     label = f.label if f.required else f"{f.label} (optional)"
     common = dict(key=key, help=f.help or None, disabled=disabled, on_change=on_change, args=args)
+    if f.kind == "handoff":
+        offered = handoffs or {}
+        return st.selectbox(label, list(offered), index=None, format_func=lambda v: offered.get(v, str(v)),
+                            placeholder="Choose…" if offered else "Nobody has handed a customer to you yet", **common)
     if f.kind == "short_text":
         return st.text_input(label, max_chars=f.max_chars, placeholder=f.placeholder or None, **common)
     if f.kind == "long_text":
         return st.text_area(label, max_chars=f.max_chars, placeholder=f.placeholder or None, height=110, **common)
-    if f.kind in ("function", "stage", "choice", "partner"):
-        return st.selectbox(label, field_options(f, workshop, partners), index=None, placeholder="Choose…", **common)
+    if f.kind in ("function", "stage", "choice", "partner", "story_or_handoff"):
+        options = field_options(f, workshop, partners, serves=serves)
+        if f.kind == "story_or_handoff" and not options:
+            st.caption("Nothing from today to pick yet: stories and handoffs appear here once the room has told "
+                       "them. Leave this one empty.")
+        return st.selectbox(label, options, index=None, placeholder="Choose…", **common)
     if f.kind == "scale":
         def describe(n: int) -> str:
             if n == f.scale_min and f.scale_low:
@@ -35,22 +49,25 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
     raise ValueError(f"no widget for field kind {f.kind!r}")
 
 
-def field_options(f: Field, workshop: Workshop, partners: list[str]) -> list:
+def field_options(f: Field, workshop: Workshop, partners: list[str], *, serves: list[str] = ()) -> list:
     return {"function": workshop.functions, "stage": workshop.stages, "choice": list(f.options),
-            "partner": partners}.get(f.kind, [])
+            "partner": partners, "story_or_handoff": list(serves)}.get(f.kind, [])
 
 
-def widget_value(f: Field, value, workshop: Workshop, partners: list[str]):
+def widget_value(f: Field, value, workshop: Workshop, partners: list[str], handoffs: dict[str, str] | None = None,
+                 *, serves: list[str] = ()):
     """A stored answer (JSON) as the value its widget takes, or None when it no longer fits."""
     if value is None:
         return None
+    if f.kind == "handoff":
+        return value if value in (handoffs or {}) else None
     if f.kind == "date":
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
             return None
-    if f.kind in ("function", "stage", "choice", "partner"):
-        return value if value in field_options(f, workshop, partners) else None
+    if f.kind in ("function", "stage", "choice", "partner", "story_or_handoff"):
+        return value if value in field_options(f, workshop, partners, serves=serves) else None
     if f.kind == "scale":
         return value if isinstance(value, int) and f.scale_min <= value <= f.scale_max else None
     return value if isinstance(value, str) else None
@@ -61,12 +78,15 @@ def json_value(value):
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def answer_text(f: Field, value) -> str:
-    """An answer as plain text for display."""
+def answer_text(f: Field, value, *, shown_handoff=None) -> str:
+    """An answer as plain text for display; `shown_handoff` (handoff_sides.anonymous_handoffs) folds the
+    sending function of a handoff answer on a screen that keeps names off."""
     if value is None:
         return ""
     if f.kind == "scale":
         return f"{value} of {f.scale_max}"
+    if f.kind == "handoff":
+        return handoff_text(shown_handoff(value) if shown_handoff else value)
     return str(value)
 
 

@@ -84,7 +84,13 @@ else:
             "weighted gap": st.column_config.NumberColumn("Weighted gap", format="%.2f",
                                                           help=jm.RANKING_RULE),
             "dead end": st.column_config.CheckboxColumn("Nobody picks up"),
-            "what gets lost": st.column_config.TextColumn("What gets lost", width="large"),
+            "what gets lost": st.column_config.TextColumn("What gets lost (sender)", width="large"),
+            "receivers": st.column_config.NumberColumn("Receivers' answers", format="%d"),
+            "what arrived": st.column_config.TextColumn("What arrived (receiver)", width="large"),
+            "what was missing": st.column_config.TextColumn("What was missing (receiver)", width="large"),
+            "judged by the customer": None,
+            "judged by": st.column_config.TextColumn("Judged by", help="The customer (a quote, a ticket, a "
+                                                     "score) or our own guess"),
         },
     )
     selected = picked.selection.rows if picked is not None else []
@@ -104,7 +110,16 @@ else:
                          (("Promised", a.promise), ("Experienced", a.experience), ("What gets lost", a.lost))
                          if value.strip()]
                 lines.append(f"Gap: {round(a.gap, 1):g} of 5" if a.gap is not None else "Gap: not scored")
+                lines.append(f"Judged by the customer: {a.evidence}" if a.customer_judged and a.evidence.strip()
+                             else "Judged by the customer" if a.customer_judged else "Judged by: our own guess")
                 st.text("\n".join(lines))
+        st.subheader(f"What {h.to_function} says actually arrived")
+        if not h.arrivals:
+            st.caption("Nobody on the receiving side has answered this handoff yet (What actually arrives).")
+        for a in h.arrivals:
+            with st.container(border=True):
+                st.text("\n".join(f"{label}: {value}" for label, value in
+                                  (("Arrived", a.arrived), ("Missing", a.missing)) if value.strip()))
 
 after_widgets.follow_through_table(workshop)
 st.subheader("Across workshops")

@@ -9,10 +9,10 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, live_cache, room, views, workshops
+from facilitation import controls, drafts, handoff_sides, live_cache, pairs, room, views, workshops
 from facilitation.exercises import library
-from pages import after_widgets
-from pages.common import LIVE_POLL_SECONDS, PHONE_POLL_SECONDS, format_clock, query_code, remember_participant, store, use_css
+from pages import after_widgets, pair_widgets, round_widgets
+from pages.common import LIVE_POLL_SECONDS, PHONE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 from pages import live as live_push
 from pages import views as room_views
@@ -69,6 +69,17 @@ with st.expander("Why this exercise?"):
 # Only an exercise done in pairs needs the room's names (read from the shared per-revision snapshot).
 partners = ([p.display_name for p in live_cache.snapshot(store(), workshop.id).participants if p.id != participant.id]
             if exercise.partner_field else [])
+# A commitment names a story or handoff the room told today (the same list the server checks against).
+serves = (live_cache.serve_options(store(), workshop.id)
+          if any(f.kind == "story_or_handoff" for f in exercise.fields) else [])
+if exercise.guess_first and live.guess_term is not None:  # a term is up on the wall: guess it first
+    round_widgets.guess_box(participant, exercise, live, live_cache.snapshot(store(), workshop.id))
+# The receiving side of a handoff exercise offers the handoffs other functions said they make to this one.
+handoff_choices = (handoff_sides.handoff_choices(live_cache.snapshot(store(), workshop.id), exercise, participant.function)
+                   if exercise.receives_from else None)
+
+
+pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(), workshop.id), participant)
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -130,10 +141,16 @@ if form_key not in st.session_state:
     st.session_state[form_key] = uuid.uuid4().hex
     draft = drafts.load_draft(store(), participant, exercise.key)
     for f in exercise.fields:  # a refresh or a new device: bring back what was typed
-        value = widget_value(f, draft.get(f.name), workshop, partners)
+        value = widget_value(f, draft.get(f.name), workshop, partners, handoff_choices, serves=serves)
         if value is not None:
             st.session_state[f"{st.session_state[form_key]}-{f.name}"] = value
 form_id = editing[1] if editing else st.session_state[form_key]
+# A listener's form names their teller already (the pair sends one form, the listener sends it).
+if pair_round is not None and not editing and (me := pair_round.member(participant.id)) and me.role == pairs.LISTENER:
+    teller = pair_round.pair_of(participant.id).teller
+    partner_key = f"{form_id}-{exercise.partner_field.name}"
+    if teller is not None and teller.name in partners and st.session_state.get(partner_key) is None:
+        st.session_state[partner_key] = teller.name
 
 
 def current_answers(ex_key: str, fid: str) -> dict:
@@ -188,14 +205,16 @@ def story_form():
         if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
             live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
                                   form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
-        for f in exercise.fields:
+        shown = round_widgets.editable_fields(exercise, editing[3]) if editing and exercise.paced else exercise.fields
+        for f in shown:
             field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
-                         on_change=keep_draft, args=(exercise.key, form_id))
+                         on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
+                         serves=serves)
             if f.name in problems:
-                st.error(problems[f.name])
+                st.error(plain(problems[f.name]))
         for name, message in problems.items():
-            if name not in {f.name for f in exercise.fields}:
-                st.error(message)
+            if name not in {f.name for f in shown}:
+                st.error(plain(message))
         st.button("Save changes" if editing else "Send", type="primary", width="stretch", disabled=not accepting,
                   key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
         if editing and st.button("Cancel", type="tertiary", key=f"cancel-{form_id}"):
@@ -203,7 +222,12 @@ def story_form():
             st.rerun()
 
 
-if item.voting != "open" or editing:
+mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
+                                          include_hidden=True) if s.builds_on is None
+        ] if live_cache.may_have_stories(store(), workshop.id, exercise.key, participant.id) else []
+if exercise.paced and not editing and item.voting != "open":
+    round_widgets.paced_forms(workshop, participant, exercise, live, mine, accepting=accepting, serves=serves)
+elif item.voting != "open" or editing:
     story_form()
 
 
@@ -253,21 +277,25 @@ if phone_part := room_views.phone(views.get(exercise.room_view).name):
 
 # --- what this person sent --------------------------------------------------------------------------
 
-mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
-                                          include_hidden=True) if s.builds_on is None
-        ] if live_cache.may_have_stories(store(), workshop.id, exercise.key, participant.id) else []
 if mine:
+    # Names off: the sending function of a handoff answered reads as the choices did (handoff_sides).
+    shown_handoff = (handoff_sides.anonymous_handoffs(live_cache.snapshot(store(), workshop.id))
+                     if exercise.receives_from else None)
     st.subheader(f"What you sent ({len(mine)})")
     for story in reversed(mine):
         with st.container(border=True, key=f"mine-{story.id}"):
-            for f in exercise.fields:
-                if f.name in story.answers:
-                    st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+            if exercise.paced:
+                round_widgets.sent_story(exercise, story)
+            else:
+                for f in exercise.fields:
+                    if f.name in story.answers:
+                        st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], shown_handoff=shown_handoff)}")
             if accepting and not editing and st.button("Change", key=f"edit-{story.id}", icon=":material/edit:"):
                 fid = uuid.uuid4().hex
                 for f in exercise.fields:
-                    value = widget_value(f, story.answers.get(f.name), workshop, partners)
+                    value = widget_value(f, story.answers.get(f.name), workshop, partners, handoff_choices,
+                                         serves=serves)
                     if value is not None:
                         st.session_state[f"{fid}-{f.name}"] = value
-                st.session_state["editing"] = (story.id, fid, exercise.key)
+                st.session_state["editing"] = (story.id, fid, exercise.key, story)
                 st.rerun()

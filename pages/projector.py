@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from facilitation import live_cache, room, views, workshops
+from facilitation import handoff_sides, live_cache, room, rounds, views, workshops
 from pages import after_widgets
 from pages import views as projector_views
 from pages.common import LIVE_POLL_SECONDS, format_clock, projector_workshop, room as room_address, store, use_css
@@ -90,10 +90,11 @@ if spotlight is not None:
             st.text(spotlight.answers.get(exercise.headline, ""))
         with st.container(key="spotlight-byline"):
             st.text(line(spotlight))
+        shown_handoff = handoff_sides.anonymous_handoffs(snap)  # names off: a lone sender is not named
         for f in exercise.fields:
             if f.name != exercise.headline and f.name in spotlight.answers:
                 with st.container(key=f"spotlight-field-{f.name}"):
-                    st.text(f"{f.label}\n{answer_text(f, spotlight.answers[f.name])}")
+                    st.text(f"{f.label}\n{answer_text(f, spotlight.answers[f.name], shown_handoff=shown_handoff)}")
         for addition in snap.build_ons(spotlight.id):
             st.text(f"+ {addition.answers.get('addition', '')}")
     with st.container(key="spotlight-code"):
@@ -104,7 +105,7 @@ if spotlight is not None:
 prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.6], gap="medium", vertical_alignment="center")
 with prompt_col:
     with st.container(key="prompt-title"):
-        st.text(exercise.title)
+        st.text(exercise.title + (f" · {rounds.round_label(exercise, live.round)}" if exercise.paced else ""))
     with st.container(key="prompt-question"):
         st.text(exercise.question)
     with st.container(key="counter", horizontal=True, gap="medium"):
@@ -172,7 +173,7 @@ if item.voting == "open":
 
 
 # The exercise's room view shapes what the room may see; its layout in pages/views/ draws it.
-view = views.get(exercise.room_view)
+view = views.get(exercise.view_in_round(live.round))  # a paced exercise shows what its round is about
 projector_views.layout(view.name)(screen, view.shape(told, exercise, snapshot=snap, labelled=labelled,
                                                      show_names=workshop.show_names))
 

@@ -1,4 +1,4 @@
-"""A complete workshop, made through the same functions a live session uses: all six exercises
+"""A complete workshop, made through the same functions a live session uses: all seven exercises
 answered by eight people, dots on the retention stories, additions ("build on it"), one story
 told by proxy and one hidden. Used by the report, export and archive tests and by anyone who
 wants to look at a full report:
@@ -51,6 +51,16 @@ OVER_THE_WALL = {
     "Hana Sato": dict(stage="Prospect", promise="Reports your board can read without us in the room.",
                       experience="The demo data looks nothing like theirs; they ask for a pilot.",
                       next_function="Sales", lost="Which report made them call us in the first place.", gap=2),
+}
+
+# What actually arrives: receivers answer the handoffs pointed at their function.
+ARRIVES = {
+    "Chen Wei": dict(handoff="Sales @ Sale", arrived="A signed order and the customer's name.",
+                     missing="The go-live date they were promised, and why their board cares about it."),
+    "Bo Lindqvist": dict(handoff="Implementation @ Implementation", arrived="A ticket saying 'customer is live'.",
+                         missing="The integration notes; we found the workarounds in the customer's own email."),
+    "Ana Costa": dict(handoff="Marketing @ Prospect", arrived="A webinar sign-up list.",
+                      missing="Which report made them call us."),
 }
 
 ALWAYS = {
@@ -127,17 +137,18 @@ UNTOLD = {
 }
 NOT_VOTING = {"Bo Lindqvist": [], "Chen Wei": ["Bo Lindqvist"], "Farah Haddad": ["Bo Lindqvist", "Chen Wei"]}
 
+# A commitment serves a story the room told (its exercise and headline, as the phone lists it).
+SERVES_MONTH_END = "Always be storytelling · " + ALWAYS["Ana Costa"]["remark"]
+SERVES_API = "Always be storytelling · " + ALWAYS["Farah Haddad"]["remark"]
 COMMITMENTS = {
     "Ana Costa": dict(action="Invite the implementation lead to my next two discovery calls.",
-                      serves="Sales to implementation: the go-live date that gets lost", connects_to="Implementation",
-                      by_when="2026-04-10"),
+                      serves=SERVES_MONTH_END, connects_to="Implementation", by_when="2026-04-10"),
     "Emil Novak": dict(action="Add the price promise to the handoff note template.",
-                       serves="The side letter nobody downstream sees", connects_to="Customer success",
-                       by_when="2026-03-31"),
+                       serves=SERVES_API, connects_to="Customer success", by_when="2026-03-31"),
     "Bo Lindqvist": dict(action="Send support a one-paragraph glossary of our pricing terms.",
-                         serves="The terminology wall", connects_to="Finance/billing", by_when="2026-04-03"),
+                         serves=SERVES_MONTH_END, connects_to="Finance/billing", by_when="2026-04-03"),
     "Hana Sato": dict(action="=HYPERLINK(\"http://example.com\",\"Ask sales which report won the deal\")",
-                      serves="Which report made them call us", connects_to="Sales", by_when="2026-04-17"),
+                      serves=SERVES_API, connects_to="Sales", by_when="2026-04-17"),
 }
 
 
@@ -153,7 +164,7 @@ class Clock:
 
 
 def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | None = None):
-    """The workshop and its facilitator key, after all six exercises ran and closed."""
+    """The workshop and its facilitator key, after all seven exercises ran and closed."""
     clock = clock or Clock()
     ws, key = W.create_workshop(store, title="Customer journey day", organisation="Northwind Analytics",
                                 held_on=dt.date(2026, 3, 12), facilitator="Priya Raman", agenda_plan=None,
@@ -177,6 +188,10 @@ def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | 
     def over_the_wall():
         for who, answers in OVER_THE_WALL.items():
             tell(who, "over_the_wall", answers)
+
+    def arrives():
+        for who, answers in ARRIVES.items():
+            tell(who, "what_actually_arrives", answers)
 
     def always():
         for who, answers in ALWAYS.items():
@@ -215,7 +230,7 @@ def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | 
         for who, answers in COMMITMENTS.items():
             tell(who, "one_millimeter_forward", answers)
 
-    bodies = {"over_the_wall": over_the_wall, "always_be_storytelling": always, "retrace_the_steps": retrace,
+    bodies = {"over_the_wall": over_the_wall, "what_actually_arrives": arrives, "always_be_storytelling": always, "retrace_the_steps": retrace,
               "half_the_story": half, "untold_retention_stories": untold, "one_millimeter_forward": commitments}
     for key_ in sorted(positions, key=positions.get):
         run(key_, bodies[key_])

@@ -13,6 +13,7 @@ from streamlit_browser import screen_for
 from tests.test_pages import all_text, app_db, run_page  # noqa: F401 - fixtures
 
 KEY = "one_millimeter_forward"
+ON_THE_DAY = dt.datetime(2026, 10, 1, 12).timestamp()  # the workshops below were held on 1 October 2026
 
 
 @pytest.fixture
@@ -21,8 +22,10 @@ def finished(app_db):
                                       held_on=dt.date(2026, 10, 1), agenda_plan=[(KEY, 10)])
     ann = W.join_workshop(app_db, workshop.code, "Ann", "Sales")
     W.open_exercise(app_db, workshop.id, 0)
-    story = W.submit_story(app_db, ann, KEY, {"action": "Sit in on two **support** calls", "serves": "Handoff",
-                                              "connects_to": "Support", "by_when": "2026-11-01"}, "s1").story
+    # Made on the workshop's day (nothing else was told, so it serves no story), for a date a month on.
+    story = W.submit_story(app_db, ann, KEY, {"action": "Sit in on two **support** calls",
+                                              "connects_to": "Support", "by_when": "2026-11-01"}, "s1",
+                           clock=lambda: ON_THE_DAY).story
     W.close_exercise(app_db, workshop.id)
     return workshop, key, ann, story
 
@@ -62,8 +65,8 @@ def test_check_in_on_the_projector_keeps_small_functions_anonymous_with_names_of
     workshop, key = W.create_workshop(app_db, title="Quiet", agenda_plan=[(KEY, 10)], show_names=False)
     ann = W.join_workshop(app_db, workshop.code, "Ann", "Finance/billing")
     W.open_exercise(app_db, workshop.id, 0)
-    W.submit_story(app_db, ann, KEY, {"action": "Explain our invoices to support", "serves": "Billing",
-                                      "connects_to": "Support", "by_when": "2026-11-01"}, "q1")
+    W.submit_story(app_db, ann, KEY, {"action": "Explain our invoices to support",
+                                      "connects_to": "Support", "by_when": "2026-11-01"}, "q1", clock=lambda: ON_THE_DAY)
     wall = run_page("pages/projector.py", code=workshop.code, screen=screen_for(workshop.code), view="check_in")
     text = all_text(wall)
     assert "Someone → Support" in text and "Finance/billing" not in text and "Ann" not in text

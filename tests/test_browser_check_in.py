@@ -13,7 +13,7 @@ import icalendar
 import pytest
 from playwright.sync_api import expect
 
-from facilitation import follow_up, themes
+from facilitation import commitments, follow_up, themes
 from facilitation import workshops as W
 from streamlit_browser import open_page, projector_path, sign_in_facilitator, wait_for_app
 from test_browser_room import phone
@@ -45,12 +45,14 @@ def seed(store):
             "company_story": "The founders drove out on a Sunday.", "retold_today": "Support does it every month.",
             "term": f"term {i}", "plain_meaning": "what it means"}, f"r-{i}").ok
     W.open_exercise(store, workshop.id, 1)
+    serves = commitments.serve_options(W.snapshot(store, workshop.id))
     made = {}
     for i, (name, function, action, to) in enumerate(COMMITMENTS):
         person = W.join_workshop(store, workshop.code, name, function)
-        story = W.submit_story(store, person, KEY, {"action": action, "serves": "The go-live date that gets lost",
+        # Made in the room a month ago (dates then still to come), serving a remark of that day.
+        story = W.submit_story(store, person, KEY, {"action": action, "serves": serves[i % len(serves)],
                                                     "connects_to": to, "by_when": (dt.date.today() + dt.timedelta(days=i - 2)).isoformat()},
-                               f"c-{i}").story
+                               f"c-{i}", clock=lambda: time.time() - 30 * 86400).story
         made[name] = (person, story)
     W.close_exercise(store, workshop.id)
     follow_up.set_status(store, made["Ben"][0], made["Ben"][1].id, "partly", "Drafted, waiting for review by sales")

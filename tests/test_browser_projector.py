@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from facilitation import controls, demo, workshops as W
+from facilitation import controls, demo, rounds, workshops as W
 from streamlit_browser import open_page, projector_path, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ READ_TEXT = """() => {
       const k = [...(p.classList || [])].find(c => c.startsWith('st-key-'));
       if (k) { key = k; break; }
     }
-    const story = /^st-key-(headline-|pair-side-|pair-head-|choice-winner-text|spotlight-headline)/.test(key);
+    const story = /^st-key-(headline-|pair-side-|pair-head-|choice-winner-text|spotlight-headline|then-side-|guess-term-big|guess-text-|guess-meaning-text|guess-chip-)/.test(key);
     out.push({px: parseFloat(getComputedStyle(el).fontSize), key, text: text.slice(0, 50), story, bottom: r.bottom});
   }
   const main = document.querySelector('[data-testid=stMain]');
@@ -61,9 +61,20 @@ def projector_problems(projector, view: str) -> list[str]:
 def views(store, workshop):
     """Each exercise view with stories, as (name, what to set up): the map, the walls, a vote."""
     for item in W.agenda(store, workshop.id):
-        def open_it(item=item):
+        def open_it(item=item, round_index=0):
             W.open_exercise(store, workshop.id, item.position)
+            if item.exercise.paced:  # the demo leaves the room in the last round
+                rounds.set_round(store, workshop.id, item.position, round_index, exercise_key=item.exercise_key)
         yield item.exercise_key, open_it, item.exercise.title
+        if item.exercise.paced:
+            for index, r in enumerate(item.exercise.rounds[1:], start=1):
+                yield f"{item.exercise_key}_round_{index + 1}", lambda item=item, index=index: open_it(item, index), r.title
+        if item.exercise.guess_first:
+            def revealed(item=item):
+                open_it(item, len(item.exercise.rounds) - 1)
+                up = W.live_exercise(store, workshop.id).guess_term
+                rounds.reveal_term(store, workshop.id, up[0])
+            yield f"{item.exercise_key}_revealed", revealed, "It means"
         if item.exercise_key == "untold_retention_stories":
             def voting(item=item):
                 W.open_exercise(store, workshop.id, item.position)
@@ -89,10 +100,15 @@ def test_every_view_is_readable_from_the_back_and_fits_the_screen(browser, app_s
             # The server's shared revision read may be half a second old: wait for this view itself.
             expect(projector.get_by_text(shows, exact=False).first).to_be_visible(timeout=10_000)
             wait_for_app(projector)
-            if name == "over_the_wall":
+            if name in ("over_the_wall", "what_actually_arrives"):  # the map views
                 projector.wait_for_selector(".st-key-projector-map .main-svg text", timeout=15_000)
             wait_for_app(projector)
             projector.wait_for_timeout(1200)  # cards fade in; the map draws after the page
+            if name == "what_actually_arrives":  # the receivers' round: one handoff from both ends, beside the map
+                expect(projector.locator(".st-key-sides-0")).to_contain_text("Sales → Implementation")
+                expect(projector.locator(".st-key-sides-0")).to_contain_text("Implementation: missing")
+                legend = projector.locator(".st-key-projector-map .legendtext").all_text_contents()
+                assert {"the receiver answered", "judged by the customer", "how far each story reaches"} <= set(legend)
             projector.screenshot(path=str(SCREENS / f"projector_{name}_1920x1080.png"))
             problems += projector_problems(projector, name)
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from facilitation import workshops as W
+from facilitation import commitments, workshops as W
 from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
                               wait_for_app)
 
@@ -146,7 +146,8 @@ def test_a_room_runs_two_exercises_with_a_vote_and_a_spotlight(browser, app_serv
     page = phones["Ana"][1]
     expect(page.get_by_text("One millimeter forward").first).to_be_visible(timeout=8_000)
     page.get_by_role("textbox", name="One small thing you will do in the next month").fill("Invite support to our last sales call")
-    page.get_by_role("textbox", name="Which story or handoff from today does it serve?").fill("The 'who do I call' handoff")
+    choose(page, "Which story or handoff from today does it serve?",  # one of the stories the room told
+           commitments.serve_options(W.snapshot(app_store, workshop.id))[0])
     choose(page, "Which other function does it connect you to?", "Support")
     pick_date(page, "By when?", "2027/01/15")
     click_button(page, "Send")

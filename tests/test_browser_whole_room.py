@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 
 from conftest import ROOT, start_streamlit, stop_streamlit
 from test_browser_room import pick_date
-from facilitation import links, routes
+from facilitation import commitments, links, routes
 from facilitation import workshops as W
 from facilitation.store import Store
 from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
@@ -61,14 +61,15 @@ ALWAYS_BE = {"heard_at": "Onboarding", "company_story": "The night the CTO drove
 
 
 def fill_always_be_storytelling(page, remark: str, function: str) -> None:
+    """The first round (the room stays in it here): the remark, where it was heard, and at what stage."""
     page.get_by_role("textbox", name="What did a customer say to you recently that stayed with you?").fill(remark)
     choose(page, "In which function's conversation did you hear it?", function)
     choose(page, "At what stage of their life with us was the customer?", ALWAYS_BE["heard_at"])
-    for label, field in (("Which story does the company tell about how it got where it is?", "company_story"),
-                         ("Where do you see that story happening again now, perhaps on a smaller scale?", "retold_today"),
-                         ("A word from your discipline that other teams misread", "term"),
-                         ("What it means, in words a customer would understand", "plain_meaning")):
-        page.get_by_role("textbox", name=label).fill(ALWAYS_BE[field])
+
+
+def send_first_round(page) -> None:
+    click_button(page, "Send round 1")
+    expect(page.get_by_text("Round 1 is sent").first).to_be_visible(timeout=WAIT)
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +223,7 @@ def test_the_whole_room_plays_a_session(browser, room_server):
             box = page.get_by_role("textbox", name="What did a customer say to you recently that stayed with you?")
             expect(box).to_be_visible(timeout=WAIT)
             fill_always_be_storytelling(page, remark, function)
-            send(page)
+            send_first_round(page)
         for function, name, remark in REST:
             assert W.submit_story(store, rest[name], "always_be_storytelling",
                                   dict(ALWAYS_BE, remark=remark, heard_in=function), f"abs-{name}").ok
@@ -321,7 +322,7 @@ def test_the_whole_room_plays_a_session(browser, room_server):
         wait_for_app(ben)
         in_the_room(console, 9)
         fill_always_be_storytelling(ben, "He said our night shift knew his system better than his own team did.", "Support")
-        send(ben)
+        send_first_round(ben)
 
         # --- exercise 3: untold retention stories, a refresh, votes, the spotlight --------------------
         open_agenda_item(console, 2)
@@ -431,7 +432,9 @@ def test_the_whole_room_plays_a_session(browser, room_server):
             box = page.get_by_role("textbox", name="One small thing you will do in the next month")
             expect(box).to_be_visible(timeout=WAIT)
             box.fill(action)
-            page.get_by_role("textbox", name="Which story or handoff from today does it serve?").fill("The renewal quote")
+            # Picked from what the room told today (the server checks it is one of them).
+            choose(page, "Which story or handoff from today does it serve?",
+                   commitments.serve_options(W.snapshot(store, workshop.id))[0])
             choose(page, "Which other function does it connect you to?", "Support")
             pick_date(page, "By when?", due)
             send(page)

@@ -14,7 +14,7 @@ def test_demo_fills_every_exercise_and_leaves_the_map_live(store):
     snap = W.snapshot(store, workshop.id)
     told = Counter(s.exercise_key for s in snap.stories if s.builds_on is None)
     assert set(told) == set(library())  # every exercise has stories
-    assert W.live_exercise(store, workshop.id).exercise.key == "over_the_wall"
+    assert W.live_exercise(store, workshop.id).exercise.key == "what_actually_arrives"  # the map, both sides
     journey = journey_map.build_journey(snap)
     assert journey.story_count >= 20 and journey.handoffs
     retention = snap.stories_for("untold_retention_stories")

@@ -1,4 +1,4 @@
-"""The exercise library: all six files load in workshop order, and every page renders each of them.
+"""The exercise library: all seven files load in workshop order, and every page renders each of them.
 
 For every exercise file a workshop is made with just that exercise, two people join and the
 exercise is opened; the participant form must show every field's label, and after one valid
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from facilitation import workshops as W
+from facilitation import rounds, workshops as W
 from facilitation.exercises import Exercise, Field, load_library
 from facilitation.store import get_store
 from streamlit_browser import screen_for
@@ -20,6 +20,7 @@ from streamlit_browser import screen_for
 APP = Path(__file__).resolve().parent.parent / "app.py"
 WORKSHOP_ORDER = [
     "over_the_wall",
+    "what_actually_arrives",
     "always_be_storytelling",
     "retrace_the_steps",
     "half_the_story",
@@ -31,7 +32,7 @@ WIDGET_KINDS = ("text_input", "text_area", "selectbox", "radio", "date_input", "
                 "slider", "select_slider", "number_input", "checkbox", "toggle")
 
 
-def test_library_has_the_six_exercises_in_workshop_order():
+def test_library_has_the_seven_exercises_in_workshop_order():
     assert list(LIBRARY) == WORKSHOP_ORDER
     orders = [e.order for e in LIBRARY.values()]
     assert orders == sorted(orders) and len(set(orders)) == len(orders)
@@ -87,28 +88,50 @@ def all_text(at: AppTest) -> str:
 
 
 def valid_answer(f: Field, workshop: W.Workshop, partner_name: str):
-    """A value the server accepts for a field of this kind."""
+    """A value the server accepts for a field of this kind (a handoff: the one `live_exercise` sent to Sales)."""
+    if f.kind == "handoff":
+        return f"Support @ {workshop.stages[0]}"
     if f.is_text:
         return f"Test answer for {f.name}."[: f.max_chars]
     return {
-        "function": lambda: workshop.functions[0],
+        "function": lambda: workshop.functions[1 if f.not_own else 0],  # the teller is in the first function
         "stage": lambda: workshop.stages[0],
         "scale": lambda: min(max(3, f.scale_min), f.scale_max),
         "choice": lambda: f.options[0],
         "date": lambda: "2026-12-15",
         "partner": lambda: partner_name,
+        "story_or_handoff": lambda: OTW_HANDOFF,
     }[f.kind]()
+
+
+OTW_HANDOFF = "Handoff · Support → Implementation at Sale"
 
 
 @pytest.fixture(params=list(LIBRARY))
 def live_exercise(request, app_db):
-    """A workshop with only this exercise on the agenda, two people in the room, the exercise open."""
+    """A workshop with this exercise on the agenda, two people in the room, the exercise open. An exercise
+    that names a story or handoff of the day comes after an Over the wall story to name."""
     exercise: Exercise = LIBRARY[request.param]
+    # An exercise that answers another's handoffs runs after it: Ben (Support) hands a customer to Ana's Sales.
+    # One that names a story or handoff of the day (a commitment) comes after an Over the wall story to name.
+    serves = any(f.kind == "story_or_handoff" for f in exercise.fields)
+    before = ([(exercise.receives_from, 10)] if exercise.receives_from else []) + [("over_the_wall", 10)] * serves
     workshop, key = W.create_workshop(app_db, title=f"Library test: {exercise.title}",
-                                      agenda_plan=[(exercise.key, exercise.minutes)])
+                                      agenda_plan=before + [(exercise.key, exercise.minutes)])
     ana = W.join_workshop(app_db, workshop.code, "Ana", "Sales")
     ben = W.join_workshop(app_db, workshop.code, "Ben", "Support")
-    W.open_exercise(app_db, workshop.id, 0)
+    if exercise.receives_from:
+        sender = LIBRARY[exercise.receives_from]
+        W.open_exercise(app_db, workshop.id, 0)
+        answers = {f.name: valid_answer(f, workshop, ana.display_name) for f in sender.fields if f.required}
+        answers[sender.handoff["to_function"]] = "Sales"
+        assert W.submit_story(app_db, ben, sender.key, answers, "library-sender").ok
+    if serves:
+        W.open_exercise(app_db, workshop.id, 0)
+        assert W.submit_story(app_db, ben, "over_the_wall", {
+            "stage": "Sale", "promise": "p", "experience": "e", "next_function": "Implementation", "lost": "l", "gap": 3},
+            "library-otw").ok
+    W.open_exercise(app_db, workshop.id, len(before))
     return exercise, workshop, key, ana, ben
 
 
@@ -117,7 +140,12 @@ def test_participant_form_shows_every_field(live_exercise):
     at = run_page("pages/participate.py", code=workshop.code, p=ana.token)
     assert not at.exception, at.exception
     labels = widget_labels(at)
-    missing = [f.label for f in exercise.fields if f.label not in labels]
+    for index in range(1, len(exercise.rounds)):  # a paced form shows the round the room is in
+        rounds.set_round(get_store(), workshop.id, workshop.live_position or 0, index)
+        at.run()
+        labels += widget_labels(at)
+    missing = [f.label for f in exercise.fields
+               if (f.label if f.required else f"{f.label} (optional)") not in labels]
     assert not missing, f"labels not rendered for {exercise.key}: {missing} (rendered: {labels})"
 
 
@@ -134,6 +162,13 @@ def test_projector_and_console_render_a_story(live_exercise, app_db):
         assert headline in all_text(projector), "the headline answer should be on the wall"
     if exercise.glossary:  # the terminology wall: term and plain meaning, as text the back row can read
         term, meaning = (answers[name] for name in exercise.glossary)
+        if exercise.guess_first:  # the meaning only once the room has guessed: put it up, reveal it
+            assert meaning not in all_text(projector)
+            if exercise.paced:
+                rounds.set_round(app_db, workshop.id, 0, len(exercise.rounds) - 1)
+            rounds.put_up_term(app_db, workshop.id, result.story.id)
+            rounds.reveal_term(app_db, workshop.id, result.story.id)
+            projector.run()
         assert term in all_text(projector) and meaning in all_text(projector)
 
     console = run_page("pages/console.py", code=workshop.code, key=key)

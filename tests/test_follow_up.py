@@ -12,7 +12,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from facilitation import archive, follow_up, lifecycle, report
+from facilitation import archive, commitments, follow_up, lifecycle, report
 from facilitation import workshops as W
 from facilitation.store import commitment_updates, opening_reviews
 
@@ -21,7 +21,8 @@ KEY = "one_millimeter_forward"
 
 def commit(store, workshop, person, action, connects_to="Support", by_when="2027-01-15", n=[0]):
     n[0] += 1
-    result = W.submit_story(store, person, KEY, {"action": action, "serves": "The go-live date that gets lost",
+    options = commitments.serve_options(W.snapshot(store, workshop.id))  # a workshop of commitments only: none
+    result = W.submit_story(store, person, KEY, {"action": action, "serves": options[0] if options else None,
                                                  "connects_to": connects_to, "by_when": by_when}, f"c-{n[0]}")
     assert result.ok, result.problems
     return result.story
@@ -30,13 +31,18 @@ def commit(store, workshop, person, action, connects_to="Support", by_when="2027
 @pytest.fixture
 def room(store, make_workshop, make_participant):
     """A workshop that ran the commitments exercise and closed it: Ann (Sales) made two, Bo (Support) one."""
-    workshop, key = make_workshop(organisation="Acme", agenda_plan=[(KEY, 10)], held_on=dt.date(2026, 11, 2))
+    workshop, key = make_workshop(organisation="Acme", agenda_plan=[("over_the_wall", 10), (KEY, 10)],
+                                  held_on=dt.date(2026, 11, 2))
     ann = make_participant(workshop, "Ann", "Sales")
     bo = make_participant(workshop, "Bo", "Support")
     W.open_exercise(store, workshop.id, 0)
+    assert W.submit_story(store, ann, "over_the_wall", {
+        "stage": "Sale", "promise": "Live in two weeks", "experience": "Seven weeks", "next_function": "Implementation",
+        "lost": "The go-live date that gets lost", "gap": 4}, "otw").ok
+    W.open_exercise(store, workshop.id, 1)
     stories = [commit(store, workshop, ann, "Invite implementation to two discovery calls", "Implementation"),
                commit(store, workshop, ann, "Add the go-live date to the handoff note", "Implementation"),
-               commit(store, workshop, bo, "Send sales a glossary of our ticket terms", "Sales", "2026-12-01")]
+               commit(store, workshop, bo, "Send sales a glossary of our ticket terms", "Sales", "2027-02-01")]
     W.close_exercise(store, workshop.id)
     return workshop, key, ann, bo, stories
 
@@ -133,10 +139,10 @@ def test_email_text_and_tracker_csv(store, room):
     mail = follow_up.email_text(workshop, found[0], "http://h/participate?code=A&p=B")
     assert mail.splitlines()[0] == f"Subject: My commitment from {workshop.title}: {first.answers['action']}"
     assert "15 January 2027" in mail and "http://h/participate?code=A&p=B" in mail
-    assert "Serves: The go-live date that gets lost" in mail.splitlines()
+    assert "Serves: Handoff · Sales → Implementation at Sale" in mail.splitlines()
     rows = list(csv.DictReader(io.StringIO(follow_up.tracker_csv(workshop, found, lambda c: "").decode("utf-8-sig"))))
     assert [r["Title"] for r in rows] == [c.action for c in found]
-    assert rows[2]["Due date"] == "2026-12-01" and rows[2]["Status"] == "Done"
+    assert rows[2]["Due date"] == "2027-02-01" and rows[2]["Status"] == "Done"
     assert rows[2]["What happened"].startswith("'=")  # never a formula in a spreadsheet
     assert rows[0]["Owner"] == "Ann"
 

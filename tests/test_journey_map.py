@@ -77,7 +77,8 @@ def arrows(fig) -> list:
 
 
 def story_traces(fig) -> list:
-    return [t for t in fig.data if t.name not in ("Handoffs", DEAD_END_LABEL)]
+    return [t for t in fig.data if t.name not in ("Handoffs", DEAD_END_LABEL, journey_map.REACH_LABEL, "Story ends",
+                                                  journey_map.ANSWERED_LABEL, journey_map.JUDGED_LABEL)]
 
 
 @pytest.fixture
@@ -229,6 +230,7 @@ def test_handoff_rows_are_table_ready_and_plain_text():
         "from": "Sales", "to": "Implementation", "stage": "Sale", "stories": 4, "mean gap": 3.3,
         "weighted gap": 3.04,  # room mean (4 + 3 + 3 + 1) / 4 = 2.75; (3 × 3.33 + 3 × 2.75) / 6
         "dead end": False, "what gets lost": "The go-live date. / Why they bought <us>.",
+        "receivers": 0, "what arrived": "", "what was missing": "", "judged by the customer": 0, "judged by": "our guess",
     }
     assert rows[1]["dead end"] is True and rows[1]["mean gap"] == 1.0 and rows[1]["weighted gap"] == 2.31
     assert handoff_rows(build_journey(snap([]))) == []

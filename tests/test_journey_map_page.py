@@ -68,7 +68,8 @@ def test_the_map_page_renders_and_a_selected_handoff_shows_its_stories(mapped_wo
     assert ("Promised: Live in two weeks\n"
             f"Experienced: {EVIL}\n"
             "What gets lost: The go-live date\n"
-            "Gap: 5 of 5") in texts
+            "Gap: 5 of 5\n"
+            "Judged by: our own guess") in texts
     assert any("Experienced: Waited for a template" in t for t in texts) and texts.count("Ana · Sales") == 2
     assert not any("<script>" in m.value for m in at.markdown)
     assert "Tickets bounce" not in "\n".join(texts)  # only the selected handoff's stories

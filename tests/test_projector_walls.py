@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from facilitation import demo, room, workshops as W
+from facilitation import demo, room, rounds, workshops as W
+from facilitation.exercises import library
 from streamlit_browser import screen_for
 from test_pages import all_text, run_page
 
@@ -39,6 +40,8 @@ def demo_room(monkeypatch, tmp_path):
 def open_on_projector(store, workshop, exercise_key):
     position = next(i.position for i in W.agenda(store, workshop.id) if i.exercise_key == exercise_key)
     W.open_exercise(store, workshop.id, position)
+    if library()[exercise_key].paced:  # the remarks of the first round (the demo leaves the room in the last)
+        rounds.set_round(store, workshop.id, position, 0, exercise_key=exercise_key)
 
 
 def projector_at(monkeypatch, workshop, slot: int):

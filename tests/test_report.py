@@ -24,7 +24,7 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation import figure_images, report
+from facilitation import commitments, figure_images, report
 from facilitation import workshops as W
 from facilitation.exercises import library
 from facilitation.store import Store, stories
@@ -174,15 +174,20 @@ def test_report_from_a_real_workshop(db, monkeypatch):
     assert report.NO_PICTURE_NOTE in text
 
 
-def _valid_answers(exercise, ws, partner: str, n: int) -> dict:
-    """A valid answer for every field of any exercise, with recognisable texts."""
+def _valid_answers(exercise, ws, partner: str, n: int, partner_function: str | None = None,
+                   serves: list[str] = ()) -> dict:
+    """A valid answer for every field of any exercise, with recognisable texts. A handoff is handed to
+    `partner_function` (default the workshop's second function); a receiver answers the partner's handoff;
+    a commitment serves the first of `serves` (what the room told)."""
     out = {}
     for f in exercise.fields:
         out[f.name] = {
             "short_text": f"{exercise.key}.{f.name} #{n}",
             "long_text": f"{exercise.key}.{f.name} #{n}, a longer answer.\r\nWith a second line.",
-            "function": ws.functions[1], "stage": ws.stages[0], "scale": f.scale_min,
-            "choice": f.options[0] if f.options else "", "date": "2026-04-30", "partner": partner,
+            "function": partner_function or ws.functions[1], "stage": ws.stages[0], "scale": f.scale_min,
+            "choice": f.options[0] if f.options else "", "date": "2099-04-30", "partner": partner,
+            "handoff": f"{partner_function} @ {ws.stages[0]}",
+            "story_or_handoff": serves[0] if serves else None,
         }[f.kind]
     return out
 
@@ -195,9 +200,11 @@ def test_every_exercise_on_the_agenda_gets_its_chapter(db, monkeypatch):
     lib = library()
     for item in W.agenda(db, ws.id):
         W.open_exercise(db, ws.id, item.position)
-        for n, (who, partner) in enumerate(((ana, bo.display_name), (bo, ana.display_name))):
-            result = W.submit_story(db, who, item.exercise_key, _valid_answers(lib[item.exercise_key], ws, partner, n),
-                                    f"{item.exercise_key}-{n}")
+        for n, (who, partner, partner_function) in enumerate(((ana, bo.display_name, bo.function),
+                                                               (bo, ana.display_name, ana.function))):
+            answers = _valid_answers(lib[item.exercise_key], ws, partner, n, partner_function,
+                                     commitments.serve_options(W.snapshot(db, ws.id)))
+            result = W.submit_story(db, who, item.exercise_key, answers, f"{item.exercise_key}-{n}")
             assert result.ok, result.problems
     doc = _open(report.build_report(W.snapshot(db, ws.id)))
     chapters = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
@@ -211,7 +218,7 @@ def test_every_exercise_on_the_agenda_gets_its_chapter(db, monkeypatch):
                 assert f"{ex.key}.{f.name} #1" in text
             if f.kind == "long_text":
                 assert f"{ex.key}.{f.name} #0, a longer answer.\nWith a second line." in text
-    assert "30 April 2026" in text  # dates read as dates
+    assert "30 April 2099" in text  # dates read as dates
 
 
 @pytest.fixture
@@ -267,9 +274,13 @@ def test_each_exercise_is_written_in_its_own_view(full_snapshot, monkeypatch):
     assert _texts(pairs, "Story Heading") == ["Pair 1 · Chen Wei (Implementation) with Gus Moreau (Product)",
                                              "Pair 2 · Dana Okafor (Customer success) with Ana Costa (Sales)"]
     ex = library()["retrace_the_steps"]
-    side = _tables_of(pairs)
+    side = [t for t in _tables_of(pairs) if t[0] == [ex.field("forward").label, ex.field("reversed").label]]
     assert side[0] == [[ex.field("forward").label, ex.field("reversed").label],
                        [RETRACE[0][2]["forward"], RETRACE[0][2]["reversed"]]]
+    # the debrief's count of tactical and strategic listening (no pairs stored: one mark per story)
+    marks = [t for t in _tables_of(pairs) if t[0] == ["Listening", "Marks"]][0]
+    assert [row[0] for row in marks[1:]] == ["Tactical", "Strategic"]
+    assert sum(int(row[1]) for row in marks[1:]) == sum(1 for r in RETRACE if r[2].get("listening"))
     assert RETRACE[1][2]["behind"] in _texts(pairs, "Story Text")
 
     # build on: additions under their story, with who added them
@@ -299,7 +310,7 @@ def test_each_exercise_is_written_in_its_own_view(full_snapshot, monkeypatch):
 
     # the appendix: every visible story and addition, every field, one table per exercise
     appendix = _tables_of(_chapter(doc, "Appendix: all the data"))
-    assert len(appendix) == 6
+    assert len(appendix) == len(library())
     visible = [s for s in full_snapshot.stories if not s.hidden]
     assert sum(len(t) - 1 for t in appendix) == len(visible)
     untold = next(t for t in appendix if "Votes" in t[0])

@@ -595,7 +595,9 @@ def test_the_library_loads():
 def test_over_the_wall_feeds_the_map():
     e = library()[EXERCISE]
     assert e.feeds_map and e.handoff["stage"] == "stage" and e.handoff["to_function"] == "next_function"
-    assert [f.kind for f in e.fields] == ["stage", "long_text", "long_text", "function", "long_text", "scale"]
+    assert [f.kind for f in e.fields] == ["stage", "long_text", "long_text", "function", "long_text", "stage", "scale",
+                                          "choice", "short_text"]
+    assert [f.name for f in e.fields if not f.required] == ["reach", "judged_by", "evidence"]
     gap = e.field("gap")
     assert (gap.scale_min, gap.scale_max, gap.scale_low, gap.scale_high) == (1, 5, "barely any", "a canyon")
     with pytest.raises(KeyError):

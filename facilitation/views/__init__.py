@@ -51,10 +51,12 @@ class View:
         """The exercise's chapter body in the Word report (python-docx writer `w`, `report._Context`)."""
         from .. import report
         from .glossary import glossary_section
+        from .then_and_now import then_and_now_section
 
         if not self.ranks_by_votes:
             report.top_votes(w, ctx, exercise, stories)
         glossary_section(w, ctx, exercise, stories)
+        then_and_now_section(w, ctx, exercise, stories)
         self.stories_section(w, ctx, exercise, stories)
 
     def stories_section(self, w, ctx, exercise: "Exercise", stories: list["Story"]) -> None:

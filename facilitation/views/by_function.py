@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .. import room
+from .. import room, rounds
 from . import View, register
 
 
@@ -20,8 +20,14 @@ class ByFunction(View):
     name = "by_function"
 
     def shape(self, stories, exercise, *, snapshot, labelled, show_names):
+        glossary = room.glossary(stories, exercise)
+        if exercise.guess_first:  # a meaning stays off the wall until the room has guessed it
+            glossary = room.glossary([t.story for t in rounds.terms(snapshot, exercise, stories)
+                                      if t.state == "revealed"], exercise)
+        if exercise.paced:  # in rounds: the wall shows the stories that have the headline's round
+            stories = [s for s in stories if str(s.answers.get(exercise.headline, "")).strip()]
         return FunctionWall(groups=room.by_function(stories, snapshot.workshop.functions, labelled=labelled),
-                            glossary=room.glossary(stories, exercise))
+                            glossary=glossary)
 
 
 def stories_by_function(w, ctx, ex, told) -> None:

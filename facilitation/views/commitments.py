@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from .. import exports, room
+from dataclasses import dataclass
+
+from .. import commitments, exports, room
 from . import View, register
+
+
+@dataclass(frozen=True)
+class Board:
+    pairs: dict                         # (teller's function, the function it connects to) → its commitments
+    facts: commitments.BoardFacts       # the first date on the board, the functions nobody connected to
 
 
 @register
@@ -13,7 +21,8 @@ class Commitments(View):
 
     def shape(self, stories, exercise, *, snapshot, labelled, show_names):
         """(teller's function → the function it connects to) → its commitments, in workshop order."""
-        return room.commitment_board(stories, exercise, snapshot.workshop.functions)
+        return Board(pairs=room.commitment_board(stories, exercise, snapshot.workshop.functions),
+                     facts=commitments.board_facts(snapshot, exercise, stories))
 
     def report_section(self, w, ctx, ex, told) -> None:
         """The commitments as one table, ready to paste into a follow-up email: every field as a
@@ -44,6 +53,12 @@ class Commitments(View):
         w.paragraph("Columns: " + "; ".join(f"{report.short_label(f)}: {f.label}" for f in fields)
                     + (f"; Who: {'the person and their function' if ctx.show_names else 'their function'}."),
                     "Caption")
+        if getattr(ctx, "snapshot", None) is not None and ex.board_by:
+            facts = commitments.board_facts(ctx.snapshot, ex, told)
+            if facts.earliest:
+                w.paragraph(f"First date on the board: {report._date(facts.earliest)}, a good day to check back.")
+            w.paragraph("Functions in the room nobody connected to: " + (", ".join(facts.nobody_connected) or "none")
+                        + ".")
         for s in ordered:
             if ctx.additions.get(s.id):
                 w.paragraph(f"Added to the commitment of story {ctx.number.get(s.id, '')}", "Story Label")

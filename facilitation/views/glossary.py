@@ -56,6 +56,13 @@ def glossary_section(w, ctx, ex, told) -> None:
     usable_w, _ = w.usable_mm()
     rows = [[[(term, True), (s.function, False)], report._answer(meaning_f, meaning, ctx)]
             for _, s, term, meaning in entries]
-    w.table([report.short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
-             report.short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"],
-            rows, [55, usable_w - 55])
+    header = [report.short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
+              report.short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"]
+    guesses = getattr(ctx, "guesses", {}) or {}
+    if getattr(ex, "guess_first", False) and any(guesses.get(s.id) for _, s, _t, _m in entries):
+        # Guess first: what the other functions thought the word meant, before it was revealed.
+        for row, (_, s, _t, _m) in zip(rows, entries):
+            row.append("; ".join(guesses.get(s.id, [])) or "not played")
+        w.table([*header, "What others guessed first"], rows, [40, (usable_w - 40) / 2, (usable_w - 40) / 2])
+    else:
+        w.table(header, rows, [55, usable_w - 55])

@@ -1,10 +1,12 @@
-"""The journey map: the live map with the latest stories beside it; in the report, the handoff
-table (biggest gap first), the map as a picture and as a Word table, the biggest gaps story by
-story, then every story by function. "handoffs" is its older report name."""
+"""The journey map: the live map with the latest stories beside it (in a receivers' round, such as
+What actually arrives, the widest answered handoff from both ends above them); in the report, the
+handoff table (biggest gap first: the sender's loss, who judged the gap, what the receiver says
+arrived), where each function's story stops, the map as a picture and as a Word table, the biggest
+gaps story by story, then every story by function. "handoffs" is its older report name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import journey_map, room
 from . import View, register
@@ -14,6 +16,7 @@ from . import View, register
 class MapWall:
     journey: object         # journey_map.Journey of what the room may see
     latest: list            # the newest stories of this exercise, newest first
+    sides: list = field(default_factory=list)  # receivers' round: answered handoffs (journey_map.Handoff) to show
 
 
 @register
@@ -25,7 +28,10 @@ class Map(View):
     def shape(self, stories, exercise, *, snapshot, labelled, show_names):
         # Only what the room may see: exercises being collected blind stay off the map until revealed.
         seen = room.room_snapshot(snapshot)
-        return MapWall(journey=journey_map.build_journey(seen, whole=seen), latest=list(reversed(stories))[:3])
+        journey = journey_map.build_journey(seen, whole=seen)
+        # The receivers' round: the widest handoff a receiver answered, from both ends, above one latest answer.
+        sides = journey_map.two_sides(journey, 1) if exercise.receives_from else []
+        return MapWall(journey=journey, latest=list(reversed(stories))[:1 if sides else 3], sides=sides)
 
     def report_section(self, w, ctx, ex, stories) -> None:
         from .. import report
@@ -36,14 +42,109 @@ class Map(View):
         if not handoffs:
             w.paragraph("No story named a function it hands the customer to.")
         elif len(handoffs) > len(top):
-            report._handoff_table(w, top, heading="The biggest gaps",
-                                  caption=f"The {len(top)} handoffs with the biggest gap, of {len(handoffs):,}; "
-                                          "all of them are listed after the map.")
+            handoff_table(w, top, heading="The biggest gaps",
+                          caption=f"The {len(top)} handoffs with the biggest gap, of {len(handoffs):,}; "
+                                  "all of them are listed after the map.")
         else:
-            report._handoff_table(w, handoffs, heading="Handoffs, biggest gap first", caption="")
+            handoff_table(w, handoffs, heading="Handoffs, biggest gap first", caption="")
+        reach_table(w, journey)
         report._map_sections(w, journey, ctx.pictures.get(ex.key), ctx.pending)
-        if len(handoffs) > len(top):
-            report._handoff_table(w, handoffs, heading="All handoffs, biggest gap first",
-                                  caption=f"All {len(handoffs):,} handoffs.")
-        report._gap_stories(w, ctx, journey)
+        if len(handoffs) > len(top):  # both sides of each handoff need a landscape page's width
+            w.page_setup(landscape=True)
+            handoff_table(w, handoffs, heading="All handoffs, biggest gap first",
+                          caption=f"All {len(handoffs):,} handoffs.")
+            w.page_setup(landscape=False)
+        gap_stories(w, ctx, journey)
         super().report_section(w, ctx, ex, stories)
+
+
+def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | None = None) -> None:
+    """The handoffs with the biggest gaps, each with its stories' promise, experience, loss and who
+    judged the gap, then what the receiver says actually arrived."""
+    from ..report import STORIES_PER_GAP, TOP_GAP_STORIES, _plural, fit_widths
+
+    limit = TOP_GAP_STORIES if limit is None else limit
+    per_handoff = STORIES_PER_GAP if per_handoff is None else per_handoff
+    top = [h for h in journey.handoffs if h.mean_gap is not None][:limit]
+    if not top:
+        return
+    w.heading("The biggest gaps, story by story", 2)
+    w.paragraph(f"The {_plural(len(top), 'handoff')} with the biggest mean gap, with what each story says was "
+                "promised, what the customer lived through and what got lost.", "Caption")
+    usable_w, _ = w.usable_mm()
+    for h in top:
+        dead = " · a dead end" if h.dead_end else ""
+        w.heading(f"{h.from_function} → {h.to_function} at {h.stage} · mean gap {h.mean_gap:.1f} · "
+                  f"{_plural(h.count, 'story', 'stories')}{dead}", 3)
+        shown = list(h.accounts)[:per_handoff]
+        rows = [[str(ctx.number.get(a.story.id, "")), a.promise, a.experience, a.lost,
+                 "–" if a.gap is None else f"{a.gap:g}",
+                 f"the customer: {a.evidence}" if a.customer_judged and a.evidence.strip()
+                 else "the customer" if a.customer_judged else "our guess"] for a in shown]
+        header = ["Story", "Promised", "Experienced", "Lost in the handoff", "Gap", "Judged by"]
+        w.table(header, rows, fit_widths(header, rows, usable_w, fixed={0: 14, 4: 12}))
+        if h.arrivals:
+            arrived = [[str(ctx.number.get(a.story.id, "")), a.arrived, a.missing] for a in h.arrivals[:per_handoff]]
+            w.paragraph(f"What {h.to_function} says actually arrived", "Story Label")
+            w.table(["Answer", "What arrived", "What was missing"], arrived,
+                    [18, (usable_w - 18) / 2, (usable_w - 18) / 2])
+        if h.count > len(shown):
+            more = ", ".join(str(ctx.number.get(a.story.id, "")) for a in h.accounts[len(shown):])
+            w.paragraph(f"… and {h.count - len(shown):,} more: stories {more}, under their functions below.",
+                        "Caption")
+
+
+
+
+HANDOFF_HEADER = ["From", "To", "Stage", "Stories", "Mean gap", "Dead end", "What gets lost (sender)",
+                  "Judged by", "What arrived (receiver)"]
+
+
+def receiver_side(h: dict) -> list[tuple[str, bool]] | str:
+    """The receiving side of a handoff row, as table lines: what arrived, what was missing."""
+    if not h.get("receivers"):
+        return "not answered"
+    lines: list[tuple[str, bool]] = []
+    for label, key in (("Arrived: ", "what arrived"), ("Missing: ", "what was missing")):
+        if h.get(key):
+            lines.append((label + h[key], False))
+    return lines or "answered, nothing written"
+
+
+def handoff_table(w, handoffs: list[dict], *, heading: str, caption: str) -> None:
+    """The handoffs as one table: both sides of each, and who judged its gap."""
+    w.heading(heading, 2)
+    w.paragraph((caption + " " if caption else "") + "Each row is one handoff: who passes the customer to whom, at which stage, how many "
+                "stories describe it, their mean gap between promise and experience (1 barely any, 5 a canyon), "
+                "whether it is a dead end (nobody in the receiving function tells a story from that stage on), "
+                "what the sender says gets lost, who judged the gap (the customer, with a quote, a ticket or a "
+                "score, or our own guess) and what the receiver says actually arrived and was missing.", "Caption")
+    rows = []
+    for h in handoffs:
+        gap = h.get("mean gap")
+        rows.append([h.get("from", ""), h.get("to", ""), h.get("stage", ""), f"{h.get('stories', 0):,}",
+                     "–" if gap is None else f"{gap:.1f}", "yes" if h.get("dead end") else "",
+                     h.get("what gets lost") or "", h.get("judged by") or "our guess", receiver_side(h)])
+    usable_w, _ = w.usable_mm()
+    fixed = [28, 28, 28, 17, 13, 12]
+    text = max(30.0, (usable_w - sum(fixed) - 20) / 2)
+    w.table(HANDOFF_HEADER, rows, fixed + [text, 20, text])
+
+
+def reach_table(w, journey) -> None:
+    """How far each function's part of the customer's story reaches, and answers no handoff matches."""
+    from ..report import _plural
+
+    rows = journey_map.reach_rows(journey)
+    if rows:
+        w.heading("Where each function's story stops", 2)
+        w.paragraph("The furthest stage each function's tellers say their part of the customer's story reaches; "
+                    "a teller who did not say ends where they hand the customer on.", "Caption")
+        usable_w, _ = w.usable_mm()
+        w.table(["Function", "Story stops at", "Stories", "Said where it ends"],
+                [[r["function"], r["stage"], f"{r['stories']:,}", f"{r['named']:,}"] for r in rows],
+                [usable_w * 0.36, usable_w * 0.3, usable_w * 0.14, usable_w * 0.2])
+    if journey.unmatched_arrivals:
+        w.paragraph(f"{_plural(len(journey.unmatched_arrivals), 'answer')} from the receiving side match no handoff "
+                    "shown here (the sender's story was hidden or changed, or, with names off, fewer than three "
+                    "people of the receiving function answered); they are not attributed.", "Caption")

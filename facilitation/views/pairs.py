@@ -1,10 +1,12 @@
-"""Pairs: one pair's story at a time, its two versions side by side (projector and report)."""
+"""Pairs: who tells and who listens with whom, the phase running, the room's tally of how each pair
+listened, and one pair's story at a time with its two versions side by side (projector and report).
+The rules of pairing and phases are in facilitation/pairs.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import exports, room
+from .. import exports, pairs, room
 from . import View, register
 
 
@@ -14,6 +16,13 @@ class PairWall:
     left: object            # the two fields shown next to each other
     right: object
     partner: object         # the field naming the partner, or None
+    others: tuple = ()      # the other fields shown under the two versions (not the headline, not the partner)
+    board: list = ()        # every pair as the room may see it: (number, [(role, who)]) (pairs.board)
+    phase: object = None    # the phase running (exercises.Phase), or None
+    phase_number: int = 0   # 1-based while one runs
+    phase_heading: str = ""
+    phase_deadline: float | None = None
+    tally: object = None    # pairs.Tally, or None when the exercise counts nothing
 
 
 @register
@@ -26,12 +35,21 @@ class Pairs(View):
         if not exercise.side_by_side:
             return super().shape(stories, exercise, snapshot=snapshot, labelled=labelled, show_names=show_names)
         left, right = (exercise.field(n) for n in exercise.side_by_side)
-        return PairWall(stories=list(reversed(stories)), left=left, right=right, partner=exercise.partner_field)
+        found = pairs.round_of(snapshot, exercise.key)
+        shown = {exercise.headline, left.name, right.name, exercise.partner_field.name if exercise.partner_field else ""}
+        return PairWall(stories=list(reversed(stories)), left=left, right=right, partner=exercise.partner_field,
+                        others=tuple(f for f in exercise.fields if f.name not in shown),
+                        board=pairs.board(found, show_names=show_names),
+                        phase=pairs.current_phase(exercise, found.phase), phase_number=found.phase,
+                        phase_heading=pairs.phase_heading(exercise, found.phase),
+                        phase_deadline=pairs.phase_deadline(exercise, found.phase, found.phase_started_at),
+                        tally=pairs.tally(exercise, stories, found))
 
     def stories_section(self, w, ctx, ex, told) -> None:
         """Each pair's story: who with whom, the two versions side by side, then the other fields."""
         from .. import report
 
+        pair_round_section(w, ctx, ex, told)
         w.heading("The pairs", 2)
         partner = ex.partner_field
         pair = side_by_side_fields(ex)
@@ -64,6 +82,46 @@ class Pairs(View):
             report._build_ons(w, ctx, ex, s)
             w.keep_together(start)
             ctx.tick(1)
+
+
+def pair_round_section(w, ctx, ex, told) -> None:
+    """How the pairs judged their listening (one mark per pair, as counts), the phases as they were
+    run, and who worked with whom (names off: functions only, under the ≥3 rule)."""
+    from .. import report
+
+    found = pairs.round_of(ctx.snapshot, ex.key) if getattr(ctx, "snapshot", None) is not None else None
+    count = pairs.tally(ex, told, found)
+    if count is not None and (count.marked or count.waiting):
+        w.heading("How the pairs listened", 2)
+        rows = [[label, f"{n:,}"] for label, n in count.counts]
+        if count.waiting:
+            rows.append([pairs.NOT_MARKED, f"{count.waiting:,}"])
+        w.table(["Listening", "Marks"], rows, [70, 25])
+        w.paragraph("One mark per pair: a pair that sent two forms counts its latest.", "Caption")
+    if found is None:
+        return
+    if found.phase_log:
+        steps = []
+        for n, started in found.phase_log:
+            step = pairs.current_phase(ex, n)
+            steps.append(f"{step.title} at {report._when(started)} ({step.minutes} min)" if step
+                         else f"phases ended at {report._when(started)}")
+        w.paragraph("Phases: " + "; ".join(steps) + ".", "Caption")
+    if found.pairs:
+        w.heading("Who worked with whom", 2)
+        usable_w, _ = w.usable_mm()
+        rows = []
+        for number, lines in pairs.board(found, show_names=ctx.show_names):
+            tellers = [who for role, who in lines if role == pairs.ROLE_LABELS[pairs.TELLER]]
+            listeners = [who for role, who in lines if role != pairs.ROLE_LABELS[pairs.TELLER]]
+            rows.append([str(number), ", ".join(tellers) or "—", ", ".join(listeners) or "—"])
+        if all(cell == room.OTHER_FUNCTIONS for row in rows for cell in row[1:]):
+            # Names off and no function with three people in the pairs: a table would say nothing.
+            sizes = sorted({len(p.members) for p in found.pairs})
+            w.paragraph(f"{report._plural(len(found.pairs), 'pair')} of {' or '.join(map(str, sizes))} people. "
+                        "Names are off and no function had three people in the pairs, so no function is named.")
+        else:
+            w.table(["Pair", "Teller", "Listening"], rows, [15, (usable_w - 15) / 2, (usable_w - 15) / 2])
 
 
 def side_by_side_fields(ex):

@@ -1,4 +1,5 @@
-"""The journey map on the projector: the live map, the three latest stories beside it."""
+"""The journey map on the projector: the live map, the three latest stories beside it (in a receivers'
+round, one handoff from both ends and the latest answer)."""
 
 import streamlit as st
 
@@ -15,6 +16,19 @@ def map_view(screen, shaped) -> None:
                                             min_font_px=journey_map.ROOM_FONT_PX)
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False}, key="projector-map")
     with latest_col, st.container(key="latest"):
+        for i, h in enumerate(shaped.sides):  # one handoff from both ends: the sender's loss, the receiver's missing
+            with st.container(key="sides-label"):
+                st.text("Both sides")
+            with st.container(border=True, key=f"sides-{i}"):
+                with st.container(key=f"sides-title-{i}"):
+                    st.text(f"{h.from_function} → {h.to_function}")
+                for part, who, texts in (("lost", f"{h.from_function}: lost", h.lost_texts),
+                                         ("missing", f"{h.to_function}: missing", h.missing_texts)):
+                    if texts:
+                        with st.container(key=f"sides-{part}-label-{i}"):
+                            st.text(who)
+                        with st.container(key=f"sides-{part}-{i}"):
+                            st.text(texts[0])
         with st.container(key="latest-label"):
             st.text("Latest")
         for story in shaped.latest:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation import input_rules, journey_map, report
+from facilitation import commitments, input_rules, journey_map, report
 from facilitation import workshops as W
 from facilitation.exercises import library
 from facilitation.store import stories
@@ -283,8 +283,8 @@ def _payload_answers(exercise, workshop, partner: str, n: int) -> dict:
                 if len(joined) <= room:
                     text = joined
             out[f.name] = f"{text} #{n}"
-        elif f.kind == "function":
-            out[f.name] = workshop.functions[n % len(workshop.functions)]
+        elif f.kind == "function":  # the next person's function: not one's own (a commitment connects to another)
+            out[f.name] = workshop.functions[(n + 1) % len(NAMES)]
         elif f.kind == "stage":
             out[f.name] = workshop.stages[n % len(workshop.stages)]
         elif f.kind == "choice":
@@ -295,6 +295,9 @@ def _payload_answers(exercise, workshop, partner: str, n: int) -> dict:
             out[f.name] = f.scale_min
         elif f.kind == "date":
             out[f.name] = dt.date.today().isoformat()
+        elif f.kind == "handoff":  # the one made to person n's function: person n - 1's, at their stage
+            out[f.name] = (f"{workshop.functions[(n - 1) % len(NAMES)]} @ "
+                           f"{workshop.stages[(n - 1) % len(NAMES) % len(workshop.stages)]}")
     return out
 
 
@@ -328,6 +331,9 @@ def test_participant_text_is_plain_text_in_every_exercise_view(page_store):
         W.open_exercise(s, w.id, position)
         for n, person in enumerate(people):
             answers = _payload_answers(exercise, w, people[(n + 1) % len(people)].display_name, n)
+            for f in exercise.fields:  # a commitment serves one of the room's stories or handoffs
+                if f.kind == "story_or_handoff":
+                    answers[f.name] = commitments.serve_options(W.snapshot(s, w.id))[0]
             result = W.submit_story(s, person, exercise_key, answers, f"{exercise_key}-{n}")
             assert result.ok, (exercise_key, result.problems)
         look(f"{exercise_key} open", [MARKUP["html"]])  # the first payload fits every text field

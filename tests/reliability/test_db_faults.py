@@ -275,7 +275,8 @@ def test_participant_page_keeps_the_text_and_says_not_saved_yet(page_store, monk
     assert W.NOT_SAVED_YET in [e.value for e in at.error]
     assert not at.success
     assert form_values(at) == [typed["promise"], typed["experience"], typed["lost"]]
-    assert [sb.value for sb in at.selectbox] == [typed["stage"], typed["next_function"]]
+    # (the optional "where your part ends" and "who judged that gap" stay unchosen)
+    assert [sb.value for sb in at.selectbox] == [typed["stage"], typed["next_function"], None, None]
     assert _count(s, w.id) == 0
 
     press_send(at)  # the fault has cleared: the same press stores it, once
