@@ -74,7 +74,9 @@ def commitment_date(story: Story, exercise: Exercise) -> dt.date | None:
 def board_facts(snapshot: Snapshot, exercise: Exercise, stories: list[Story]) -> BoardFacts:
     """The functions in the room nobody connected to, and the dates on the board."""
     present = {p.function for p in snapshot.participants}
-    connected = {s.answers.get(exercise.board_by) for s in stories} if exercise.board_by else set()
+    # A stored answer may be any JSON value (an archive, an older version): only text names a function.
+    connected = {a for a in (s.answers.get(exercise.board_by) for s in stories) if isinstance(a, str)} \
+        if exercise.board_by else set()
     nobody = [f for f in snapshot.workshop.functions if f in present and f not in connected]
     dates = [d for d in (commitment_date(s, exercise) for s in stories) if d is not None]
     return BoardFacts(nobody_connected=nobody, earliest=min(dates) if dates else None, dated=len(dates))

@@ -239,38 +239,70 @@ RETRACE = [
 # The pairs the facilitator settled on for it (teller first): each listener above sends for their pair.
 RETRACE_PAIRS = [("Dev", "Hiro"), ("Amira", "Jonas"), ("Lars", "Farid"), ("Ines", "Elena"), ("Grace", "Ben"),
                  ("Kemi", "Nadia"), ("Mei", "Chloé")]
-# Half the story: (teller, answers, [(who builds on it, addition)]).
+# Half the story: (teller, answers, [(who builds on it, addition)]). The most built-on cards grow.
 HALF_THE_STORY = [
-    ("Jonas", dict(number="Halvorsen renewed at 112% of last year's contract", number_kind="Renewals",
+    ("Jonas", dict(number="Renewal at 112% of last year's contract", number_kind="Renewals",
                    why_bought="Their food-safety auditor flagged the paper temperature logs; they needed proof by the next audit.",
                    why_stay="Support knows their night-shift lead by name and calls before every maintenance window."),
-     [("Lars", "Finance adds: since the second invoice, billing has never surprised them.")]),
-    ("Amira", dict(number="Sales cycle of 4 months, against 9 on average", number_kind="Revenue",
+     [("Lars", "Finance adds: since the second invoice, billing has never surprised them."),
+      ("Hiro", "Support adds: the night-shift lead calls us first now, before their own maintenance team."),
+      ("Mei", "Leadership adds: their owner told our CEO the audit was the first one they passed without a finding.")]),
+    ("Amira", dict(number="Sales cycle: 4 months, against 9 on average", number_kind="Revenue",
                    why_bought="A competitor's freezer failure cost them a weekend of production and a retailer's trust.",
                    why_stay="The quarterly review shows them numbers their board actually reads."),
      [("Elena", "From Product: they are the customer who asked for the audit export we now plan for everyone.")]),
-    ("Ines", dict(number="Tickets down from 40 a week to 3 after the threshold patch", number_kind="Support tickets",
+    ("Ines", dict(number="Tickets: 40 a week → 3 after the threshold patch", number_kind="Support tickets",
                   why_bought="They wanted fewer surprises on the night shift.",
                   why_stay="The alarms now mean something: when one goes off, someone walks to the freezer."),
-     [("Farid", "Implementation adds: the patch was the workaround we found in week one, finally written down.")]),
+     [("Farid", "Implementation adds: the patch was the workaround we found in week one, finally written down."),
+      ("Nadia", "Engineering adds: we made that threshold the default for every frozen-food customer.")]),
+    ("Elena", dict(number="Daily active users per plant: 23", number_kind="Usage",
+                   why_bought="I don't know why they bought. I only see that the quality team logs in before the line starts.",
+                   why_stay="My guess: the morning checklist replaced a clipboard, and nobody wants the clipboard back."),
+     []),
+    ("Kemi", dict(number="NPS 9 from the plant manager, 6 from the owner", number_kind="NPS / CSAT",
+                  why_bought="The plant manager chose us; the owner signed because the insurer asked for monitoring.",
+                  why_stay="The plant manager stays for the alarms. The owner is still waiting to see the money."),
+     [("Ben", "Sales adds: the owner asked me twice what the monitoring saves them. We never sent the numbers.")]),
+    ("Lars", dict(number="Days to pay our invoice: 58, against 30 agreed", number_kind="Revenue",
+                  why_bought="They bought for the second plant first, where the auditor was strictest.",
+                  why_stay="Probably not for our invoices: each one goes to three people before anyone pays it."),
+     []),
 ]
 # Untold retention stories: (teller, answers); the room's dots then pick the ones to tell prospects.
+# Ines's story is not cleared for retelling: the room sees it, the report and story bank never do.
 RETENTION = [
     ("Farid", dict(practice="A check-in call the evening before every go-live",
                    story="We called the night before go-live to test the VPN. It had expired; we renewed it with "
                          "Halvorsen's IT before anyone on the shop floor noticed.",
-                   teller="Implementation", audience="Prospects close to signing")),
+                   said_after="Their IT lead asked us to run the same call before their next upgrade, with another supplier.",
+                   may_retell="Yes, as it is written", teller="Implementation", audience="Prospects close to signing")),
     ("Lars", dict(practice="Reading the first three invoices of every new account",
                   story="We caught the double charge on the second plant and sent the correction before Halvorsen "
-                        "saw the invoice.", teller="Finance/billing", audience="New customers at onboarding")),
+                        "saw the invoice.", said_after="“First supplier who told us about a mistake before we found it.”",
+                  may_retell="Yes, without naming the customer", teller="Finance/billing",
+                  audience="New customers at onboarding")),
     ("Hiro", dict(practice="Staying on the call until the customer's own shift confirms it works",
                   story="Our engineer stayed on the line until Halvorsen's night shift ran the first real batch. "
-                        "The plant manager still mentions it.", teller="Support", audience="Prospects, early in the sale")),
+                        "The plant manager still mentions it.",
+                  said_after="The plant manager put our support number on the wall next to the fire exit plan.",
+                  may_retell="Yes, as it is written", teller="Support", audience="Prospects, early in the sale")),
     ("Kemi", dict(practice="Sending the renewal quote a full budget cycle early",
                   story="We sent the quote three months early so Halvorsen's budget could include the third plant.",
-                  teller="Customer success", audience="Customers at renewal")),
+                  said_after="Their finance director asked for the quote early again the next year.",
+                  may_retell="Yes, without naming the customer", teller="Customer success", audience="Customers at renewal")),
+    ("Ines", dict(practice="Calling back after every ticket we close, a week later",
+                  story="A week after closing a ticket I called Halvorsen back: the fix had broken their label printer. "
+                        "We fixed it before their audit; they asked us to keep it between us.",
+                  said_after="“Thank you for not making this a case study.”",
+                  may_retell="No, it stays in this room", teller="Support", audience="Prospects close to signing")),
+    ("Nadia", dict(practice="Reading each release note against the customer's own set-up",
+                   story="Before every release I check it against Halvorsen's custom alarms. Once it would have "
+                         "silenced the freezer alarm; we held the update for them for a week.",
+                   may_retell="Yes, as it is written", teller="Engineering", audience="Prospects close to signing")),
 ]
-# Who puts their dots where (two each): Hiro's night-shift story and Lars's invoice check win.
+# Who puts their dots where (two each): Hiro's night-shift story and Lars's invoice check win, and
+# go into the report's story bank; Ines's call-back stays in the room (not cleared for retelling).
 RETENTION_VOTES = {
     "Amira": ("Hiro", "Lars"), "Ben": ("Hiro", "Farid"), "Chloé": ("Hiro", "Kemi"), "Dev": ("Hiro", "Lars"),
     "Elena": ("Lars", "Farid"), "Farid": ("Hiro", "Lars"), "Grace": ("Hiro", "Farid"), "Hiro": ("Lars", "Kemi"),

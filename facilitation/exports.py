@@ -55,9 +55,14 @@ def vote_counts(snapshot: Snapshot, explicit: dict[int, int] | None = None) -> d
 
 
 def visible_stories(snapshot: Snapshot) -> list[Story]:
-    """The stories that may be shown: not hidden, and not an addition to a hidden story."""
+    """The stories that may be shown outside the room: not hidden, not an addition to a hidden story,
+    and not one its view keeps in the room (a story not cleared for retelling)."""
+    from . import views
+
     hidden = {s.id for s in snapshot.stories if s.hidden}
-    return [s for s in snapshot.stories if not s.hidden and getattr(s, "builds_on", None) not in hidden]
+    kept = views.kept_in_room(snapshot)
+    return [s for s in snapshot.stories if not s.hidden and getattr(s, "builds_on", None) not in hidden
+            and s.id not in kept]
 
 
 def is_addition(story: Story) -> bool:

@@ -41,7 +41,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -538,6 +538,7 @@ class _Context:
     pending: list = field(default_factory=list)   # map pictures still to put in the document
     guesses: dict[int, list[str]] = field(default_factory=dict)  # term story id → "“guess” (who)" before the reveal
     snapshot: Snapshot | None = None              # the workshop as the report shows it (the commitments board)
+    kept_in_room: dict = field(default_factory=dict)  # exercise key → stories not cleared to leave the room
 
     def votes_of(self, s: Story) -> int:
         return (self.votes or {}).get(s.id, 0)
@@ -960,6 +961,9 @@ def build_report(snapshot: Snapshot, *, include_map_image: bool = True, progress
                    partners=exports.partner_functions(snapshot), votes=None,
                    number=exports.story_numbers(visible), additions=additions, tick=tick,
                    shown_handoff=shown_handoff, guesses=rounds.guesses_by_term(snap, lib), snapshot=snap)
+    kept = views.kept_in_room(snapshot)
+    ctx.kept_in_room = Counter(s.exercise_key for s in snapshot.stories
+                               if s.id in kept and not s.hidden and not exports.is_addition(s))
 
     _summary_page(w, snap, summarise(snapshot, vote_counts=vote_counts))
     _workshop_section(w, snap)

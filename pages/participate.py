@@ -267,7 +267,7 @@ def build_on_wall():
                 st.button("Add", key=f"build-send-{key}", on_click=add_to_story, args=(story.id, key))
 
 
-if exercise.build_on and accepting and item.voting != "open":
+if exercise.build_on and accepting and item.voting != "open" and not views.get(exercise.room_view).draws_build_ons:
     build_on_wall()
 
 # What the exercise's room view shows on the phone, if it shows anything there (pages/views/).

@@ -125,15 +125,17 @@ UNTOLD = {
                                   "own setup.",
                          story="A fix worked in our test system but not at a warehouse client, because their scanners "
                                "were older. We only found out because we always check on site.",
-                         teller="Sales", audience="Prospects close to signing"),
+                         teller="Sales", audience="Prospects close to signing", may_retell="Yes, as it is written"),
     "Chen Wei": dict(practice="Every go-live ends with a written handover: what we set up, what we did not, whom to call.",
                      story="A customer's IT lead left a month after go-live. Her replacement ran the system from our "
                            "handover note alone and told our CEO it was the best document a supplier had given them.",
-                     teller="Implementation", audience="New customers at onboarding"),
+                     teller="Implementation", audience="New customers at onboarding",
+                     may_retell="Yes, without naming the customer"),
     "Farah Haddad": dict(practice="We read every release note against the setups of our ten largest customers.",
                          story="We held back a change that would have broken a hospital's night shift export, and "
                                "called them before they noticed anything.",
-                         teller="Customer success", audience="Customers at renewal"),
+                         teller="Customer success", audience="Customers at renewal",
+                         may_retell="Yes, as it is written"),
 }
 NOT_VOTING = {"Bo Lindqvist": [], "Chen Wei": ["Bo Lindqvist"], "Farah Haddad": ["Bo Lindqvist", "Chen Wei"]}
 

@@ -63,6 +63,8 @@ def views(store, workshop):
     for item in W.agenda(store, workshop.id):
         def open_it(item=item, round_index=0):
             W.open_exercise(store, workshop.id, item.position)
+            if item.voting != "off":  # the demo's vote is over: show the exercise's own view (story_bank)
+                controls.set_voting(store, workshop.id, item.position, "off")
             if item.exercise.paced:  # the demo leaves the room in the last round
                 rounds.set_round(store, workshop.id, item.position, round_index, exercise_key=item.exercise_key)
         yield item.exercise_key, open_it, item.exercise.title

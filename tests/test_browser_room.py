@@ -105,6 +105,7 @@ def test_a_room_runs_two_exercises_with_a_vote_and_a_spotlight(browser, app_serv
             expect(page.get_by_role("textbox", name="One time it really mattered")).to_have_value(story)
         choose(page, "Which function should tell this story?", function)
         choose(page, "And to whom?", "Prospects close to signing")
+        choose(page, "May we retell this story outside this room?", "Yes, as it is written")
         click_button(page, "Send")
         expect(page.get_by_text("Sent — thank you").first).to_be_visible()
     expect(projector.get_by_text(STORIES["Cy"][2]).first).to_be_visible(timeout=8_000)

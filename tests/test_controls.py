@@ -23,7 +23,8 @@ class FakeClock:
 
 def retention_answers(n: int = 0) -> dict:
     return {"practice": f"We call every new customer in week one ({n}).", "story": f"The time it mattered #{n}.",
-            "teller": "Support", "audience": library_option(RETENTION, "audience")}
+            "teller": "Support", "audience": library_option(RETENTION, "audience"),
+            "may_retell": library_option(RETENTION, "may_retell")}
 
 
 def library_option(key: str, field: str) -> str:
@@ -387,7 +388,7 @@ def test_nobody_votes_for_their_own_story_unless_the_exercise_allows_it(store, m
     ana, ben = make_participant(workshop, "Ana", "Sales"), make_participant(workshop, "Ben", "Support")
     W.open_exercise(store, workshop.id, 0)
     answers = {"practice": "Read contracts back", "story": "It mattered once.", "teller": "Sales",
-               "audience": "Prospects close to signing"}
+               "audience": "Prospects close to signing", "may_retell": "Yes, as it is written"}
     mine = W.submit_story(store, ana, "untold_retention_stories", answers, "a1").story
     C.set_voting(store, workshop.id, 0, "open")
     refused = C.cast_vote(store, ana, mine.id)

@@ -16,7 +16,8 @@ RETENTION = "untold_retention_stories"
 
 
 def retention(text: str) -> dict:
-    return {"practice": "A call in week one.", "story": text, "teller": "Support", "audience": "Prospects in a late-stage deal"}
+    return {"practice": "A call in week one.", "story": text, "teller": "Support", "audience": "Prospects in a late-stage deal",
+            "may_retell": "Yes, as it is written"}
 
 
 @pytest.fixture
@@ -142,6 +143,7 @@ def test_console_proxy_entry(retention_room, app_db):
     at.text_area(key=f"{proxy}-story").input("Once it caught a double charge before the customer did.")
     at.selectbox(key=f"{proxy}-teller").select("Finance/billing")
     at.selectbox(key=f"{proxy}-audience").select(at.selectbox(key=f"{proxy}-audience").options[0])
+    at.selectbox(key=f"{proxy}-may_retell").select(at.selectbox(key=f"{proxy}-may_retell").options[0])
     at.button(key=f"{proxy}-send").click().run()
     assert not at.exception
     stored = [s for s in W.list_stories(app_db, workshop.id, RETENTION) if s.by_proxy]

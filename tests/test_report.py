@@ -290,10 +290,14 @@ def test_each_exercise_is_written_in_its_own_view(full_snapshot, monkeypatch):
     assert "Finance knows: they renew because the contract bundles their second site at the old price." \
         in _texts(half, "Story Text")
 
-    # ranked: most votes first, each with its count
-    ranked = _texts(_chapter(doc, "Untold retention stories"), "Story Heading")
-    assert ranked == ["1. Story 1 · Support · Bo Lindqvist · 7 votes", "2. Story 2 · Implementation · Chen Wei · 6 votes",
-                      "3. Story 3 · Engineering · Farah Haddad · 5 votes"]
+    # the story bank: the voted stories cleared for retelling, by who should tell them to whom, with their votes
+    untold_chapter = _chapter(doc, "Untold retention stories")
+    assert _texts(untold_chapter, "Heading 3") == ["Sales should tell", "Implementation should tell",
+                                                   "Customer success should tell"]
+    assert _texts(untold_chapter, "Story Heading") == [
+        "To prospects close to signing · Story 1 · Support · Bo Lindqvist · 7 votes",
+        "To new customers at onboarding · Story 2 · Implementation · Chen Wei · 6 votes",
+        "To customers at renewal · Story 3 · Engineering · Farah Haddad · 5 votes"]
 
     # commitments: one table to paste into an email, soonest first, with who committed
     commitments = _tables_of(_chapter(doc, "One millimeter forward"))[0]
@@ -341,8 +345,10 @@ def test_votes_can_be_given_and_rank_any_exercise(full_snapshot, monkeypatch):
     wall = [s for s in full_snapshot.stories if s.exercise_key == "over_the_wall"]
     counts = {untold[2].id: 9, untold[0].id: 1, wall[3].id: 4}
     doc = _open(report.build_report(full_snapshot, vote_counts=counts))
+    # The story bank takes the two stories with votes (by who tells them); the one without follows.
     ranked = _texts(_chapter(doc, "Untold retention stories"), "Story Heading")
-    assert [h.split(" · ")[0] for h in ranked] == ["1. Story 3", "2. Story 1", "3. Story 2"]
+    assert [h.split(" · ")[1] for h in ranked[:2]] == ["Story 1", "Story 3"] and ranked[2].startswith("Story 2")
+    assert ranked[0].endswith("1 vote") and ranked[1].endswith("9 votes") and ranked[2].endswith("0 votes")
     most = next(t for t in _tables_of(_chapter(doc, "Over the wall")) if t[0][:2] == ["Votes", "Story"])
     assert most[1][:3] == ["4", "4", wall[3].function]
 
@@ -357,8 +363,10 @@ def test_without_votes_the_ranked_view_keeps_arrival_order(db, monkeypatch):
         assert W.submit_story(db, p, ex.key, _valid_answers(ex, ws, "", n), f"k{n}").ok
     doc = _open(report.build_report(W.snapshot(db, ws.id)))
     parts = _chapter(doc, "Untold retention stories")
-    assert "Stories in the order they arrived" in _texts(parts, "Heading 2")
-    assert _texts(parts, "Story Heading") == ["Story 1 · Sales · Ann", "Story 2 · Support · Bob"]
+    assert "Story bank" in _texts(parts, "Heading 2")
+    assert any(t.startswith("No votes were cast: every story cleared for retelling") for t in _texts(parts, "Caption"))
+    assert [h.split(" · ", 1)[1] for h in _texts(parts, "Story Heading")] == ["Story 1 · Sales · Ann",
+                                                                             "Story 2 · Support · Bob"]
 
 
 def test_a_story_is_kept_together_on_one_page(full_snapshot, monkeypatch):
@@ -631,7 +639,7 @@ def test_a_full_report_converts_to_pdf(db, tmp_path, monkeypatch):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60).stdout
         flat = " ".join(text.split())
-        for needle in ("Customer journey day", "Six weeks of waiting", "Glossary", "Stories ranked by votes",
+        for needle in ("Customer journey day", "Six weeks of waiting", "Glossary", "Story bank",
                        "Commitments", "Appendix: all the data", "Pair 1"):
             assert needle in flat, needle
         assert HIDDEN_TEXT not in flat

@@ -40,6 +40,12 @@ class View:
     collects_commitments = False    # its stories are commitments (summary page, follow-up)
     glossary_by_default = False     # the report shows a glossary even when the file names no pair
     ranks_by_votes = False          # its section already orders by votes (no separate "Most votes")
+    draws_build_ons = False         # its phone part draws the build-on list itself (not the generic one)
+
+    def stays_in_room(self, exercise: "Exercise", story: "Story") -> bool:
+        """Whether a story may be seen only by the room (projector, phones), never in the report, the
+        story bank or an export; e.g. one its teller did not clear for retelling."""
+        return False
 
     def shape(self, stories: list["Story"], exercise: "Exercise", *, snapshot: "Snapshot",
               labelled: set[str], show_names: bool) -> object:
@@ -64,6 +70,16 @@ class View:
         from .by_function import stories_by_function
 
         stories_by_function(w, ctx, exercise, stories)
+
+
+def kept_in_room(snapshot: "Snapshot") -> set[int]:
+    """The ids of the stories (and their additions) that stay in the room (see `View.stays_in_room`)."""
+    from ..exercises import library
+
+    lib = library()
+    kept = {s.id for s in snapshot.stories if getattr(s, "builds_on", None) is None and s.exercise_key in lib
+            and get(lib[s.exercise_key].report_view).stays_in_room(lib[s.exercise_key], s)}
+    return kept | {s.id for s in snapshot.stories if getattr(s, "builds_on", None) in kept}
 
 
 def register(cls: type[View]) -> type[View]:
