@@ -173,13 +173,16 @@ export default function (component) {
                                          `.st-key-${CSS.escape(k.data.form + "-" + field)} input`);
       if (!box || k.bound.has(box)) continue;
       k.bound.add(box);
-      box.addEventListener("input", () => {
+      const typed = () => {
         k.dirty.set(field, box.value);
         clearTimeout(k.idle);
         k.idle = setTimeout(() => flush(false), k.data.idle_ms);
         if (k.first === null) k.first = Date.now();
         else if (Date.now() - k.first > k.data.max_wait_ms) flush(false);
-      });
+      };
+      box.addEventListener("input", typed);
+      // Someone quick (or a slow phone) may type before this box is found: keep what is already in it.
+      if (box.value) typed();
     }
   };
   bind();

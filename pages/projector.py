@@ -121,7 +121,7 @@ with prompt_col:
     with st.container(key="counter", horizontal=True, gap="medium"):
         arrived = snap.stories_for(exercise.key)
         n_functions = len({s.function for s in arrived})
-        st.text(ngettext("{n} story", "{n} stories", len(arrived)).format(n=len(arrived)) + " · "
+        st.text(ngettext("{n} story", "{n} stories", len(arrived)).format(n=len(arrived)) + " "
                 + ngettext("from {n} function", "from {n} functions", n_functions).format(n=n_functions) + " · "
                 + _("{n} in the room").format(n=len(snap.participants)))
         screen = Screen(workshop=workshop, snap=snap, exercise=exercise, told=told, labelled=labelled, slot=slot,

@@ -39,7 +39,7 @@ def test_a_participant_joins_writes_and_votes_with_the_keyboard_alone(browser, a
     told = "We rang the warehouse the morning after every fix to check the scanners worked."
     assert W.submit_story(app_store, other, "untold_retention_stories",
                           {"practice": "We check on site.", "story": told, "teller": "Support",
-                           "audience": "Customers at renewal"}, "kb-other").ok
+                           "audience": "Customers at renewal", "may_retell": "Yes, as it is written"}, "kb-other").ok
     context = browser.new_context(viewport={"width": 390, "height": 844})
     context.set_default_timeout(15_000)
     phone = context.new_page()
@@ -60,6 +60,10 @@ def test_a_participant_joins_writes_and_votes_with_the_keyboard_alone(browser, a
         phone.keyboard.type("We answer every renewal question within a day.")
         tab_to(phone, "One time it really mattered")
         phone.keyboard.type("A renewal nearly slipped; our same-day answer kept it.")
+        tab_to(phone, "May we retell this story outside this room?")
+        phone.keyboard.type("Yes, as it is written")
+        phone.keyboard.press("Enter")
+        wait_for_app(phone)
         tab_to(phone, "Which function should tell this story?")
         phone.keyboard.type("Sales")
         phone.keyboard.press("Enter")

@@ -24,6 +24,9 @@ READ_TEXT = """() => {
   const nodes = document.querySelectorAll('[data-testid=stMain] [data-testid=stText], [data-testid=stMain] .main-svg text');
   for (const el of nodes) {
     if (el.closest('.hoverlayer')) continue;  // hover labels are for a mouse, not for the room
+    let hidden = false;  // text for screen readers only (visually hidden, e.g. the map in words)
+    for (let p = el; p && !hidden; p = p.parentElement) hidden = getComputedStyle(p).clipPath === 'inset(50%)';
+    if (hidden) continue;
     const r = el.getBoundingClientRect();
     const text = (el.textContent || '').trim();
     if (!text || r.width === 0 || r.height === 0) continue;
