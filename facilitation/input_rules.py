@@ -13,6 +13,7 @@ import unicodedata
 from typing import Iterable
 
 from .exercises import Exercise, Field
+from .i18n import N_
 from .handoff_sides import CHOOSE_A_HANDOFF, NO_HANDOFF_YET
 
 DISPLAY_NAME_MAX = 60
@@ -62,29 +63,39 @@ def displayable_value(value: object) -> object:
     return displayable(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def text_problem(text: object, *, max_chars: int | None, required: bool = True, what: str = "This answer",
-                 one_line: bool = False) -> str | None:
-    """Why a piece of text cannot be accepted, or None if it can.
+def _english(message: str) -> str:
+    return message
+
+
+def text_problem(text: object, *, max_chars: int | None, required: bool = True, what: str = N_("This answer"),
+                 one_line: bool = False, gettext=_english) -> str | None:
+    """Why a piece of text cannot be accepted, or None if it can (in the room's language with `gettext`,
+    which also gets `what`: pass it an English msgid).
 
     Stories accept any character but half of a surrogate pair (which no browser sends and no
     screen can show); a one-line name (title, person, function, stage) also refuses control
     characters, which no keyboard types on purpose and PostgreSQL text columns cannot store (NUL).
     """
+    _ = gettext
+    what = _(what)
     if text is None:
         text = ""
     if not isinstance(text, str):
-        return f"{what} must be text."
+        return _("{what} must be text.").format(what=what)
     if not visible_text(text):
         if required:
-            return f"{what} is empty. Please write something." if not text else f"{what} has only blank or invisible characters. Please write something."
+            return (_("{what} is empty. Please write something.") if not text
+                    else _("{what} has only blank or invisible characters. Please write something.")).format(what=what)
         return None
     if has_lone_surrogate(text):
-        return f"{what} contains a broken character (half of an emoji or symbol). Please retype it."
+        return _("{what} contains a broken character (half of an emoji or symbol). Please retype it.").format(what=what)
     if one_line and any(unicodedata.category(ch) == "Cc" for ch in text.strip()):
-        return f"{what} contains a line break or an invisible control character. Please type it on one line."
+        return _("{what} contains a line break or an invisible control character. "
+                 "Please type it on one line.").format(what=what)
     if max_chars is not None and len(text) > max_chars:
         over = len(text) - max_chars
-        return f"{what} is {len(text):,} characters; the limit is {max_chars:,}. Please shorten it by {over:,}."
+        return _("{what} is {length} characters; the limit is {limit}. Please shorten it by {over}.").format(
+            what=what, length=f"{len(text):,}", limit=f"{max_chars:,}", over=f"{over:,}")
     return None
 
 
@@ -159,12 +170,12 @@ def field_problem(f: Field, value: object, *, functions: list[str], stages: list
     if f.kind == "story_or_handoff" and not serves and _blank(value):
         return None  # the room has told nothing yet to pick from (a workshop of commitments only)
     if _blank(value):
-        return "Please choose an answer." if f.required else None
+        return N_("Please choose an answer.") if f.required else None
     if f.kind == "handoff":
         return None if value in handoffs else CHOOSE_A_HANDOFF
     if f.kind == "function":
         if value not in functions:
-            return "Please choose one of the functions in the list."
+            return N_("Please choose one of the functions in the list.")
         if f.not_own and own_function is not None and value == own_function:
             return (f"{value} is your own function. Pick the team on the other side of the seam: "
                     "this answer connects you to another function.")
@@ -177,7 +188,7 @@ def field_problem(f: Field, value: object, *, functions: list[str], stages: list
         return None if value in partners else "Please choose your partner from the list of people in the room."
     if f.kind == "story_or_handoff":
         if not serves:
-            return "The room has told no stories or handoffs yet, so there is nothing to pick: leave this one empty."
+            return N_("The room has told no stories or handoffs yet, so there is nothing to pick: leave this one empty.")
         return None if value in serves else "Please choose a story or handoff from today's list."
     if f.kind == "scale":
         if isinstance(value, bool) or not isinstance(value, int) or not f.scale_min <= value <= f.scale_max:
@@ -190,7 +201,7 @@ def field_problem(f: Field, value: object, *, functions: list[str], stages: list
             try:
                 day = dt.date.fromisoformat(str(value))
             except ValueError:
-                return "Please give a date like 2026-12-31."
+                return N_("Please give a date like 2026-12-31.")
         first = today or dt.date.today()
         if f.not_past and day < first:
             return f"{day:%A %d %B %Y} has already passed. Please pick today ({first:%d %B}) or a later date."

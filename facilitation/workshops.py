@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import access, handoff_sides, i18n, input_rules
+from .i18n import N_
 from .exercises import Exercise, library
 from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, pair_members, pair_rounds,
                     participants, record_bump, stories, votes, workshops)
@@ -25,8 +26,8 @@ DEFAULT_FUNCTIONS = [
 ]
 DEFAULT_STAGES = ["Prospect", "Sale", "Onboarding", "Implementation", "Support & adoption", "Renewal & expansion"]
 MAX_AGENDA_MINUTES = 180
-NOT_SAVED_YET = ("Not saved yet: the server is busy and could not store your answer. "
-                 "Your text is still in the form; please press Send again in a moment.")
+NOT_SAVED_YET = N_("Not saved yet: the server is busy and could not store your answer. "
+                   "Your text is still in the form; please press Send again in a moment.")
 Clock = Callable[[], float]
 EDIT_FROZEN_BY_VOTING = ("Not changed: the room is voting on these stories, so they stay as they were when the "
                          "dots were given. Your new text is still in the form.")

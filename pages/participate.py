@@ -224,10 +224,10 @@ def story_form():
                          on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
                          serves=serves)
             if f.name in problems:
-                st.error(plain(problems[f.name]))
+                st.error(plain(_(problems[f.name])))
         for name, message in problems.items():
             if name not in {f.name for f in shown}:
-                st.error(plain(message))
+                st.error(plain(_(message)))
         st.button(_("Save changes") if editing else _("Send"), type="primary", width="stretch", disabled=not accepting,
                   key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
         if editing and st.button(_("Cancel"), type="tertiary", key=f"cancel-{form_id}"):
