@@ -20,12 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import room
+from .i18n import N_
 from .exercises import Exercise, Phase, library
 from .store import Store, agenda_items, pair_members, pair_rounds, participants, workshops as workshop_rows
 from .workshops import Clock, Snapshot, StaleControl, Story, WorkshopInputError, _bump
 
 TELLER, LISTENER = "teller", "listener"
-ROLE_LABELS = {TELLER: "Teller", LISTENER: "Listener"}
+ROLE_LABELS = {TELLER: N_("Teller"), LISTENER: N_("Listener")}
 NOT_MARKED = "Not marked yet"
 
 
