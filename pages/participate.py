@@ -87,7 +87,8 @@ pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(
 # --- dot voting -----------------------------------------------------------------------------------
 
 def toggle_dot(story_id: int, put: bool) -> None:
-    result = controls.cast_vote(store(), participant, story_id) if put else controls.withdraw_vote(store(), participant, story_id)
+    result = (controls.cast_vote(store(), participant, story_id, gettext=_) if put
+              else controls.withdraw_vote(store(), participant, story_id, gettext=_))
     # Shown under the button that was tapped, until the next tap: that is where the person is looking.
     st.session_state["vote_message"] = (story_id, result.ok, result.message)
 
@@ -246,7 +247,7 @@ elif item.voting != "open" or editing:
 # --- building on other stories --------------------------------------------------------------------
 
 def add_to_story(story_id: int, key: str) -> None:
-    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"build-{key}", ""), key)
+    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"build-{key}", ""), key, gettext=_)
     if result.ok:
         del st.session_state[f"build-key-{story_id}"]
     else:
