@@ -417,7 +417,8 @@ class Phases:
     """The moments the whole room moves on together."""
 
     def __init__(self):
-        self.opened = asyncio.Event()
+        self.opening = asyncio.Event()  # the console is pressing "Open": phones watch for the form from now
+        self.opened = asyncio.Event()  # the console's own run after "Open" has finished
         self.t_open = 0.0
         self.submit = asyncio.Event()
         self.t_submit = 0.0
@@ -553,7 +554,9 @@ async def participant(i: int, args, scenario, base_url: str, stats: Stats, tag: 
                 stats.joined_via_domain += 1
             stats.connected += 1
 
-            await phases.opened.wait()
+            # Each phone times its own form from the moment "Open" is pressed, not from the end of the
+            # console's run (which, drawn while 500 phones redraw, finishes after most of them).
+            await phases.opening.wait()
             if scenario.story_controls(client) is None:
                 # The console opened the exercise: this screen must switch by itself (fragment → full rerun).
                 for _ in range(int((FOLLOW_TIMEOUT_S + args.settle) / 0.05)):
@@ -684,6 +687,9 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         # 4. the console opens the exercise; every phone must switch to the form by itself
         mark("open")
         phases.t_open = time.perf_counter()
+        if args.profile_phase == "open":
+            profiler = start_profiler(args, server_pids[0] if server_pids else None, seconds=FOLLOW_TIMEOUT_S)
+        phases.opening.set()
         if console is not None:
             await scenario.open_exercise(console)
         phases.opened.set()
@@ -697,7 +703,11 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         phases.t_submit = time.perf_counter()
         args.t_deadline = phases.t_submit + args.duration
         phases.submit.set()
-        profiler = start_profiler(args, server_pids[0] if server_pids else None)
+        if args.profile_phase == "open":
+            stop_profiler(profiler)
+            profiler = None
+        else:
+            profiler = start_profiler(args, server_pids[0] if server_pids else None)
         longest_field = max([args.field_gap, *(args.text_gap or ()), *(args.choice_gap or ())])
         await asyncio.wait(stories_done, timeout=args.duration + longest_field * 8 + ACK_TIMEOUT_S + 5)
         mark("drain")
@@ -800,7 +810,7 @@ def r1(v):
 
 # --- profiling (optional) -----------------------------------------------------------------------
 
-def start_profiler(args, pid):
+def start_profiler(args, pid, seconds: float | None = None):
     if not args.profile or not pid:
         return None
     exe = shutil.which("py-spy")
@@ -809,7 +819,7 @@ def start_profiler(args, pid):
         return None
     fmt = "raw" if args.profile.endswith(".txt") else "flamegraph"
     cmd = [exe, "record", "--pid", str(pid), "--rate", "50", "--nonblocking", "--format", fmt,
-           "--duration", str(int(args.duration + 10)), "-o", args.profile]
+           "--duration", str(int(seconds or args.duration + 10)), "-o", args.profile]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -907,9 +917,12 @@ def build_parser(doc: str) -> argparse.ArgumentParser:
                         "(passed as STREAMLIT_SECTION_OPTION; may be repeated)")
     p.add_argument("--floor-form", action="store_true", help="bench/floor.py only: the floor's fields in an "
                    "st.form instead of plain widgets")
+    p.add_argument("--no-floor", action="store_true", help="a named scenario: run ours only, not the floor")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", default=None, help="record the server with py-spy while stories are sent "
                    "(file.svg: flamegraph, file.txt: collapsed stacks)")
+    p.add_argument("--profile-phase", choices=("open", "submit"), default="submit",
+                   help="--profile: record while the exercise opens, or while stories are sent (default)")
     p.add_argument("--json", default=None, help="also write the result as JSON to this file")
     p.add_argument("--keep-data", action="store_true", help="keep the fresh data dir of a self-started server")
     return p
@@ -957,7 +970,7 @@ def print_side_by_side(name: str, ours: dict, floor: dict) -> None:
 def main(argv=None, scenario_cls=StoryRelayScenario, doc: str = __doc__) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(doc).parse_args(argv)
-    if args.scenario and scenario_cls is StoryRelayScenario and not args.server_url:
+    if args.scenario and scenario_cls is StoryRelayScenario and not args.server_url and not args.no_floor:
         print(f"--- scenario {args.scenario}: Story Relay ---", file=sys.stderr)
         ours = run_one(args, scenario_cls)
         from bench import floor

@@ -10,6 +10,9 @@ of 500 that wakes at once (an exercise opens) asks the same questions 500 times.
 * `live_exercise(...)` and `snapshot(...)` are read once per revision per process: the first
   session that sees a new revision reads, the others reuse the object (treat it as read-only;
   the dataclasses are frozen, their lists must not be mutated).
+* `workshop_by_code(...)` is read once per revision per process, and `participant(...)` (who a
+  page's token is) once per process until who is in the room changes (the hub's "people" topic):
+  every run of every phone asked both of the database before.
 * `qr_png(url)` draws a join QR code once per address.
 
 Refreshes are single-flight: while one thread reads a newer value, the others wait for that
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
@@ -44,6 +48,7 @@ from .store import Store
 REVISION_TTL_S = 0.5
 READ_WAIT_S = 5.0
 MAX_WORKSHOPS = 1000  # entries kept per kind before the least recently refreshed are dropped
+MAX_PEOPLE = 20_000  # participants kept (by token) before the least recently read are dropped
 
 
 @dataclass
@@ -138,6 +143,90 @@ def snapshot(store: Store, workshop_id: int, *, ttl: float | None = None) -> wor
     return _snapshots.get(store, workshop_id, lambda e: e.key == rev, read)
 
 
+_workshops = _Table()
+_codes: dict[tuple[str, str], int] = {}  # (store url, join code) -> workshop id; a code is never reused
+_people: OrderedDict[tuple[str, int, str], tuple[workshops.Participant | None, int]] = OrderedDict()
+_people_lock = threading.Lock()
+
+
+def workshop_by_code(store: Store, code: str) -> workshops.Workshop | None:
+    """workshops.find_workshop, read once per revision per process."""
+    from .access import normalise_join_code
+
+    code = normalise_join_code(code)
+    wid = _codes.get((store.url, code))
+    if wid is None:
+        found = workshops.find_workshop(store, code)
+        if found is not None:
+            _codes[(store.url, code)] = found.id
+            with _workshops.lock:
+                _workshops.entries[(store.url, found.id)] = _Entry(value=found, key=found.revision)
+        return found
+    rev = revision(store, wid)
+
+    def read():
+        found = workshops.get_workshop(store, wid)
+        return found, (found.revision if found is not None else -1)
+
+    found = _workshops.get(store, wid, lambda e: e.key == rev, read)
+    if found is None or found.code != code:
+        with _workshops.lock:
+            _codes.pop((store.url, code), None)
+        return workshops.find_workshop(store, code)
+    return found
+
+
+def participant(store: Store, workshop_id: int, token: str | None) -> workshops.Participant | None:
+    """workshops.participant_by_token, read once per process until the room's people change (a join,
+    a merge, a removal), when this process's push hub vouches for what it heard; else read."""
+    if not token:
+        return None
+    moved = live_hub.hub.moved(store.url, workshop_id, "people")
+    if moved is None:
+        return workshops.participant_by_token(store, workshop_id, token)
+    k = (store.url, workshop_id, token)
+    with _people_lock:
+        got = _people.get(k)
+        if got is not None and got[1] >= moved:
+            _people.move_to_end(k)
+            return got[0]
+    stamp = live_hub.hub.revision(store.url, workshop_id)  # taken before the read: never newer than it
+    found = workshops.participant_by_token(store, workshop_id, token)
+    if stamp is not None:
+        with _people_lock:
+            _people[k] = (found, stamp)
+            while len(_people) > MAX_PEOPLE:
+                _people.popitem(last=False)
+    return found
+
+
+_tellers: dict[tuple[str, int, str], tuple[frozenset[int], int]] = {}
+_tellers_lock = threading.Lock()
+
+
+def may_have_stories(store: Store, workshop_id: int, exercise_key: str, participant_id: int) -> bool:
+    """False only when this participant surely has no story (hidden or not) in this exercise: who has
+    told one is read once per process until the room's stories change (the hub's "stories" topic), so
+    a room that has just opened an exercise reads nobody's own stories. True: read them."""
+    moved = live_hub.hub.moved(store.url, workshop_id, "stories")
+    if moved is None:
+        return True
+    k = (store.url, workshop_id, exercise_key)
+    with _tellers_lock:
+        got = _tellers.get(k)
+    if got is None or got[1] < moved:
+        stamp = live_hub.hub.revision(store.url, workshop_id)  # before the read: never newer than it
+        tellers = workshops.storytellers(store, workshop_id, exercise_key)
+        if stamp is None:
+            return participant_id in tellers
+        got = (tellers, stamp)
+        with _tellers_lock:
+            _tellers[k] = got
+            if len(_tellers) > MAX_WORKSHOPS:
+                del _tellers[next(iter(_tellers))]
+    return participant_id in got[0]
+
+
 def serve_options(store: Store, workshop_id: int) -> list[str]:
     """What a commitment may serve (facilitation.commitments.serve_options), worked out once per revision per
     process: a room opening its commitments draws it on every phone (bench/bench_serve_options.py)."""
@@ -160,8 +249,17 @@ def qr_png(url: str) -> bytes:
 def forget(store: Store, workshop_id: int) -> None:
     """Drop what this process keeps for one workshop (called when it is deleted or restored), so no
     screen is ever served a deleted workshop's stories, whatever id or revision comes next."""
-    for table in (_revisions, _live, _snapshots, _serves):
+    for table in (_revisions, _live, _snapshots, _serves, _workshops):
         table.drop(store, workshop_id)
+    with _workshops.lock:
+        for k in [k for k, v in _codes.items() if k[0] == store.url and v == workshop_id]:
+            del _codes[k]
+    with _people_lock:
+        for k in [k for k in _people if k[0] == store.url and k[1] == workshop_id]:
+            del _people[k]
+    with _tellers_lock:
+        for k in [k for k in _tellers if k[0] == store.url and k[1] == workshop_id]:
+            del _tellers[k]
 
 
 def clear() -> None:
@@ -170,4 +268,11 @@ def clear() -> None:
     _live.clear()
     _snapshots.clear()
     _serves.clear()
+    _workshops.clear()
+    with _workshops.lock:
+        _codes.clear()
+    with _people_lock:
+        _people.clear()
+    with _tellers_lock:
+        _tellers.clear()
     qr_png.cache_clear()

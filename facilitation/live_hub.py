@@ -18,7 +18,10 @@ changed:
   console once a second): a burst of 400 joins redraws them a few times, not 400 times;
   the last change of a burst is always drawn (a trailing wake);
 * a screen that registers after a change it did not draw (it was drawn during the change) is
-  woken at once.
+  woken at once;
+* every SWEEP_S the hub looks over every screen it knows and wakes those that drew less than what
+  it has heard since (a wake lost on the way): the server-side safety net, which costs no script
+  run for a screen that is up to date. The browser's own slow poll stays as the last one.
 
 How a screen is woken (a Streamlit rerun) is the caller's business (pages/live.py); this module
 has no Streamlit import. Everything that schedules runs on the server's event loop (`attach`),
@@ -41,6 +44,7 @@ COALESCE_S = 0.075
 WATCH_S = 0.5  # SQLite: how often the watcher thread reads the watched workshops' revisions
 FRESH_FOR_S = 3 * WATCH_S  # a watcher silent for longer than this no longer vouches for revisions
 MAX_ROOMS = 1000
+SWEEP_S = 10.0
 
 _log = logging.getLogger(__name__)
 
@@ -89,7 +93,8 @@ class Hub:
         self._listeners: dict[str, asyncio.Task] = {}
         self._stop = threading.Event()
         self._read_signature = read_signature or _read_signature
-        self.stats = {"changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
+        self._sweep_loop: asyncio.AbstractEventLoop | None = None
+        self.stats = {"sweep_wakes": 0, "changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
                       "gone": 0, "notifications": 0, "watch_reads": 0}
 
     # --- wiring ---------------------------------------------------------------------------------
@@ -99,6 +104,9 @@ class Hub:
         self._loop = loop
         if self.changed_from_commit not in store_module.COMMIT_LISTENERS:
             store_module.COMMIT_LISTENERS.append(self.changed_from_commit)
+        if self._sweep_loop is not loop:
+            self._sweep_loop = loop
+            loop.call_soon_threadsafe(loop.call_later, SWEEP_S, self._sweep, loop)
 
     def detach(self) -> None:
         self._stop.set()
@@ -108,6 +116,7 @@ class Hub:
         if self.changed_from_commit in store_module.COMMIT_LISTENERS:
             store_module.COMMIT_LISTENERS.remove(self.changed_from_commit)
         self._loop = None
+        self._sweep_loop = None
 
     @property
     def attached(self) -> bool:
@@ -161,6 +170,15 @@ class Hub:
             room = self._rooms.get((url, workshop_id))
             return room.revision if room is not None and room.screens else None
 
+    def moved(self, url: str, workshop_id: int, topic: str) -> int | None:
+        """The revision of the last change to `topic` of the workshop this process heard of, if it is
+        sure to have heard every change (as `revision`), else None. 0: none since it started watching."""
+        if self.revision(url, workshop_id) is None:
+            return None
+        with self._lock:
+            room = self._rooms.get((url, workshop_id))
+            return room.moved.get(topic, 0) if room is not None else None
+
     # --- changes ------------------------------------------------------------------------------------
 
     def changed_from_commit(self, store: store_module.Store, bumps: dict[int, tuple[int, frozenset[str]]]) -> None:
@@ -174,6 +192,9 @@ class Hub:
         with self._lock:
             room = self._rooms.get((url, workshop_id))
             if room is None or revision <= room.revision:
+                if room is not None:  # known already (a screen drew it first): still say what it moved
+                    for t in topics:
+                        room.moved[t] = max(room.moved.get(t, 0), revision)
                 if room is None and len(self._rooms) < MAX_ROOMS:
                     room = self._room(url, workshop_id)  # nobody shows it yet: just remember
                     room.revision = revision
@@ -259,6 +280,27 @@ class Hub:
                 self._wake(room, screen)
         else:
             self._check_live(room)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The server-side safety net (SWEEP_S): wake every screen that drew less than what is known."""
+        if self._sweep_loop is not loop or self._loop is not loop or loop.is_closed():
+            return
+        try:
+            with self._lock:
+                rooms = [(r, list(r.screens.values())) for r in self._rooms.values() if r.screens]
+            for room, screens in rooms:
+                following = [s for s in screens if s.signature is not None]
+                if following and room.live_revision < room.moved.get("live", 0):
+                    self._check_live(room)  # reads once, then wakes the phones that differ
+                    following = []
+                for screen in [s for s in screens if s.signature is None] + following:
+                    if self._stale(room, screen):
+                        self.stats["sweep_wakes"] += 1
+                        self._wake(room, screen)
+        except Exception:
+            _log.exception("the safety-net sweep failed")
+        finally:
+            loop.call_later(SWEEP_S, self._sweep, loop)
 
     @staticmethod
     def _stale(room: Room, screen: Screen) -> bool:

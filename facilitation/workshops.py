@@ -411,6 +411,13 @@ def list_stories(store: Store, workshop_id: int, exercise_key: str | None = None
         return [_story(r) for r in conn.execute(q).all()]
 
 
+def storytellers(store: Store, workshop_id: int, exercise_key: str) -> frozenset[int]:
+    """The ids of everyone with a story (hidden or not, additions included) in one exercise."""
+    with store.read() as conn:
+        return frozenset(conn.execute(sa.select(stories.c.participant_id).distinct().where(
+            stories.c.workshop_id == workshop_id, stories.c.exercise_key == exercise_key)).scalars())
+
+
 def snapshot(store: Store, workshop_id: int, clock: Clock = time.time) -> Snapshot:
     """Everything about a workshop read in one transaction (hidden stories included, flagged)."""
     with store.read() as conn:

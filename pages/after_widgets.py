@@ -25,6 +25,8 @@ def _day(d: dt.date, language: str | None = None) -> str:
 def my_commitments(workshop: Workshop, participant: Participant, live: LiveExercise) -> bool:
     """Draw "my commitments" when the person's link opens after the room; True if it was drawn
     (the caller stops there). During the workshop it draws nothing."""
+    if not follow_up.after_the_room(True, live.state, workshop.held_on, workshop.created_at):
+        return False  # a room taking stories today: no read on every run of every phone
     mine = follow_up.commitments(store(), workshop.id, participant.id)
     if not follow_up.after_the_room(bool(mine), live.state, workshop.held_on, workshop.created_at):
         return False

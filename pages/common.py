@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -18,6 +19,10 @@ from facilitation.workshops import Workshop
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Live screens are woken by push (pages/live.py); this is only their safety-net poll.
 LIVE_POLL_SECONDS = 30
+# A phone's "what is the room on": 500 of them at 30 s were 17 script runs a second in an idle room
+# (~7 % of a core). The push hub's own sweep (facilitation/live_hub.py SWEEP_S) re-wakes a screen
+# whose wake was lost without any script run, so the phones' browser poll is only the last net.
+PHONE_POLL_SECONDS = 90
 
 
 def _use_app_navigation() -> None:
@@ -75,7 +80,12 @@ def store() -> Store:
 
 def use_css(name: str) -> None:
     """Inject one of our own stylesheets from assets/ (never user text)."""
-    st.html(f"<style>{(ASSETS / name).read_text(encoding='utf-8')}</style>")
+    st.html(_css(name))
+
+
+@functools.lru_cache(maxsize=32)
+def _css(name: str) -> str:  # read once per process: every live screen draws it on every run
+    return f"<style>{(ASSETS / name).read_text(encoding='utf-8')}</style>"
 
 
 def query_code() -> str:

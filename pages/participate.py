@@ -12,14 +12,15 @@ import streamlit as st
 from facilitation import controls, drafts, handoff_sides, i18n, live_cache, pairs, room, views, workshops
 from facilitation.exercises import in_language, library
 from pages import after_widgets, pair_widgets, round_widgets
-from pages.common import LIVE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
+from pages.common import LIVE_POLL_SECONDS, PHONE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
 from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
 from pages import live as live_push
 from pages import views as room_views
 
 use_css("participant.css")
-workshop = workshops.find_workshop(store(), query_code()) if query_code() else None
-participant = workshops.participant_by_token(store(), workshop.id, st.query_params.get("p")) if workshop else None
+# Both read once per process while nothing they show changes (facilitation/live_cache.py): a whole room runs this.
+workshop = live_cache.workshop_by_code(store(), query_code()) if query_code() else None
+participant = live_cache.participant(store(), workshop.id, st.query_params.get("p")) if workshop else None
 _ = i18n.translator(workshop.language if workshop else None).gettext
 ngettext = i18n.translator(workshop.language if workshop else None).ngettext
 if participant is None:
@@ -33,7 +34,7 @@ remember_participant(workshop, participant)
 live = live_cache.live_exercise(store(), workshop.id)
 
 
-@st.fragment(run_every=LIVE_POLL_SECONDS)
+@st.fragment(run_every=PHONE_POLL_SECONDS)
 def follow_the_room():
     """Redraw this screen when the facilitator changes what the room is doing (woken by push)."""
     live_push.follow(store(), workshop.id, "follow", topics={"live"}, revision=live.revision,
@@ -237,7 +238,8 @@ def story_form():
 
 
 mine = [s for s in workshops.list_stories(store(), workshop.id, exercise.key, participant_id=participant.id,
-                                          include_hidden=True) if s.builds_on is None]
+                                          include_hidden=True) if s.builds_on is None
+        ] if live_cache.may_have_stories(store(), workshop.id, exercise.key, participant.id) else []
 if exercise.paced and not editing and item.voting != "open":
     round_widgets.paced_forms(workshop, participant, exercise, live, mine, accepting=accepting, serves=serves)
 elif item.voting != "open" or editing:

@@ -164,6 +164,28 @@ def test_a_screen_drawn_during_a_change_is_woken_when_it_registers(hub, store):
     assert len(again.wakes) == 0
 
 
+def test_a_screen_whose_wake_was_lost_is_woken_again_by_the_sweep_and_an_up_to_date_one_is_not(store, monkeypatch):
+    monkeypatch.setattr(live_hub, "SWEEP_S", 0.2)
+    loop = LoopThread()
+    hub = live_hub.Hub(read_signature=lambda _store, _wid: (2, ("open", 0)))
+    hub.attach(loop.loop)
+    try:
+        projector = follow(hub, store, 7, "projector", W.TOPICS)
+        up_to_date = follow(hub, store, 7, "votes-only", {"votes"})  # a story is nothing it shows
+        hub.changed(store.url, 7, 2, frozenset({"stories"}))
+        settle(0.1)
+        assert len(projector.wakes) == 1  # woken, but it never redraws (the rerun was lost on the way)
+        settle(0.5)
+        assert len(projector.wakes) >= 2 and not up_to_date.wakes
+        hub.follow(store, 7, "projector", topics=W.TOPICS, revision=2, wake=projector)  # it drew at last
+        drawn = len(projector.wakes)
+        settle(0.5)
+        assert len(projector.wakes) == drawn
+    finally:
+        hub.detach()
+        loop.close()
+
+
 def test_commits_in_this_process_reach_the_hub_with_their_topics(hub, store, make_workshop, make_participant, answers):
     workshop, _ = make_workshop()
     rev = W.revision(store, workshop.id)

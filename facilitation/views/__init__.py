@@ -92,12 +92,19 @@ def register(cls: type[View]) -> type[View]:
     return cls
 
 
+_scanned: tuple = ()  # the __path__ last scanned: every run of every phone asks, the folders rarely change
+
+
 def discover() -> None:
     """Import every module of this package (and any folder added to its `__path__`) once."""
+    global _scanned
+    if tuple(__path__) == _scanned:
+        return
     for module in pkgutil.iter_modules(__path__):
         if module.name not in _found:
             _found.add(module.name)
             importlib.import_module(f"{__name__}.{module.name}")
+    _scanned = tuple(__path__)
 
 
 def names() -> list[str]:

@@ -10,6 +10,7 @@ import uuid
 import streamlit as st
 
 from facilitation import controls, i18n, live_cache, room
+from facilitation.report import shorten
 from facilitation.views.cards import cards as shape_cards
 from pages.common import LIVE_POLL_SECONDS, store
 from pages import live as live_push
@@ -17,17 +18,6 @@ from pages.views import register
 
 PER_COLUMN = 2          # a column holds two cards, or one card drawn larger
 COLUMNS_PER_PAGE = 4
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word, with '…' (the card has room for a few lines)."""
-    text = " ".join(str(text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1]
-    if " " in cut[limit // 2:]:
-        cut = cut[:cut.rindex(" ")]
-    return cut.rstrip(" ,;:.-") + "…"
 
 
 def pack(groups: list, weight, capacity: int = PER_COLUMN) -> list[list[tuple[object, list, int, int]]]:
