@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import input_rules
+from . import i18n
 from .i18n import N_
 from .exercises import Exercise, library
 from .store import Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, participants, stories, story_rounds, workshops
@@ -144,7 +145,8 @@ def submit_round(store: Store, participant: Participant, exercise_key: str, roun
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions), stages=list(w.stages),
                                                    own_function=participant.function, serves=serves,
                                                    today=dt.date.fromtimestamp(clock()),
-                                                   rounds=[round_index])
+                                                   rounds=[round_index],
+                                                   gettext=i18n.translator(w.language).gettext)
             if problems:
                 return SubmitResult(None, problems=problems)
             given = input_rules.normalise_answers(exercise, {f.name: answers.get(f.name) for f in fields})

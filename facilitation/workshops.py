@@ -772,7 +772,8 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                                                stages=list(w.stages), partners=partners,
                                                handoffs=offered_handoffs(conn, w, exercise, participant.function),
                                                own_function=participant.function,
-                                               serves=serves, today=dt.date.fromtimestamp(clock()))
+                                               serves=serves, today=dt.date.fromtimestamp(clock()),
+                                               gettext=i18n.translator(w.language).gettext)
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -841,7 +842,8 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                                                    serves=serve_options(store, participant.workshop_id, exercise),
                                                    today=dt.date.fromtimestamp(clock()),
                                                    rounds=input_rules.rounds_given(exercise, _story(row).answers)
-                                                   if exercise.paced else None)
+                                                   if exercise.paced else None,
+                                                   gettext=i18n.translator(w.language).gettext)
             if problems:
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(

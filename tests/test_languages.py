@@ -255,3 +255,21 @@ def test_a_german_report_is_in_german_with_german_dates(german_room):
     assert "Über die Mauer" in text and "Der Workshop" in text
     assert "Live in two weeks, thank you" in text
     assert "Summary" not in text.split("\n")
+
+
+def test_a_german_phone_paces_its_rounds_and_refuses_in_german(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/app.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db = get_store(url)
+    ws, _key = W.create_workshop(db, title="Runden", language="de", agenda_plan=[("always_be_storytelling", 15)])
+    ana = W.join_workshop(db, ws.code, "Ana", "Sales")
+    W.open_exercise(db, ws.id, 0)
+    at = _run("pages/participate.py", code=ws.code, p=ana.token)
+    assert not at.exception
+    text = _text(at)
+    assert "Runde 1 von 3 · Was ein Kunde gesagt hat" in text
+    send = next(b for b in at.button if b.label == "Runde 1 senden")
+    send.click().run()  # nothing typed: the refusal is German too
+    assert not at.exception
+    assert any("ist leer" in e.value or "Bitte wählen Sie" in e.value for e in at.error), [e.value for e in at.error]
+    assert not [e.value for e in at.error if "Please" in e.value]
