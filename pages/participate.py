@@ -131,11 +131,13 @@ def vote_wall():
             elif story.id in mine:
                 st.button(_("Take my dot back"), key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
                           on_click=toggle_dot, args=(story.id, False))
-                names[f"unvote-{story.id}"] = f"Take my dot back from: {_about(story.answers.get(exercise.headline, ''))}"
+                names[f"unvote-{story.id}"] = _("Take my dot back from: {story}").format(
+                    story=_about(story.answers.get(exercise.headline, "")))
             else:
                 st.button(_("Put a dot here"), key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
                           on_click=toggle_dot, args=(story.id, True))
-                names[f"vote-btn-{story.id}"] = f"Put a dot here: {_about(story.answers.get(exercise.headline, ''))}"
+                names[f"vote-btn-{story.id}"] = _("Put a dot here: {story}").format(
+                    story=_about(story.answers.get(exercise.headline, "")))
     # A screen reader tells the buttons apart by the story each one votes for.
     live_push.name_buttons(names, key="vote-names")
 
