@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import input_rules
+from .i18n import N_
 from . import workshops as workshops_rules
 from .exercises import library
 from .store import Store, agenda_items, participants, stories, votes, workshops
@@ -28,7 +29,7 @@ TELLER_NAME_MAX = 60
 MAX_MINUTES = 180
 
 # Dots are for other people's stories unless the exercise's file says `own_votes = true` under [room].
-OWN_STORY_VOTE = "This is your own story: put your dots on other people's stories."
+OWN_STORY_VOTE = N_("This is your own story: put your dots on other people's stories.")
 
 
 @dataclass(frozen=True)
@@ -187,59 +188,66 @@ def _vote_target_problem(conn, participant: Participant, story_id: int, *, for_d
     w = conn.execute(sa.select(workshops.c.live_position).where(workshops.c.id == participant.workshop_id)
                      .with_for_update()).one()
     if w.live_position is None:
-        return "Voting is not open.", 0
+        return N_("Voting is not open."), 0
     item = _agenda_item(conn.execute(sa.select(agenda_items).where(
         agenda_items.c.workshop_id == participant.workshop_id, agenda_items.c.position == w.live_position)).one())
     if item.voting != "open":
-        return "Voting is closed.", item.dots
+        return N_("Voting is closed."), item.dots
     story = conn.execute(sa.select(stories.c.exercise_key, stories.c.hidden, stories.c.builds_on,
                                    stories.c.participant_id).where(
         stories.c.id == story_id, stories.c.workshop_id == participant.workshop_id)).first()
     if story is None or story.hidden or story.builds_on is not None or story.exercise_key != item.exercise_key:
-        return "That story is not part of this vote.", item.dots
+        return N_("That story is not part of this vote."), item.dots
     if for_dot and story.participant_id == participant.id and not item.exercise.own_votes:
         return OWN_STORY_VOTE, item.dots
     if not item.on_projector:
-        return "The stories have not been revealed yet.", item.dots
+        return N_("The stories have not been revealed yet."), item.dots
     return None, item.dots
 
 
-def cast_vote(store: Store, participant: Participant, story_id: int, clock: Clock = time.time) -> VoteResult:
-    """Put one dot on a story (one per story, at most the item's cap per person)."""
+def _english(message: str) -> str:
+    return message
+
+
+def cast_vote(store: Store, participant: Participant, story_id: int, clock: Clock = time.time,
+              gettext=_english) -> VoteResult:
+    """Put one dot on a story (one per story, at most the item's cap per person); the message in the
+    room's language with `gettext`."""
+    _ = gettext
     try:
         with store.write() as conn:
             problem, cap = _vote_target_problem(conn, participant, story_id, for_dot=True)
             if problem:
-                return VoteResult(False, problem)
+                return VoteResult(False, _(problem))
             exercise_key = conn.execute(sa.select(stories.c.exercise_key).where(stories.c.id == story_id)).scalar_one()
             mine = conn.execute(sa.select(votes.c.story_id).select_from(votes.join(stories, votes.c.story_id == stories.c.id))
                                 .where(votes.c.participant_id == participant.id,
                                        stories.c.exercise_key == exercise_key)).scalars().all()
             if story_id in mine:
-                return VoteResult(True, "Your dot is already on this story.")
+                return VoteResult(True, _("Your dot is already on this story."))
             if len(mine) >= cap:
-                return VoteResult(False, f"You have used all {cap} of your dots. Take one back to move it.")
+                return VoteResult(False, _("You have used all {cap} of your dots. Take one back to move it.").format(cap=cap))
             conn.execute(sa.insert(votes).values(workshop_id=participant.workshop_id, story_id=story_id,
                                                  participant_id=participant.id, created_at=clock()))
             _bump(conn, participant.workshop_id, "votes")
     except sa.exc.IntegrityError:
-        return VoteResult(True, "Your dot is already on this story.")
+        return VoteResult(True, _("Your dot is already on this story."))
     except sa.exc.OperationalError:
-        return VoteResult(False, NOT_SAVED_YET)
-    return VoteResult(True, "Dot placed.")
+        return VoteResult(False, _(NOT_SAVED_YET))
+    return VoteResult(True, _("Dot placed."))
 
 
-def withdraw_vote(store: Store, participant: Participant, story_id: int) -> VoteResult:
+def withdraw_vote(store: Store, participant: Participant, story_id: int, gettext=_english) -> VoteResult:
     """Take a dot back while voting is open."""
     with store.write() as conn:
         problem, _cap = _vote_target_problem(conn, participant, story_id)
         if problem:
-            return VoteResult(False, problem)
+            return VoteResult(False, gettext(problem))
         gone = conn.execute(sa.delete(votes).where(votes.c.story_id == story_id,
                                                    votes.c.participant_id == participant.id)).rowcount
         if gone:
             _bump(conn, participant.workshop_id, "votes")
-    return VoteResult(True, "Dot taken back.")
+    return VoteResult(True, gettext("Dot taken back."))
 
 
 def my_dots(store: Store, participant: Participant, exercise_key: str) -> set[int]:
@@ -337,9 +345,10 @@ def _names(conn, workshop_id: int) -> list[str]:
 
 
 def build_on(store: Store, participant: Participant, story_id: int, text: str, idempotency_key: str,
-             clock: Clock = time.time) -> SubmitResult:
-    """Add to someone else's story ("build on it") while its exercise takes stories."""
-    if p := input_rules.text_problem(text, max_chars=BUILD_ON_MAX_CHARS, what="Your addition"):
+             clock: Clock = time.time, gettext=_english) -> SubmitResult:
+    """Add to someone else's story ("build on it") while its exercise takes stories (a refusal in the
+    room's language with `gettext`)."""
+    if p := input_rules.text_problem(text, max_chars=BUILD_ON_MAX_CHARS, what=N_("Your addition"), gettext=gettext):
         return SubmitResult(None, problems={"addition": p})
     try:
         with store.write() as conn:
@@ -351,13 +360,14 @@ def build_on(store: Store, participant: Participant, story_id: int, text: str, i
                                                            stories.c.workshop_id == participant.workshop_id)).first()
             exercise = library().get(target.exercise_key) if target is not None else None
             if target is None or target.hidden or target.builds_on is not None or exercise is None or not exercise.build_on:
-                return SubmitResult(None, problems={"_form": "You cannot add to that story."})
+                return SubmitResult(None, problems={"_form": gettext("You cannot add to that story.")})
             w = conn.execute(sa.select(workshops).where(workshops.c.id == participant.workshop_id).with_for_update()).one()
             item = None if w.live_position is None else _agenda_item(conn.execute(sa.select(agenda_items).where(
                 agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
             if item is None or item.exercise_key != target.exercise_key or not live.accepting(clock()):
-                return SubmitResult(None, problems={"_form": "Not sent: this exercise is not taking additions now. Your text is still in the box."})
+                return SubmitResult(None, problems={"_form": gettext(
+                    "Not sent: this exercise is not taking additions now. Your text is still in the box.")})
             now = clock()
             new_id = conn.execute(sa.insert(stories).values(
                 workshop_id=w.id, exercise_key=target.exercise_key, participant_id=participant.id,
@@ -366,7 +376,7 @@ def build_on(store: Store, participant: Participant, story_id: int, text: str, i
             _bump(conn, w.id, "stories")
             row = conn.execute(_stories_query(w.id).where(stories.c.id == new_id)).one()
     except sa.exc.OperationalError:
-        return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
+        return SubmitResult(None, problems={"_form": gettext(NOT_SAVED_YET)})
     return SubmitResult(_story(row), created=True)
 
 

@@ -188,7 +188,9 @@ def _need(table: dict, key: str, kind: type, where: str, default=None):
 
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")  # as facilitation.i18n
-TRANSLATION_KEYS = {"title", "question", "purpose", "notes", "fields"}
+TRANSLATION_KEYS = {"title", "question", "purpose", "notes", "fields", "rounds", "phases"}
+ROUND_TRANSLATION_KEYS = {"title"}
+PHASE_TRANSLATION_KEYS = {"title", "prompt", "teller", "listener"}
 FIELD_TRANSLATION_KEYS = {"label", "help", "placeholder", "low", "high", "options"}
 FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder",
               "not_own", "not_past"}
@@ -355,7 +357,8 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
     if handoff_fields and (not receives or handoff_fields != [receives.get("handoff")]):
         raise ExerciseFileError(f"{where}: field '{handoff_fields[0]}': a field of kind 'handoff' needs a "
                                 "[receives] table naming it (one such field per exercise)")
-    translations = _translations(_need(data, "translations", dict, where, default={}), fields, where)
+    translations = _translations(_need(data, "translations", dict, where, default={}), fields, where,
+                                 rounds=len(rounds), phases=len(phases))
     minutes = _need(data, "minutes", int, where)
     if not 1 <= minutes <= 180:
         raise ExerciseFileError(f"{where}: 'minutes' must be between 1 and 180")
@@ -424,8 +427,9 @@ def _rounds(data: dict, by_name: dict[str, Field], where: str) -> tuple[Round, .
     return tuple(rounds)
 
 
-def _translations(raw: dict, fields: list[Field], where: str) -> dict[str, dict]:
-    """Check the [translations.<code>] tables: known keys, texts only, fields and options that exist."""
+def _translations(raw: dict, fields: list[Field], where: str, *, rounds: int = 0, phases: int = 0) -> dict[str, dict]:
+    """Check the [translations.<code>] tables: known keys, texts only, fields and options that exist,
+    one `[[translations.<code>.rounds]]` / `.phases` table per round / phase, in the same order."""
     by_name = {f.name: f for f in fields}
     checked: dict[str, dict] = {}
     for code, table in raw.items():
@@ -461,6 +465,20 @@ def _translations(raw: dict, fields: list[Field], where: str) -> dict[str, dict]
             out_fields[name] = entry
         if out_fields:
             out["fields"] = out_fields
+        for part, count, keys in (("rounds", rounds, ROUND_TRANSLATION_KEYS), ("phases", phases, PHASE_TRANSLATION_KEYS)):
+            if part not in table:
+                continue
+            steps = _need(table, part, list, tw)
+            if len(steps) != count:
+                raise ExerciseFileError(f"{tw}: '{part}' must have one table for each of the exercise's {count} "
+                                        f"{part}, in the same order")
+            out[part] = []
+            for i, step in enumerate(steps):
+                sw = f"{tw}.{part}[{i}]"
+                if not isinstance(step, dict):
+                    raise ExerciseFileError(f"{sw}: must be a table")
+                _no_unknown_keys(step, keys, sw)
+                out[part].append({k: _need(step, k, str, sw) for k in step})
         checked[code] = out
     return checked
 
@@ -478,10 +496,15 @@ def in_language(exercise: Exercise, code: str | None) -> Exercise:
             f, label=ft.get("label", f.label), help=ft.get("help", f.help),
             placeholder=ft.get("placeholder", f.placeholder), scale_low=ft.get("low", f.scale_low),
             scale_high=ft.get("high", f.scale_high), option_labels=ft.get("options", f.option_labels)))
+    rounds = tuple(dataclasses.replace(r, title=rt.get("title", r.title))
+                   for r, rt in zip(exercise.rounds, table.get("rounds") or [{}] * len(exercise.rounds)))
+    phases = tuple(dataclasses.replace(p, **{k: pt.get(k, getattr(p, k)) for k in PHASE_TRANSLATION_KEYS})
+                   for p, pt in zip(exercise.phases, table.get("phases") or [{}] * len(exercise.phases)))
     return dataclasses.replace(
         exercise, title=table.get("title", exercise.title), question=table.get("question", exercise.question),
         purpose=table.get("purpose", exercise.purpose), say=notes.get("say", exercise.say),
-        debrief=notes.get("debrief", exercise.debrief), fields=tuple(fields), language=code)
+        debrief=notes.get("debrief", exercise.debrief), fields=tuple(fields), rounds=rounds, phases=phases,
+        language=code)
 
 
 @lru_cache(maxsize=16)

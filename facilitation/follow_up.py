@@ -31,15 +31,16 @@ import icalendar
 import sqlalchemy as sa
 
 from . import input_rules, views
+from .i18n import N_
 from .exercises import Exercise, library
 from .exports import spreadsheet_safe
 from .store import Store, commitment_updates, opening_reviews, stories, workshops
 from .trends import workshop_date
 from .workshops import Participant, Story, Workshop, _bump, _stories_query, _story, _workshop
 
-STATUSES = {"done": "Done", "partly": "Partly done", "dropped": "Dropped"}
+STATUSES = {"done": N_("Done"), "partly": N_("Partly done"), "dropped": N_("Dropped")}
 OPEN = "open"
-STATUS_LABELS = {OPEN: "Still open", **STATUSES}
+STATUS_LABELS = {OPEN: N_("Still open"), **STATUSES}
 NOTE_MAX_CHARS = 300
 CHECK_IN_DAYS = 30
 Clock = Callable[[], float]
@@ -184,7 +185,7 @@ def history(store: Store, story_id: int) -> list[tuple[float, str, str]]:
 
 
 def set_status(store: Store, participant: Participant, story_id: int, status: str, note: str = "",
-               clock: Clock = time.time) -> StatusResult:
+               clock: Clock = time.time, gettext=lambda message: message) -> StatusResult:
     """The teller marks their own commitment done, partly done or dropped, with a line on what happened.
 
     Works whatever the workshop is doing (it is usually long over). Refuses a commitment that is
@@ -192,10 +193,10 @@ def set_status(store: Store, participant: Participant, story_id: int, status: st
     """
     problems: dict[str, str] = {}
     if status not in STATUSES:
-        problems["status"] = "Please choose done, partly done or dropped."
+        problems["status"] = N_("Please choose done, partly done or dropped.")
     note = "" if note is None else str(note)
     if note.strip() and (p := input_rules.text_problem(note, max_chars=NOTE_MAX_CHARS, required=False,
-                                                       what="What happened")):
+                                                       what=N_("What happened"), gettext=gettext)):
         problems["note"] = p
     if problems:
         return StatusResult(False, problems)

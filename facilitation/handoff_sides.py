@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .exercises import Exercise
+from .i18n import N_
 
 SEPARATOR = " @ "
-NO_HANDOFF_YET = ("No function has said yet that it hands customers to yours, so there is no handoff to answer "
-                  "here. Listen to the others, or answer when one appears in the list.")
-CHOOSE_A_HANDOFF = "Please choose one of the handoffs in the list: those other functions said they make to yours."
+NO_HANDOFF_YET = N_("No function has said yet that it hands customers to yours, so there is no handoff to answer "
+                    "here. Listen to the others, or answer when one appears in the list.")
+CHOOSE_A_HANDOFF = N_("Please choose one of the handoffs in the list: those other functions said they make to yours.")
 
 
 def handoff_value(from_function: str, stage: str) -> str:

@@ -32,6 +32,11 @@ SOURCE_LANGUAGE = "en"
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 
 
+def N_(message: str) -> str:
+    """Marks an English message for `pybabel extract` where it is defined; it is translated where it is shown."""
+    return message
+
+
 def _catalogue_path(code: str, locale_dir: Path) -> Path:
     return locale_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po"
 

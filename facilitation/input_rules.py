@@ -13,6 +13,7 @@ import unicodedata
 from typing import Iterable
 
 from .exercises import Exercise, Field
+from .i18n import N_
 from .handoff_sides import CHOOSE_A_HANDOFF, NO_HANDOFF_YET
 
 DISPLAY_NAME_MAX = 60
@@ -62,36 +63,47 @@ def displayable_value(value: object) -> object:
     return displayable(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def text_problem(text: object, *, max_chars: int | None, required: bool = True, what: str = "This answer",
-                 one_line: bool = False) -> str | None:
-    """Why a piece of text cannot be accepted, or None if it can.
+def _english(message: str) -> str:
+    return message
+
+
+def text_problem(text: object, *, max_chars: int | None, required: bool = True, what: str = N_("This answer"),
+                 one_line: bool = False, gettext=_english) -> str | None:
+    """Why a piece of text cannot be accepted, or None if it can (in the room's language with `gettext`,
+    which also gets `what`: pass it an English msgid).
 
     Stories accept any character but half of a surrogate pair (which no browser sends and no
     screen can show); a one-line name (title, person, function, stage) also refuses control
     characters, which no keyboard types on purpose and PostgreSQL text columns cannot store (NUL).
     """
+    _ = gettext
+    what = _(what)
     if text is None:
         text = ""
     if not isinstance(text, str):
-        return f"{what} must be text."
+        return _("{what} must be text.").format(what=what)
     if not visible_text(text):
         if required:
-            return f"{what} is empty. Please write something." if not text else f"{what} has only blank or invisible characters. Please write something."
+            return (_("{what} is empty. Please write something.") if not text
+                    else _("{what} has only blank or invisible characters. Please write something.")).format(what=what)
         return None
     if has_lone_surrogate(text):
-        return f"{what} contains a broken character (half of an emoji or symbol). Please retype it."
+        return _("{what} contains a broken character (half of an emoji or symbol). Please retype it.").format(what=what)
     if one_line and any(unicodedata.category(ch) == "Cc" for ch in text.strip()):
-        return f"{what} contains a line break or an invisible control character. Please type it on one line."
+        return _("{what} contains a line break or an invisible control character. "
+                 "Please type it on one line.").format(what=what)
     if max_chars is not None and len(text) > max_chars:
         over = len(text) - max_chars
-        return f"{what} is {len(text):,} characters; the limit is {max_chars:,}. Please shorten it by {over:,}."
+        return _("{what} is {length} characters; the limit is {limit}. Please shorten it by {over}.").format(
+            what=what, length=f"{len(text):,}", limit=f"{max_chars:,}", over=f"{over:,}")
     return None
 
 
 def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], stages: list[str],
                     partners: list[str] | None = None, handoffs: list[str] | None = None,
                     own_function: str | None = None, serves: list[str] | None = None,
-                    today: dt.date | None = None, rounds: Iterable[int] | None = None) -> dict[str, str]:
+                    today: dt.date | None = None, rounds: Iterable[int] | None = None,
+                    gettext=_english) -> dict[str, str]:
     """Every field whose answer cannot be accepted, with the reason; empty when all is well.
 
     `handoffs` are the handoff answers this teller may give (`handoff_sides.offered_handoffs`:
@@ -106,7 +118,8 @@ def answer_problems(exercise: Exercise, answers: dict, *, functions: list[str], 
     fields = exercise.fields if rounds is None else tuple(f for r in rounds for f in exercise.round_fields(r))
     for f in fields:
         problem = field_problem(f, answers.get(f.name), functions=functions, stages=stages, partners=partners or [],
-                                handoffs=handoffs, own_function=own_function, serves=serves or [], today=today)
+                                handoffs=handoffs, own_function=own_function, serves=serves or [], today=today,
+                                gettext=gettext)
         if problem:
             problems[f.name] = problem
     for name in answers:
@@ -150,38 +163,39 @@ def _blank(value: object) -> bool:
 
 def field_problem(f: Field, value: object, *, functions: list[str], stages: list[str], partners: list[str],
                   handoffs: list[str] | None = None, own_function: str | None = None,
-                  serves: list[str] | None = None, today: dt.date | None = None) -> str | None:
-    """Why one answer cannot be accepted, or None."""
+                  serves: list[str] | None = None, today: dt.date | None = None, gettext=_english) -> str | None:
+    """Why one answer cannot be accepted (in the room's language with `gettext`), or None."""
+    _ = gettext
     if f.is_text:
-        return text_problem(value, max_chars=f.max_chars, required=f.required)
+        return text_problem(value, max_chars=f.max_chars, required=f.required, gettext=gettext)
     if f.kind == "handoff" and not handoffs:
-        return NO_HANDOFF_YET if f.required or not _blank(value) else None
+        return _(NO_HANDOFF_YET) if f.required or not _blank(value) else None
     if f.kind == "story_or_handoff" and not serves and _blank(value):
         return None  # the room has told nothing yet to pick from (a workshop of commitments only)
     if _blank(value):
-        return "Please choose an answer." if f.required else None
+        return _("Please choose an answer.") if f.required else None
     if f.kind == "handoff":
-        return None if value in handoffs else CHOOSE_A_HANDOFF
+        return None if value in handoffs else _(CHOOSE_A_HANDOFF)
     if f.kind == "function":
         if value not in functions:
-            return "Please choose one of the functions in the list."
+            return _("Please choose one of the functions in the list.")
         if f.not_own and own_function is not None and value == own_function:
-            return (f"{value} is your own function. Pick the team on the other side of the seam: "
-                    "this answer connects you to another function.")
+            return _("{value} is your own function. Pick the team on the other side of the seam: "
+                     "this answer connects you to another function.").format(value=value)
         return None
     if f.kind == "stage":
-        return None if value in stages else "Please choose one of the stages in the list."
+        return None if value in stages else _("Please choose one of the stages in the list.")
     if f.kind == "choice":
-        return None if value in f.options else "Please choose one of the options in the list."
+        return None if value in f.options else _("Please choose one of the options in the list.")
     if f.kind == "partner":
-        return None if value in partners else "Please choose your partner from the list of people in the room."
+        return None if value in partners else _("Please choose your partner from the list of people in the room.")
     if f.kind == "story_or_handoff":
         if not serves:
-            return "The room has told no stories or handoffs yet, so there is nothing to pick: leave this one empty."
-        return None if value in serves else "Please choose a story or handoff from today's list."
+            return _("The room has told no stories or handoffs yet, so there is nothing to pick: leave this one empty.")
+        return None if value in serves else _("Please choose a story or handoff from today's list.")
     if f.kind == "scale":
         if isinstance(value, bool) or not isinstance(value, int) or not f.scale_min <= value <= f.scale_max:
-            return f"Please pick a number from {f.scale_min} to {f.scale_max}."
+            return _("Please pick a number from {low} to {high}.").format(low=f.scale_min, high=f.scale_max)
         return None
     if f.kind == "date":
         if isinstance(value, dt.date):
@@ -190,7 +204,7 @@ def field_problem(f: Field, value: object, *, functions: list[str], stages: list
             try:
                 day = dt.date.fromisoformat(str(value))
             except ValueError:
-                return "Please give a date like 2026-12-31."
+                return _("Please give a date like 2026-12-31.")
         first = today or dt.date.today()
         if f.not_past and day < first:
             return f"{day:%A %d %B %Y} has already passed. Please pick today ({first:%d %B}) or a later date."

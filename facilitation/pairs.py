@@ -20,12 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import room
+from .i18n import N_
 from .exercises import Exercise, Phase, library
 from .store import Store, agenda_items, pair_members, pair_rounds, participants, workshops as workshop_rows
 from .workshops import Clock, Snapshot, StaleControl, Story, WorkshopInputError, _bump
 
 TELLER, LISTENER = "teller", "listener"
-ROLE_LABELS = {TELLER: "Teller", LISTENER: "Listener"}
+ROLE_LABELS = {TELLER: N_("Teller"), LISTENER: N_("Listener")}
 NOT_MARKED = "Not marked yet"
 
 
@@ -179,13 +180,17 @@ def phase_deadline(exercise: Exercise, phase: int, started_at: float | None) -> 
     return started_at + step.minutes * 60 if step is not None and started_at is not None else None
 
 
-def phase_heading(exercise: Exercise, phase: int) -> str:
+def _english(message: str) -> str:
+    return message
+
+
+def phase_heading(exercise: Exercise, phase: int, gettext=_english) -> str:
     """'Phase 2 of 3 · Retell it in reverse', 'All 3 phases done', or '' before the first."""
     step = current_phase(exercise, phase)
     if step is not None:
-        return f"Phase {phase} of {len(exercise.phases)} · {step.title}"
+        return gettext("Phase {n} of {total} · {title}").format(n=phase, total=len(exercise.phases), title=step.title)
     if exercise.phases and phase > len(exercise.phases):
-        return f"All {len(exercise.phases)} phases done"
+        return gettext("All {total} phases done").format(total=len(exercise.phases))
     return ""
 
 
@@ -197,35 +202,41 @@ def role_task(exercise: Exercise, phase: int, role: str) -> str:
     return (step.teller if role == TELLER else step.listener) or step.prompt
 
 
-def people_text(members, *, with_function: bool = True) -> str:
+def people_text(members, *, with_function: bool = True, gettext=_english) -> str:
     """'Dev (Engineering)', 'Hiro (Support) and Mei (Leadership)'."""
     names = [f"{m.name} ({m.function})" if with_function else m.name for m in members]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else gettext("{some} and {last}").format(some=", ".join(names[:-1]),
+                                                                                last=names[-1])
 
 
-def phone_lines(round_: Round, participant_id: int) -> tuple[str, str]:
+def phone_lines(round_: Round, participant_id: int, gettext=_english) -> tuple[str, str]:
     """What a phone says about its owner's pair: ('Pair 3 · you are the listener', 'Your teller: …').
 
     ('', '') when the room has no pairs yet; a person in no pair is told they will be placed.
     """
+    _ = gettext
     if round_.version == 0:
         return "", ""
     pair = round_.pair_of(participant_id)
     me = round_.member(participant_id)
     if pair is None or me is None:
-        return "You are not in a pair yet", "The facilitator will put you with someone in a moment."
+        return _("You are not in a pair yet"), _("The facilitator will put you with someone in a moment.")
     others = [m for m in pair.members if m.participant_id != participant_id]
-    head = f"Pair {pair.number} · you are the {me.role}"
+    head = (_("Pair {n} · you are the teller") if me.role == TELLER else _("Pair {n} · you are the listener")).format(
+        n=pair.number)
     if not others:
-        return head, "You have no partner yet: the facilitator will put someone with you."
+        return head, _("You have no partner yet: the facilitator will put someone with you.")
     if me.role == TELLER:
         listeners = [m for m in others if m.role != TELLER]
-        return head, f"Your listener{'s' if len(listeners) > 1 else ''}: {people_text(listeners)}"
+        return head, (_("Your listeners: {people}") if len(listeners) > 1 else _("Your listener: {people}")).format(
+            people=people_text(listeners, gettext=_))
     teller = [m for m in others if m.role == TELLER]
     rest = [m for m in others if m.role != TELLER]
-    line = f"Your teller: {people_text(teller)}" if teller else ""
+    line = _("Your teller: {people}").format(people=people_text(teller, gettext=_)) if teller else ""
     if rest:
-        line += (" · " if line else "") + f"also listening: {people_text(rest)}"
+        line += (" · " if line else "") + _("also listening: {people}").format(people=people_text(rest, gettext=_))
     return head, line
 
 

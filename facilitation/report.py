@@ -187,6 +187,12 @@ def _date(d: dt.date) -> str:
     return i18n.format_date(d, _LANGUAGE.get())
 
 
+def _gap(x: float) -> str:
+    """A mean gap with one decimal, as the language writes it ("4.5", "4,5")."""
+    from babel.numbers import format_decimal
+    return format_decimal(round(x, 1), format="0.0", locale=i18n._babel_locale(_LANGUAGE.get()))
+
+
 def _library() -> dict[str, Exercise]:
     language = _LANGUAGE.get()
     return {key: in_language(e, language) for key, e in library().items()}
@@ -486,19 +492,23 @@ def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
     w.heading(_("Summary"), 2)
     by_function = ", ".join(f"{f} {n}" for f, n in facts.functions.items())
     w.rich(((_("Who took part") + ": ", "Strong"),
-            (f"{_np('{n} person', '{n} people', facts.people)} from {_np('{n} function', '{n} functions', len(facts.functions))}"
+            (_("{people} from {functions}").format(people=_np('{n} person', '{n} people', facts.people),
+                                                    functions=_np('{n} function', '{n} functions', len(facts.functions)))
              + (f" ({by_function})" if by_function else "") + f"; {_np('{n} story', '{n} stories', facts.stories)}"
-             + (f", with {_np('{n} addition', '{n} additions', facts.additions)}" if facts.additions else "") + ".", None)))
+             + (", " + _("with {additions}").format(additions=_np('{n} addition', '{n} additions', facts.additions))
+                if facts.additions else "") + ".", None)))
 
-    w.rich(((f"The {_np('{n} widest handoff gap', '{n} widest handoff gaps', len(facts.widest_gaps))}" if facts.widest_gaps
-             else "Handoff gaps", "Strong"),
-            (" (mean gap between promise and experience, 1 barely any, 5 a canyon)" if facts.widest_gaps
-             else ": no story scored a handoff.", None)))
+    w.rich(((_("The {gaps}").format(gaps=_np('{n} widest handoff gap', '{n} widest handoff gaps', len(facts.widest_gaps)))
+             if facts.widest_gaps else _("Handoff gaps"), "Strong"),
+            (" " + _("(mean gap between promise and experience, 1 barely any, 5 a canyon)") if facts.widest_gaps
+             else ": " + _("no story scored a handoff."), None)))
     for h in facts.widest_gaps:
         lost = next((a.lost for a in h.accounts if a.lost.strip()), "")
-        w.rich(((f"•  {h.from_function} → {h.to_function} at {h.stage}: {h.mean_gap:.1f}", "Strong"),
-                (f" from {_np('{n} story', '{n} stories', h.count)}" + (" · nobody picks it up" if h.dead_end else "")
-                 + (f". Lost: {shorten(lost, 160)}" if lost else ""), None)))
+        w.rich((("•  " + _("{sender} → {receiver} at {stage}: {gap}").format(
+                    sender=h.from_function, receiver=h.to_function, stage=h.stage, gap=_gap(h.mean_gap)), "Strong"),
+                (" " + _("from {stories}").format(stories=_np('{n} story', '{n} stories', h.count))
+                 + (" · " + _("nobody picks it up") if h.dead_end else "")
+                 + (". " + _("Lost: {text}").format(text=shorten(lost, 160)) if lost else ""), None)))
 
     w.rich(((_("The room's top stories"), "Strong"),
             ("" if facts.top_stories else ": " + _("no dots were cast."), None)))
@@ -513,7 +523,8 @@ def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
         if facts.earliest:
             when, story = facts.earliest
             ex = lib[story.exercise_key]
-            text += f"; the earliest is due {_date(when)}: “{shorten(_text_of(ex, story), 140)}” ({story.function})"
+            text += "; " + _("the earliest is due {date}: “{text}” ({function})").format(
+                date=_date(when), text=shorten(_text_of(ex, story), 140), function=story.function)
         w.rich(((_("Commitments") + ": ", "Strong"), (text + ".", None)))
     else:
         w.rich(((_("Commitments") + ": ", "Strong"), (_("none were made."), None)))
@@ -537,14 +548,14 @@ def _workshop_section(w: _Writer, snap: Snapshot) -> None:
         stopped = room.stopped_at(snap, item)
         if item.opened_at and stopped is not None and stopped >= item.opened_at:
             minutes = (stopped - item.opened_at) / 60
-            ran = f"{round(minutes):,} min" if minutes >= 0.5 else "under 1 min"
-        rows.append([str(item.position + 1), title, f"{item.minutes} min",
-                     _when(item.opened_at) or "not opened",
-                     _when(stopped) or ("still open" if item.opened_at else ""), ran])
+            ran = _("{n} min").format(n=_num(round(minutes))) if minutes >= 0.5 else _("under 1 min")
+        rows.append([str(item.position + 1), title, _("{n} min").format(n=_num(item.minutes)),
+                     _when(item.opened_at) or _("not opened"),
+                     _when(stopped) or (_("still open") if item.opened_at else ""), ran])
     if rows:
         w.table([_("#"), _("Exercise"), _("Planned"), _("Opened"), _("Closed"), _("Ran for")], rows, [10, 70, 22, 22, 22, 24])
         tz = dt.datetime.fromtimestamp(snap.taken_at).astimezone().tzname()
-        w.paragraph(f"Times are the server's clock ({tz}).", "Caption")
+        w.paragraph(_("Times are the server's clock ({tz}).").format(tz=tz), "Caption")
     else:
         w.paragraph(_("The agenda was empty."))
 
@@ -552,14 +563,17 @@ def _workshop_section(w: _Writer, snap: Snapshot) -> None:
     w.heading(_("Who took part"), 2)
     counts = counts_by_function(snap.participants, ws.functions)
     present = sum(1 for n in counts.values() if n)
-    w.paragraph(f"{_np('{n} person', '{n} people', len(snap.participants))} from {_np('{n} function', '{n} functions', present)} took part.")
+    w.paragraph(_("{people} from {functions} took part.").format(
+        people=_np('{n} person', '{n} people', len(snap.participants)),
+        functions=_np('{n} function', '{n} functions', present)))
     names: dict[str, list[str]] = defaultdict(list)
     for p in snap.participants:
         names[p.function].append(p.display_name)
     total = [[(_("Total"), True)], [(_num(len(snap.participants)), True)]]
     if len(counts) > MAX_FUNCTIONS:  # only a workshop stored some other way has more: list who came
         listed = set(sorted(counts, key=lambda f: -counts[f])[:MAX_FUNCTIONS])
-        w.paragraph(f"The {MAX_FUNCTIONS} functions with the most people, of {len(counts):,}, are listed.", "Caption")
+        w.paragraph(_("The {n} functions with the most people, of {total}, are listed.").format(
+            n=MAX_FUNCTIONS, total=_num(len(counts))), "Caption")
         counts = {f: n for f, n in counts.items() if f in listed}
     if ws.show_names:
         rows = [[f, _num(n), ", ".join(names.get(f, [])) or "—"] for f, n in counts.items()]
@@ -1076,11 +1090,12 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
 
 def _exercise_summary(stories: list[Story], n_additions: int, items: list[AgendaItem]) -> str:
     functions = {s.function for s in stories}
-    text = f"{_np('{n} story', '{n} stories', len(stories))} from {_np('{n} function', '{n} functions', len(functions))}"
+    text = _("{stories} from {functions}").format(stories=_np('{n} story', '{n} stories', len(stories)),
+                                                  functions=_np('{n} function', '{n} functions', len(functions)))
     if n_additions:
-        text += f", with {_np('{n} addition', '{n} additions', n_additions)}"
+        text += ", " + _("with {additions}").format(additions=_np('{n} addition', '{n} additions', n_additions))
     if items and items[0].opened_at:
-        text += f"; opened at {_when(items[0].opened_at)}"
+        text += "; " + _("opened at {time}").format(time=_when(items[0].opened_at))
     return text + "."
 
 

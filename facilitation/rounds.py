@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from . import input_rules
+from . import i18n
+from .i18n import N_
 from .exercises import Exercise, library
 from .store import Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, participants, stories, story_rounds, workshops
 from .workshops import (NOT_SAVED_YET, AgendaItem, Clock, Guess, LiveExercise, Participant, Snapshot, Story,
@@ -59,9 +61,14 @@ def set_round(store: Store, workshop_id: int, position: int, round_index: int, *
         _bump(conn, workshop_id, "live")
 
 
-def round_label(exercise: Exercise, index: int) -> str:
-    """'Round 2 of 3 · The company's story, then and now'."""
-    return f"Round {index + 1} of {len(exercise.rounds)} · {exercise.rounds[index].title}"
+def _english(message: str) -> str:
+    return message
+
+
+def round_label(exercise: Exercise, index: int, gettext=_english) -> str:
+    """'Round 2 of 3 · The company's story, then and now' (in the room's language with `gettext`)."""
+    return gettext("Round {n} of {total} · {title}").format(n=index + 1, total=len(exercise.rounds),
+                                                            title=exercise.rounds[index].title)
 
 
 def rounds_in(exercise: Exercise, story: Story) -> set[int]:
@@ -138,7 +145,8 @@ def submit_round(store: Store, participant: Participant, exercise_key: str, roun
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions), stages=list(w.stages),
                                                    own_function=participant.function, serves=serves,
                                                    today=dt.date.fromtimestamp(clock()),
-                                                   rounds=[round_index])
+                                                   rounds=[round_index],
+                                                   gettext=i18n.translator(w.language).gettext)
             if problems:
                 return SubmitResult(None, problems=problems)
             given = input_rules.normalise_answers(exercise, {f.name: answers.get(f.name) for f in fields})
@@ -286,18 +294,21 @@ def reveal_term(store: Store, workshop_id: int, story_id: int, *, clock: Clock =
         _bump(conn, workshop_id, "live")
 
 
-def guess_refusal(participant: Participant, term_story: Story) -> str | None:
+def guess_refusal(participant: Participant, term_story: Story, gettext=_english) -> str | None:
     """Why this person does not guess this term (its author, or from the author's function), or None."""
     if term_story.participant_id == participant.id:
-        return "This is your term: listen to what the others think it means."
+        return gettext("This is your term: listen to what the others think it means.")
     if term_story.function == participant.function:
-        return f"This term comes from your function ({participant.function}): let the other functions guess."
+        return gettext("This term comes from your function ({function}): let the other functions guess.").format(
+            function=participant.function)
     return None
 
 
-def submit_guess(store: Store, participant: Participant, story_id: int, text: str, *, clock: Clock = time.time) -> str | None:
-    """Keep (or change) this person's guess at the term that is up; the reason it was refused, or None."""
-    if p := input_rules.text_problem(text, max_chars=GUESS_MAX_CHARS, what="Your guess"):
+def submit_guess(store: Store, participant: Participant, story_id: int, text: str, *, clock: Clock = time.time,
+                 gettext=_english) -> str | None:
+    """Keep (or change) this person's guess at the term that is up; the reason it was refused (in the room's
+    language with `gettext`), or None."""
+    if p := input_rules.text_problem(text, max_chars=GUESS_MAX_CHARS, what=N_("Your guess"), gettext=gettext):
         return p
     try:
         with store.write() as conn:
@@ -310,10 +321,10 @@ def submit_guess(store: Store, participant: Participant, story_id: int, text: st
                 agenda_items.c.workshop_id == participant.workshop_id,
                 agenda_items.c.position == w.live_position)).scalar_one_or_none()
             if row is None or up is None or up.story_id != story_id or row.exercise_key != live_key:
-                return "Not sent: the facilitator has moved on to another term. Your guess is still in the box."
+                return gettext("Not sent: the facilitator has moved on to another term. Your guess is still in the box.")
             if up.revealed_at is not None:
-                return "Too late for this one: the meaning is on the screen now."
-            if why := guess_refusal(participant, _story(row)):
+                return gettext("Too late for this one: the meaning is on the screen now.")
+            if why := guess_refusal(participant, _story(row), gettext):
                 return why
             now = clock()
             changed = conn.execute(sa.update(guesses).where(guesses.c.story_id == story_id,

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import access, handoff_sides, i18n, input_rules
+from .i18n import N_
 from .exercises import Exercise, library
 from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, pair_members, pair_rounds,
                     participants, record_bump, stories, votes, workshops)
@@ -25,8 +26,8 @@ DEFAULT_FUNCTIONS = [
 ]
 DEFAULT_STAGES = ["Prospect", "Sale", "Onboarding", "Implementation", "Support & adoption", "Renewal & expansion"]
 MAX_AGENDA_MINUTES = 180
-NOT_SAVED_YET = ("Not saved yet: the server is busy and could not store your answer. "
-                 "Your text is still in the form; please press Send again in a moment.")
+NOT_SAVED_YET = N_("Not saved yet: the server is busy and could not store your answer. "
+                   "Your text is still in the form; please press Send again in a moment.")
 Clock = Callable[[], float]
 EDIT_FROZEN_BY_VOTING = ("Not changed: the room is voting on these stories, so they stay as they were when the "
                          "dots were given. Your new text is still in the form.")
@@ -771,7 +772,8 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                                                stages=list(w.stages), partners=partners,
                                                handoffs=offered_handoffs(conn, w, exercise, participant.function),
                                                own_function=participant.function,
-                                               serves=serves, today=dt.date.fromtimestamp(clock()))
+                                               serves=serves, today=dt.date.fromtimestamp(clock()),
+                                               gettext=i18n.translator(w.language).gettext)
         if problems:
             return SubmitResult(None, problems=problems)
         now = clock()
@@ -840,7 +842,8 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
                                                    serves=serve_options(store, participant.workshop_id, exercise),
                                                    today=dt.date.fromtimestamp(clock()),
                                                    rounds=input_rules.rounds_given(exercise, _story(row).answers)
-                                                   if exercise.paced else None)
+                                                   if exercise.paced else None,
+                                                   gettext=i18n.translator(w.language).gettext)
             if problems:
                 return SubmitResult(None, problems=problems)
             conn.execute(sa.update(stories).where(stories.c.id == story_id).values(

@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from facilitation import follow_up, live_cache, room, themes
+from facilitation import follow_up, i18n, live_cache, room, themes
 from facilitation.workshops import LiveExercise, Participant, Workshop
 from pages import live as live_push
 from pages.common import LIVE_POLL_SECONDS, facilitator_params, store, use_css
@@ -18,8 +18,8 @@ STATUS_ICONS = {"open": ":material/radio_button_unchecked:", "done": ":material/
                 "partly": ":material/timelapse:", "dropped": ":material/cancel:"}
 
 
-def _day(d: dt.date) -> str:
-    return d.strftime("%d %B %Y").lstrip("0")
+def _day(d: dt.date, language: str | None = None) -> str:
+    return i18n.format_date(d, language)
 
 
 def my_commitments(workshop: Workshop, participant: Participant, live: LiveExercise) -> bool:
@@ -30,38 +30,40 @@ def my_commitments(workshop: Workshop, participant: Participant, live: LiveExerc
     mine = follow_up.commitments(store(), workshop.id, participant.id)
     if not follow_up.after_the_room(bool(mine), live.state, workshop.held_on, workshop.created_at):
         return False
+    _ = i18n.translator(workshop.language).gettext
     link = follow_up.participant_link(st.context.url, workshop, participant)
-    st.header("My commitments")
-    st.write("Mark each one done, partly done or dropped, and say in a line what happened. "
-             "This page keeps working after the workshop: bookmark it, or add a commitment to your calendar.")
+    st.header(_("My commitments"))
+    st.write(_("Mark each one done, partly done or dropped, and say in a line what happened. "
+               "This page keeps working after the workshop: bookmark it, or add a commitment to your calendar."))
     for c in mine:
         with st.container(border=True, key=f"my-commitment-{c.id}"):
             st.text(c.action)
-            facts = [f"By {_day(follow_up.due_date(c, workshop))}"] + ([f"With {c.connects_to}"] if c.connects_to else [])
+            facts = [_("By {day}").format(day=_day(follow_up.due_date(c, workshop), workshop.language))] + (
+                [_("With {function}").format(function=c.connects_to)] if c.connects_to else [])
             st.caption(" · ".join(facts))  # our own words and the workshop's function names, no participant text
-            st.markdown(f"{STATUS_ICONS.get(c.status, '')} **{c.status_label}**")
+            st.markdown(f"{STATUS_ICONS.get(c.status, '')} **{_(c.status_label)}**")
             if c.note:
                 st.text(c.note)
             with st.form(f"status-{c.id}", border=False):
-                choice = st.radio("Where it stands", list(follow_up.STATUSES), horizontal=True,
+                choice = st.radio(_("Where it stands"), list(follow_up.STATUSES), horizontal=True,
                                   index=list(follow_up.STATUSES).index(c.status) if c.status in follow_up.STATUSES else None,
-                                  format_func=follow_up.STATUSES.get, key=f"status-choice-{c.id}")
-                note = st.text_input("What happened (one line)", value=c.note, max_chars=follow_up.NOTE_MAX_CHARS,
+                                  format_func=lambda s: _(follow_up.STATUSES[s]), key=f"status-choice-{c.id}")
+                note = st.text_input(_("What happened (one line)"), value=c.note, max_chars=follow_up.NOTE_MAX_CHARS,
                                      key=f"status-note-{c.id}")
-                if st.form_submit_button("Save", type="primary", width="stretch"):
-                    result = follow_up.set_status(store(), participant, c.id, choice or "", note)
+                if st.form_submit_button(_("Save"), type="primary", width="stretch"):
+                    result = follow_up.set_status(store(), participant, c.id, choice or "", note, gettext=_)
                     if result.ok:
                         st.session_state["commitment_saved"] = c.id
                         st.rerun()
                     for message in result.problems.values():
-                        st.error(message)
+                        st.error(_(message))
             if st.session_state.get("commitment_saved") == c.id:
-                st.success("Saved.", icon=":material/check_circle:")
+                st.success(_("Saved."), icon=":material/check_circle:")
             left, right = st.columns(2)
-            left.download_button("Add to calendar (.ics)", follow_up.commitment_ics(workshop, [c], lambda _c: link),
+            left.download_button(_("Add to calendar (.ics)"), follow_up.commitment_ics(workshop, [c], lambda _c: link),
                                  file_name=f"commitment-{c.id}.ics", mime="text/calendar", icon=":material/event:",
                                  on_click="ignore", key=f"ics-{c.id}", width="stretch")
-            with right.popover("Copy as email", icon=":material/mail:", width="stretch"):
+            with right.popover(_("Copy as email"), icon=":material/mail:", width="stretch"):
                 st.code(follow_up.email_text(workshop, c, link), language=None, wrap_lines=True)
     return True
 
@@ -103,22 +105,26 @@ def opening_review_on_projector(workshop: Workshop, live: LiveExercise) -> bool:
     before, still_open = follow_up.previous_open_commitments(store(), workshop)
     if before is None:
         return False
+    t = i18n.translator(workshop.language)
     use_css("after_room.css")
     with st.container(key="checkin-title"):
-        st.text("Where we left off")
+        st.text(t.gettext("Where we left off"))
     with st.container(key="checkin-sub"):
-        st.text(f"{len(still_open)} commitments still open from {before.title}")
-    pairs_board(follow_up.by_pair(still_open, workshop.functions), show_names=workshop.show_names)
+        st.text(t.ngettext("{n} commitment still open from {title}", "{n} commitments still open from {title}",
+                           len(still_open)).format(n=len(still_open), title=before.title))
+    pairs_board(follow_up.by_pair(still_open, workshop.functions), show_names=workshop.show_names,
+                language=workshop.language)
     return True
 
 
-def pairs_board(groups: dict, *, show_names: bool, limit: int = 9) -> None:
+def pairs_board(groups: dict, *, show_names: bool, limit: int = 9, language: str | None = None) -> None:
     """Commitments by function pair in large text rows: status, the action, what happened. With names
     off, a teller's function with fewer than three people committing is shown as "Someone"."""
+    _ = i18n.translator(language).gettext
     labelled = room.labelled_functions([c.story for found in groups.values() for c in found], show_names=show_names)
     columns = st.columns(3, gap="medium")
     for i, ((source, target), found) in enumerate(list(groups.items())[:limit]):
-        source = source if source in labelled else "Someone"
+        source = source if source in labelled else _("Someone")
         with columns[i % 3]:
             with st.container(key=f"checkin-pair-{i}"):
                 with st.container(key=f"checkin-pair-head-{i}"):
@@ -126,7 +132,7 @@ def pairs_board(groups: dict, *, show_names: bool, limit: int = 9) -> None:
                 for c in found[:4]:
                     with st.container(key=f"checkin-item-{c.id}", border=True):
                         with st.container(key=f"checkin-status-{c.status}-{c.id}"):
-                            st.text(c.status_label)
+                            st.text(_(c.status_label))
                         st.text(c.action)
                         if c.note:
                             with st.container(key=f"checkin-note-{c.id}"):
@@ -173,21 +179,23 @@ def after_room_screen(workshop: Workshop) -> bool:
             st.rerun(scope="app")
 
     follow_updates()
+    _ = i18n.translator(workshop.language).gettext
     if view == "check_in":
         check = follow_up.check_in(store(), workshop.id)
         t = check.totals
         with st.container(key="checkin-title"):
-            st.text(f"{follow_up.CHECK_IN_DAYS}-day check-in · {workshop.title}")
+            st.text(_("{days}-day check-in · {title}").format(days=follow_up.CHECK_IN_DAYS, title=workshop.title))
         with st.container(key="checkin-sub"):
-            st.text(f"{t.made} made · {t.done} done · {t.partly} partly · {t.dropped} dropped · {t.open} still open")
+            st.text(_("{made} made · {done} done · {partly} partly · {dropped} dropped · {open} still open").format(
+                made=t.made, done=t.done, partly=t.partly, dropped=t.dropped, open=t.open))
         if not check.commitments:
-            st.text("No commitments were made in this workshop.")
-        pairs_board(check.by_pair, show_names=workshop.show_names)
+            st.text(_("No commitments were made in this workshop."))
+        pairs_board(check.by_pair, show_names=workshop.show_names, language=workshop.language)
         return True
     found = themes.list_themes(store(), workshop.id, confirmed_only=True)
     by_topic = themes.topic_stories(store(), workshop.id)
     with st.container(key="checkin-title"):
-        st.text("What we all hear")
+        st.text(_("What we all hear"))
     with st.container(key="checkin-sub"):
         st.text(f"{room.counted(len(found), 'common theme')} across functions · {workshop.title}")
     columns = st.columns(3, gap="medium")

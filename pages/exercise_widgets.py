@@ -26,7 +26,7 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
     if f.kind == "handoff":
         offered = handoffs or {}
         return st.selectbox(label, list(offered), index=None, format_func=lambda v: offered.get(v, str(v)),
-                            placeholder="Choose…" if offered else "Nobody has handed a customer to you yet", **common)
+                            placeholder=_("Choose…") if offered else _("Nobody has handed a customer to you yet"), **common)
     if f.kind == "short_text":
         return st.text_input(label, max_chars=f.max_chars, placeholder=f.placeholder or None, **common)
     if f.kind == "long_text":
@@ -34,8 +34,8 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
     if f.kind in ("function", "stage", "choice", "partner", "story_or_handoff"):
         options = field_options(f, workshop, partners, serves=serves)
         if f.kind == "story_or_handoff" and not options:
-            st.caption("Nothing from today to pick yet: stories and handoffs appear here once the room has told "
-                       "them. Leave this one empty.")
+            st.caption(_("Nothing from today to pick yet: stories and handoffs appear here once the room has told "
+                         "them. Leave this one empty."))
         return st.selectbox(label, options, index=None, placeholder=_("Choose…"),
                             format_func=f.option_label if f.kind == "choice" else str, **common)
     if f.kind == "scale":

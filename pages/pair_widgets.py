@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from facilitation import pairs
+from facilitation import i18n, pairs
 from facilitation.exercises import Exercise
 from facilitation.store import Store
 from facilitation.workshops import LiveExercise, Participant, Snapshot
@@ -18,8 +18,9 @@ def phone_panel(exercise: Exercise, live: LiveExercise, snap: Snapshot, particip
     """Above the form: who this person is with and in which role, and the running phase with its clock."""
     if not pairs.done_in_pairs(exercise):
         return None
+    _ = i18n.translator(exercise.language).gettext
     pair_round = pairs.round_of(snap, exercise.key)
-    head, detail = pairs.phone_lines(pair_round, participant.id)
+    head, detail = pairs.phone_lines(pair_round, participant.id, _)
     if head:
         with st.container(border=True, key="my-pair"):
             with st.container(key="my-pair-head"):
@@ -27,8 +28,8 @@ def phone_panel(exercise: Exercise, live: LiveExercise, snap: Snapshot, particip
             st.text(detail)  # names are typed by people: never markdown
             me = pair_round.member(participant.id)
             if me is not None and me.role == pairs.TELLER and len(pair_round.pair_of(participant.id).members) > 1:
-                st.caption("Your listener types and sends one form for your pair; you tell.")
-    if heading := pairs.phase_heading(exercise, live.phase):
+                st.caption(_("Your listener types and sends one form for your pair; you tell."))
+    if heading := pairs.phase_heading(exercise, live.phase, _):
         me = pair_round.member(participant.id)
         with st.container(border=True, key="phase"):
             with st.container(key="phase-head"):
@@ -37,7 +38,7 @@ def phone_panel(exercise: Exercise, live: LiveExercise, snap: Snapshot, particip
                 st.text(task)
             if deadline := pairs.phase_deadline(exercise, live.phase, live.phase_started_at):
                 live_push.countdown(deadline, key=f"phase-clock-{live.phase}", look="caption",
-                                    running="{clock} left in this phase", up="Time is up for this phase.")
+                                    running=_("{clock} left in this phase"), up=_("Time is up for this phase."))
     return pair_round
 
 

@@ -88,7 +88,8 @@ pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(
 # --- dot voting -----------------------------------------------------------------------------------
 
 def toggle_dot(story_id: int, put: bool) -> None:
-    result = controls.cast_vote(store(), participant, story_id) if put else controls.withdraw_vote(store(), participant, story_id)
+    result = (controls.cast_vote(store(), participant, story_id, gettext=_) if put
+              else controls.withdraw_vote(store(), participant, story_id, gettext=_))
     # Shown under the button that was tapped, until the next tap: that is where the person is looking.
     st.session_state["vote_message"] = (story_id, result.ok, result.message)
 
@@ -130,11 +131,13 @@ def vote_wall():
             elif story.id in mine:
                 st.button(_("Take my dot back"), key=f"unvote-{story.id}", icon=":material/radio_button_checked:",
                           on_click=toggle_dot, args=(story.id, False))
-                names[f"unvote-{story.id}"] = f"Take my dot back from: {_about(story.answers.get(exercise.headline, ''))}"
+                names[f"unvote-{story.id}"] = _("Take my dot back from: {story}").format(
+                    story=_about(story.answers.get(exercise.headline, "")))
             else:
                 st.button(_("Put a dot here"), key=f"vote-btn-{story.id}", icon=":material/radio_button_unchecked:",
                           on_click=toggle_dot, args=(story.id, True))
-                names[f"vote-btn-{story.id}"] = f"Put a dot here: {_about(story.answers.get(exercise.headline, ''))}"
+                names[f"vote-btn-{story.id}"] = _("Put a dot here: {story}").format(
+                    story=_about(story.answers.get(exercise.headline, "")))
     # A screen reader tells the buttons apart by the story each one votes for.
     live_push.name_buttons(names, key="vote-names")
 
@@ -225,10 +228,10 @@ def story_form():
                          on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
                          serves=serves)
             if f.name in problems:
-                st.error(plain(problems[f.name]))
+                st.error(plain(_(problems[f.name])))
         for name, message in problems.items():
             if name not in {f.name for f in shown}:
-                st.error(plain(message))
+                st.error(plain(_(message)))
         st.button(_("Save changes") if editing else _("Send"), type="primary", width="stretch", disabled=not accepting,
                   key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
         if editing and st.button(_("Cancel"), type="tertiary", key=f"cancel-{form_id}"):
@@ -248,7 +251,7 @@ elif item.voting != "open" or editing:
 # --- building on other stories --------------------------------------------------------------------
 
 def add_to_story(story_id: int, key: str) -> None:
-    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"build-{key}", ""), key)
+    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"build-{key}", ""), key, gettext=_)
     if result.ok:
         del st.session_state[f"build-key-{story_id}"]
     else:

@@ -115,7 +115,7 @@ if spotlight is not None:
 prompt_col, clock_col, join_col = st.columns([6, 1.3, 2.6], gap="medium", vertical_alignment="center")
 with prompt_col:
     with st.container(key="prompt-title"):
-        st.text(exercise.title + (f" · {rounds.round_label(exercise, live.round)}" if exercise.paced else ""))
+        st.text(exercise.title + (f" · {rounds.round_label(exercise, live.round, _)}" if exercise.paced else ""))
     with st.container(key="prompt-question"):
         st.text(exercise.question)
     with st.container(key="counter", horizontal=True, gap="medium"):

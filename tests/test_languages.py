@@ -124,8 +124,39 @@ def test_every_shipped_exercise_is_translated_for_the_room(code):
         assert {"title", "question", "purpose"} <= table.keys(), (ex.key, code)
         assert {f.name for f in ex.fields} == set(table["fields"]), (ex.key, code)
         for f in ex.fields:
+            # every text the English field shows on the phone has its translation (a new field or a new
+            # help line in English only would leave an English sentence on a German phone)
+            shown = {"label": f.label, "help": f.help, "placeholder": f.placeholder, "low": f.scale_low,
+                     "high": f.scale_high, "options": f.options}
+            assert {k for k, v in shown.items() if v} <= set(table["fields"][f.name]), (ex.key, code, f.name)
             if f.options:
                 assert len(table["fields"][f.name]["options"]) == len(f.options)
+        if ex.rounds:
+            assert [set(r) for r in table["rounds"]] == [{"title"}] * len(ex.rounds), (ex.key, code)
+        if ex.phases:
+            assert [set(p) for p in table["phases"]] == [{k for k in ("title", "prompt", "teller", "listener")
+                                                          if getattr(step, k)} for step in ex.phases], (ex.key, code)
+
+
+def test_rounds_and_phases_are_shown_in_the_room_language_with_english_where_left_out():
+    ex = exercises.library()["always_be_storytelling"]
+    de = exercises.in_language(ex, "de")
+    assert de.rounds[0].title == "Was ein Kunde gesagt hat"
+    assert [r.fields for r in de.rounds] == [r.fields for r in ex.rounds]  # the rounds' fields stay the same
+    pairs = exercises.library()["retrace_the_steps"]
+    fr = exercises.in_language(pairs, "fr")
+    assert fr.phases[1].title == "La raconter à l'envers" and fr.phases[1].minutes == pairs.phases[1].minutes
+    data = _exercise_data(de={"title": "x"})
+    data["rounds"] = [{"title": "One", "fields": ["a"]}, {"title": "Two", "fields": ["b"]}]
+    data["translations"]["de"]["rounds"] = [{"title": "Eins"}, {}]
+    parsed = exercises.in_language(exercises.parse_exercise(data, "t.toml", "t"), "de")
+    assert [r.title for r in parsed.rounds] == ["Eins", "Two"]
+    data["translations"]["de"]["rounds"] = [{"title": "Eins"}]
+    with pytest.raises(exercises.ExerciseFileError, match="one table for each of the exercise's 2 rounds"):
+        exercises.parse_exercise(data, "t.toml", "t")
+    data["translations"]["de"]["rounds"] = [{"title": "Eins"}, {"titel": "Zwei"}]
+    with pytest.raises(exercises.ExerciseFileError, match="unknown key 'titel'"):
+        exercises.parse_exercise(data, "t.toml", "t")
 
 
 # --- the stored language ----------------------------------------------------------------------------
@@ -224,3 +255,21 @@ def test_a_german_report_is_in_german_with_german_dates(german_room):
     assert "Über die Mauer" in text and "Der Workshop" in text
     assert "Live in two weeks, thank you" in text
     assert "Summary" not in text.split("\n")
+
+
+def test_a_german_phone_paces_its_rounds_and_refuses_in_german(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/app.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db = get_store(url)
+    ws, _key = W.create_workshop(db, title="Runden", language="de", agenda_plan=[("always_be_storytelling", 15)])
+    ana = W.join_workshop(db, ws.code, "Ana", "Sales")
+    W.open_exercise(db, ws.id, 0)
+    at = _run("pages/participate.py", code=ws.code, p=ana.token)
+    assert not at.exception
+    text = _text(at)
+    assert "Runde 1 von 3 · Was ein Kunde gesagt hat" in text
+    send = next(b for b in at.button if b.label == "Runde 1 senden")
+    send.click().run()  # nothing typed: the refusal is German too
+    assert not at.exception
+    assert any("ist leer" in e.value or "Bitte wählen Sie" in e.value for e in at.error), [e.value for e in at.error]
+    assert not [e.value for e in at.error if "Please" in e.value]

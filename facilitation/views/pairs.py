@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import exports, pairs, room
+from .. import exports, i18n, pairs, room
 from . import View, register
 
 
@@ -41,7 +41,8 @@ class Pairs(View):
                         others=tuple(f for f in exercise.fields if f.name not in shown),
                         board=pairs.board(found, show_names=show_names),
                         phase=pairs.current_phase(exercise, found.phase), phase_number=found.phase,
-                        phase_heading=pairs.phase_heading(exercise, found.phase),
+                        phase_heading=pairs.phase_heading(exercise, found.phase,
+                                                          i18n.translator(exercise.language).gettext),
                         phase_deadline=pairs.phase_deadline(exercise, found.phase, found.phase_started_at),
                         tally=pairs.tally(exercise, stories, found))
 

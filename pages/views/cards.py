@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, live_cache, room
+from facilitation import controls, i18n, live_cache, room
 from facilitation.report import shorten
 from facilitation.views.cards import cards as shape_cards
 from pages.common import LIVE_POLL_SECONDS, store
@@ -68,14 +68,15 @@ def draw_columns(screen, columns: list, label, draw, *, per_page: int) -> None:
                     draw(card)
 
 
-def number_card(card, byline: str, *, additions: int, phone: bool = False) -> None:
+def number_card(card, byline: str, *, additions: int, phone: bool = False, language: str | None = None) -> None:
     """One card: the number, the client story, who told it, how often it was built on, the latest additions."""
+    t = i18n.translator(language)
     s = card.story
     with st.container(border=True, key=f"story-grown-{s.id}" if card.grown and not phone else f"story-{s.id}"):
         # Cut at a word to what the card shows (two lines of number, about two lines per answer), so
         # the text never stops mid-line; a grown card has room for more, the phone shows it whole.
         with st.container(key=f"headline-number-{s.id}"):
-            st.text((card.number if phone or card.grown else shorten(card.number, 40)) or "(no number given)")
+            st.text((card.number if phone or card.grown else shorten(card.number, 40)) or t.gettext("(no number given)"))
         limit = None if phone else (150 if card.grown else 45)
         client = "\n".join(f"{label}: {text if limit is None else shorten(text, limit)}"
                            for label, text in card.client_story)
@@ -87,7 +88,8 @@ def number_card(card, byline: str, *, additions: int, phone: bool = False) -> No
                 st.text(byline)
         if card.additions:
             with st.container(key=f"built-{s.id}"):
-                st.text(f"+ built on {room.counted(len(card.additions), 'time')}")
+                st.text("+ " + t.ngettext("built on {n} time", "built on {n} times", len(card.additions)).format(
+                    n=len(card.additions)))
         for i, a in enumerate(card.additions[-additions:] if additions else ()):
             with st.container(key=f"addition-{i}-{s.id}"):
                 st.text(f"+ {a.text}" + (f" — {a.byline}" if a.byline else ""))
@@ -96,12 +98,15 @@ def number_card(card, byline: str, *, additions: int, phone: bool = False) -> No
 @register("cards")
 def cards_view(screen, wall) -> None:
     draw_columns(screen, pack(wall.groups, lambda card: PER_COLUMN if card.grown else 1), str,
-                 lambda card: number_card(card, screen.line(card.story), additions=1 if card.grown else 0),
+                 lambda card: number_card(card, screen.line(card.story), additions=1 if card.grown else 0,
+                                          language=screen.workshop.language),
                  per_page=COLUMNS_PER_PAGE)
 
 
-def _add(participant, story_id: int, key: str) -> None:
-    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"cards-build-{key}", ""), key)
+def _add(participant, story_id: int, key: str, language: str | None = None) -> None:
+    _ = i18n.translator(language).gettext
+    result = controls.build_on(store(), participant, story_id, st.session_state.get(f"cards-build-{key}", ""), key,
+                               gettext=_)
     if result.ok:
         del st.session_state[f"cards-build-key-{story_id}"]
         st.session_state[f"cards-added-{story_id}"] = True
@@ -112,6 +117,7 @@ def _add(participant, story_id: int, key: str) -> None:
 @register("cards", phone=True)
 def cards_phone(workshop, participant, item, exercise) -> None:
     """Under the form: who built on this person's cards, then the others' cards to build on."""
+    _ = i18n.translator(workshop.language).gettext
 
     @st.fragment(run_every=LIVE_POLL_SECONDS)
     def build_on_cards():
@@ -126,7 +132,7 @@ def cards_phone(workshop, participant, item, exercise) -> None:
         mine = [c for c in every if c.story.participant_id == participant.id and c.additions]
         if mine:
             with st.container(key="others-added-mine"):
-                st.subheader("Others built on your story")
+                st.subheader(_("Others built on your story"))
                 for card in mine:
                     with st.container(border=True, key=f"others-added-{card.story.id}"):
                         with st.container(key=f"headline-number-mine-{card.story.id}"):
@@ -139,24 +145,24 @@ def cards_phone(workshop, participant, item, exercise) -> None:
         others = [c for c in every if c.story.participant_id != participant.id]
         if not others:
             return
-        st.subheader("Build on someone's story")
-        st.caption("Add what you know about the same client: why they bought, why they stay. "
-                   "Stories built on most come first.")
+        st.subheader(_("Build on someone's story"))
+        st.caption(_("Add what you know about the same client: why they bought, why they stay. "
+                     "Stories built on most come first."))
         for card in others[:12]:
             with st.container(key=f"build-on-{card.story.id}"):
                 number_card(card, room.byline(card.story, show_names=workshop.show_names, labelled=labelled),
-                            additions=len(card.additions), phone=True)
+                            additions=len(card.additions), phone=True, language=workshop.language)
                 # The label is ours (an expander label is markdown) and never changes, so a box someone
                 # is typing in stays open when others add to the same story.
-                with st.expander("Add to this story"):
+                with st.expander(_("Add to this story")):
                     key = st.session_state.setdefault(f"cards-build-key-{card.story.id}", uuid.uuid4().hex)
-                    st.text_area("Your addition", key=f"cards-build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS,
+                    st.text_area(_("Your addition"), key=f"cards-build-{key}", max_chars=controls.BUILD_ON_MAX_CHARS,
                                  height=80)
                     if problem := st.session_state.pop(f"cards-build-problem-{card.story.id}", None):
                         st.error(problem)
                     if st.session_state.pop(f"cards-added-{card.story.id}", False):
-                        st.success("Added — the author sees it on their phone.", icon=":material/check_circle:")
-                    st.button("Add", key=f"cards-build-send-{key}", on_click=_add,
-                              args=(participant, card.story.id, key))
+                        st.success(_("Added — the author sees it on their phone."), icon=":material/check_circle:")
+                    st.button(_("Add"), key=f"cards-build-send-{key}", on_click=_add,
+                              args=(participant, card.story.id, key, workshop.language))
 
     build_on_cards()

@@ -3,7 +3,7 @@ pair (before any story) or one pair's story at a time with its two versions side
 
 import streamlit as st
 
-from facilitation import pairs, room
+from facilitation import i18n, pairs, room
 from facilitation.views.pairs import PairWall
 from pages import live as live_push
 from pages.views import register
@@ -16,6 +16,7 @@ def pairs_wall(screen, shaped) -> None:
     if not isinstance(shaped, PairWall):  # the exercise names no side-by-side fields: the wall
         screen.wall(shaped)
         return
+    _ = i18n.translator(screen.workshop.language).gettext
     if shaped.phase is not None:
         with st.container(key="phase-band", horizontal=True, vertical_alignment="center", gap="large"):
             with st.container(key="phase-text"):
@@ -25,25 +26,27 @@ def pairs_wall(screen, shaped) -> None:
                     st.text(shaped.phase.prompt)
             with st.container(key="phase-clock", width="content"):
                 live_push.countdown(shaped.phase_deadline, key=f"projector-phase-clock-{shaped.phase_number}",
-                                    look="metric", running="{clock} left in this phase", up="Time is up for this phase",
+                                    look="metric", running=_("{clock} left in this phase"), up=_("Time is up for this phase."),
                                     color="#0f172a" if screen.theme == "light" else "#e2e8f0")
     count = shaped.tally
     if count is not None and count.marked:
         with st.container(key="tally", horizontal=True, vertical_alignment="center", gap="large"):
             with st.container(key="tally-label", width="content"):
-                st.text("How we listened")
+                st.text(_("How we listened"))
+            tally_field = screen.exercise.field(screen.exercise.tally)
+            shown = {pairs.short_option(o): pairs.short_option(tally_field.option_label(o)) for o in tally_field.options}
             for i, (label, n) in enumerate(count.counts):
                 with st.container(key=f"tally-count-{i}", width="content", horizontal=True, vertical_alignment="center"):
                     with st.container(key=f"tally-number-{i}", width="content"):
                         st.text(str(n))
-                    st.text(label)
+                    st.text(shown.get(label, label))
             if count.waiting:
                 with st.container(key="tally-waiting", width="content"):
-                    st.text(f"{count.waiting} not marked yet")
+                    st.text(_("{n} not marked yet").format(n=count.waiting))
     if not shaped.stories:
         if not shaped.board:
             with st.container(key="pairs-waiting"):
-                st.text("Pairs appear here once the facilitator proposes them.")
+                st.text(_("Pairs appear here once the facilitator proposes them."))
             return
         page = room.wall_page(list(shaped.board), BOARD_PER_PAGE, screen.slot)
         screen.show_page(page)
@@ -51,9 +54,9 @@ def pairs_wall(screen, shaped) -> None:
         for i, (number, lines) in enumerate(page.items):
             with columns[i % BOARD_PER_ROW], st.container(border=True, key=f"board-pair-{number}"):
                 with st.container(key=f"board-pair-head-{number}"):
-                    st.text(f"Pair {number}")
+                    st.text(_("Pair {n}").format(n=number))
                 for role, who in lines:
-                    st.text(f"{role}: {who}")  # names are typed by people: never markdown
+                    st.text(f"{_(role)}: {who}")  # names are typed by people: never markdown
         return
     page = room.wall_page(shaped.stories, 1, screen.slot)
     screen.show_page(page)
@@ -80,4 +83,4 @@ def pairs_wall(screen, shaped) -> None:
                     with column, st.container(key=f"pair-more-{f.name}-{story.id}"):
                         with st.container(key=f"pair-label-{f.name}-{story.id}"):
                             st.text(f.label)
-                        st.text(pairs.short_option(value) if f.name == screen.exercise.tally else str(value))
+                        st.text(pairs.short_option(f.option_label(value)) if f.name == screen.exercise.tally else str(value))

@@ -12,8 +12,9 @@ COLUMNS_PER_PAGE = 3
 
 @register("story_bank")
 def story_bank(screen, wall) -> None:
-    from facilitation import room
+    from facilitation import i18n, room
 
+    t = i18n.translator(screen.workshop.language)
     practice, said = wall.practice, wall.said_after
 
     def card(story) -> None:
@@ -21,16 +22,17 @@ def story_bank(screen, wall) -> None:
         with st.container(border=True, key=f"story-{story.id}"):
             if practice is not None and answers.get(practice.name):
                 with st.container(key=f"practice-{story.id}"):
-                    st.text(f"Practice: {answers[practice.name]}")
+                    st.text(t.gettext("Practice: {text}").format(text=answers[practice.name]))
             with st.container(key=f"headline-bank-{story.id}"):
                 st.text(answers.get(screen.exercise.headline, ""))
             if said is not None and answers.get(said.name):
                 with st.container(key=f"said-{story.id}"):
-                    st.text(f"Afterwards: {answers[said.name]}")
+                    st.text(t.gettext("Afterwards: {text}").format(text=answers[said.name]))
             if by := screen.line(story):
                 with st.container(key=f"byline-{story.id}"):
                     st.text(by)
 
     draw_columns(screen, pack(list(wall.groups.items()), lambda story: 1, PER_COLUMN),
-                 lambda group: f"{group} · {room.counted(len(wall.groups[group]), 'practice')}", card,
+                 lambda group: f"{t.gettext(group) if group == room.OTHER_FUNCTIONS else group} · " + t.ngettext(
+                     "{n} practice", "{n} practices", len(wall.groups[group])).format(n=len(wall.groups[group])), card,
                  per_page=COLUMNS_PER_PAGE)
