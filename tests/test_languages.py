@@ -242,7 +242,7 @@ def test_a_german_projector_is_in_german(german_room):
     at = _run("pages/projector.py", code=ws.code, screen=screen_for(ws.code))
     assert not at.exception
     text = _text(at)
-    assert "Über die Mauer" in text and "1 Geschichte · aus 1 Funktion · 1 im Raum" in text
+    assert "Über die Mauer" in text and "1 Geschichte aus 1 Funktion · 1 im Raum" in text
     assert "Live in two weeks, thank you" in text or "Six weeks" in text
 
 
