@@ -96,7 +96,7 @@ def loud_view(tmp_path, monkeypatch):
     yield
     exercises.library.cache_clear()
     for package in (views, projector_views):
-        package._found.discard("loudest")
+        package._scan.found.discard("loudest")
         sys.modules.pop(f"{package.__name__}.loudest", None)
     views._views.pop("loudest", None)
     projector_views._layouts.pop("loudest", None)

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 FALLBACK = "wall"
 _views: dict[str, "View"] = {}
 _aliases: dict[str, str] = {}
-_found: set[str] = set()
 
 
 class View:
@@ -92,19 +91,29 @@ def register(cls: type[View]) -> type[View]:
     return cls
 
 
-_scanned: tuple = ()  # the __path__ last scanned: every run of every phone asks, the folders rarely change
+class ModuleScan:
+    """Imports every module of a package's folders once; looks again only when its `__path__` changes
+    (every run of every phone asks, the folders rarely change). pages/views uses one too."""
+
+    def __init__(self, package: str):
+        self.package, self.found, self._scanned = package, set(), ()
+
+    def __call__(self, path) -> None:
+        if tuple(path) == self._scanned:
+            return
+        for module in pkgutil.iter_modules(path):
+            if module.name not in self.found:
+                self.found.add(module.name)
+                importlib.import_module(f"{self.package}.{module.name}")
+        self._scanned = tuple(path)
+
+
+_scan = ModuleScan(__name__)
 
 
 def discover() -> None:
     """Import every module of this package (and any folder added to its `__path__`) once."""
-    global _scanned
-    if tuple(__path__) == _scanned:
-        return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _found:
-            _found.add(module.name)
-            importlib.import_module(f"{__name__}.{module.name}")
-    _scanned = tuple(__path__)
+    _scan(__path__)
 
 
 def names() -> list[str]:

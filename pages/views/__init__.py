@@ -14,14 +14,13 @@ Modules are found with pkgutil on first use; a view without a projector layout g
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Callable
+
+from facilitation.views import ModuleScan
 
 FALLBACK = "wall"
 _layouts: dict[str, Callable] = {}
 _phone: dict[str, Callable] = {}
-_found: set[str] = set()
 
 
 def register(name: str, *, phone: bool = False):
@@ -32,19 +31,12 @@ def register(name: str, *, phone: bool = False):
     return add
 
 
-_scanned: tuple = ()  # the __path__ last scanned: every run of every phone asks, the folders rarely change
+_scan = ModuleScan(__name__)
 
 
 def discover() -> None:
     """Import every module of this package (and any folder added to its `__path__`) once."""
-    global _scanned
-    if tuple(__path__) == _scanned:
-        return
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _found:
-            _found.add(module.name)
-            importlib.import_module(f"{__name__}.{module.name}")
-    _scanned = tuple(__path__)
+    _scan(__path__)
 
 
 def layout(name: str) -> Callable:
