@@ -21,10 +21,22 @@ from .store import (Store, agenda_items, drafts, exercise_rounds, guess_terms, g
                     participants, record_bump, stories, votes, workshops)
 
 DEFAULT_FUNCTIONS = [
-    "Sales", "Marketing", "Engineering", "Product", "Implementation",
-    "Support", "Customer success", "Finance/billing", "Leadership",
+    N_("Sales"), N_("Marketing"), N_("Engineering"), N_("Product"), N_("Implementation"),
+    N_("Support"), N_("Customer success"), N_("Finance/billing"), N_("Leadership"),
 ]
-DEFAULT_STAGES = ["Prospect", "Sale", "Onboarding", "Implementation", "Support & adoption", "Renewal & expansion"]
+DEFAULT_STAGES = [N_("Prospect"), N_("Sale"), N_("Onboarding"), N_("Implementation"), N_("Support & adoption"),
+                  N_("Renewal & expansion")]
+
+
+def default_functions(language: str | None = None) -> list[str]:
+    """The functions a new workshop proposes, named in the room's language (once stored they are the
+    facilitator's own words, shown as stored)."""
+    return [i18n.translator(language).gettext(name) for name in DEFAULT_FUNCTIONS]
+
+
+def default_stages(language: str | None = None) -> list[str]:
+    """The lifecycle stages a new workshop proposes, in the room's language."""
+    return [i18n.translator(language).gettext(name) for name in DEFAULT_STAGES]
 MAX_AGENDA_MINUTES = 180
 NOT_SAVED_YET = N_("Not saved yet: the server is busy and could not store your answer. "
                    "Your text is still in the form; please press Send again in a moment.")
@@ -495,8 +507,8 @@ def create_workshop(store: Store, *, title: str, organisation: str = "", held_on
                                 f"{', '.join(i18n.languages().values())}.")
     lists = {}
     for name, given, default, limit, max_chars in (
-            ("functions", functions, DEFAULT_FUNCTIONS, input_rules.MAX_FUNCTIONS, input_rules.FUNCTION_NAME_MAX),
-            ("stages", stages, DEFAULT_STAGES, input_rules.MAX_STAGES, input_rules.STAGE_NAME_MAX)):
+            ("functions", functions, default_functions(language), input_rules.MAX_FUNCTIONS, input_rules.FUNCTION_NAME_MAX),
+            ("stages", stages, default_stages(language), input_rules.MAX_STAGES, input_rules.STAGE_NAME_MAX)):
         names = given if given is not None else default
         if p := input_rules.name_list_problem(names, what=name, max_chars=max_chars, maximum=limit):
             problems[name] = p

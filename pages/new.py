@@ -46,20 +46,38 @@ plan = pd.DataFrame([
     {"On agenda": True, "Order": i + 1, "Exercise": e.title, "Minutes": e.minutes, "What it asks": e.question}
     for i, e in enumerate(lib.values())
 ])
-with st.form("new_workshop"):
+LIST_DEFAULTS = {"new-functions": workshops.default_functions, "new-stages": workshops.default_stages}
+
+
+def follow_language() -> None:
+    """The proposed functions and stages follow the chosen language until the facilitator edits them."""
+    before, now = st.session_state.get("new-language-shown", i18n.SOURCE_LANGUAGE), st.session_state["new-language"]
+    for key, defaults in LIST_DEFAULTS.items():
+        if st.session_state.get(key) == "\n".join(defaults(before)):
+            st.session_state[key] = "\n".join(defaults(now))
+    st.session_state["new-language-shown"] = now
+
+
+spoken = i18n.languages()
+# No st.form: a form keeps typed lists in the browser until it is sent, so choosing a language could not
+# tell untouched proposals (renamed into the new language) from the facilitator's own (kept as typed).
+language = st.selectbox("Language of the room", list(spoken), format_func=spoken.get, key="new-language",
+                        on_change=follow_language,
+                        help="The participants' phones, the projector, the exercises' texts and the report use "
+                             "it. What people type is never translated.")
+for key, defaults in LIST_DEFAULTS.items():
+    st.session_state.setdefault(key, "\n".join(defaults(language)))
+st.session_state.setdefault("new-language-shown", language)
+with st.container(border=True, key="new_workshop"):
     title = st.text_input("Title", placeholder="e.g. Where our customer story breaks", max_chars=200)
     c1, c2, c3 = st.columns(3)
     organisation = c1.text_input("Organisation", max_chars=200)
     facilitator = c2.text_input("Facilitator", max_chars=200)
     held_on = c3.date_input("Date", value=dt.date.today())
-    spoken = i18n.languages()
-    language = st.selectbox("Language of the room", list(spoken), format_func=spoken.get, key="new-language",
-                            help="The participants' phones, the projector, the exercises' texts and the report use "
-                                 "it. What people type is never translated.")
     c4, c5 = st.columns(2)
-    functions_text = c4.text_area("Functions in the room, one per line", value="\n".join(workshops.DEFAULT_FUNCTIONS),
+    functions_text = c4.text_area("Functions in the room, one per line", key="new-functions",
                                   height=240, help=f"From 2 to {MAX_FUNCTIONS} functions.")
-    stages_text = c5.text_area("Lifecycle stages, in order, one per line", value="\n".join(workshops.DEFAULT_STAGES),
+    stages_text = c5.text_area("Lifecycle stages, in order, one per line", key="new-stages",
                                height=240, help=f"From 2 to {MAX_STAGES} stages.")
     show_names = st.toggle("Show participants' names on the projector and in the report", value=True)
     earlier_key = st.text_input("Facilitator key of an earlier workshop (optional)", type="password", max_chars=64,
@@ -73,7 +91,7 @@ with st.form("new_workshop"):
             "Minutes": st.column_config.NumberColumn(min_value=1, max_value=workshops.MAX_AGENDA_MINUTES, step=1),
         },
     )
-    submitted = st.form_submit_button("Create workshop", type="primary")
+    submitted = st.button("Create workshop", type="primary")
 
 if submitted and (wait := throttle.create_rate.take(client_address())):
     countdown(wait, throttle.too_many_workshops)

@@ -203,11 +203,11 @@ def german_room(tmp_path, monkeypatch):
     db = get_store(url)
     ws, key = W.create_workshop(db, title="Kundenreise", held_on=dt.date(2026, 12, 2), language="de",
                                 agenda_plan=[("over_the_wall", 15)])
-    ana = W.join_workshop(db, ws.code, "Ana", "Sales")
+    ana = W.join_workshop(db, ws.code, "Ana", "Vertrieb")  # a German room proposes German function names
     W.open_exercise(db, ws.id, 0)
     W.submit_story(db, ana, "over_the_wall", {
-        "stage": "Sale", "promise": "Live in two weeks, thank you", "experience": "Six weeks",
-        "next_function": "Implementation", "lost": "The import template", "gap": 4}, "de-1")
+        "stage": "Verkauf", "promise": "Live in two weeks, thank you", "experience": "Six weeks",
+        "next_function": "Implementierung", "lost": "The import template", "gap": 4}, "de-1")
     return db, ws, key, ana
 
 
@@ -262,7 +262,7 @@ def test_a_german_phone_paces_its_rounds_and_refuses_in_german(tmp_path, monkeyp
     monkeypatch.setenv("DATABASE_URL", url)
     db = get_store(url)
     ws, _key = W.create_workshop(db, title="Runden", language="de", agenda_plan=[("always_be_storytelling", 15)])
-    ana = W.join_workshop(db, ws.code, "Ana", "Sales")
+    ana = W.join_workshop(db, ws.code, "Ana", "Vertrieb")
     W.open_exercise(db, ws.id, 0)
     at = _run("pages/participate.py", code=ws.code, p=ana.token)
     assert not at.exception
@@ -273,3 +273,35 @@ def test_a_german_phone_paces_its_rounds_and_refuses_in_german(tmp_path, monkeyp
     assert not at.exception
     assert any("ist leer" in e.value or "Bitte wählen Sie" in e.value for e in at.error), [e.value for e in at.error]
     assert not [e.value for e in at.error if "Please" in e.value]
+
+
+def test_a_new_workshop_proposes_functions_and_stages_in_its_language(store):
+    german, _ = W.create_workshop(store, title="Kundenreise", agenda_plan=[("over_the_wall", 5)], language="de")
+    english, _ = W.create_workshop(store, title="Journey", agenda_plan=[("over_the_wall", 5)])
+    assert german.functions[:2] == ["Vertrieb", "Marketing"] and "Customer Success" in german.functions
+    assert german.stages[0] == "Interessent" and "Verlängerung & Ausbau" in german.stages
+    assert english.functions == W.DEFAULT_FUNCTIONS and english.stages == W.DEFAULT_STAGES
+    for code in SHIPPED:  # every shipped language names every proposed function and stage
+        assert len(set(W.default_functions(code))) == len(W.DEFAULT_FUNCTIONS)
+        assert len(set(W.default_stages(code))) == len(W.DEFAULT_STAGES)
+    typed, _ = W.create_workshop(store, title="Eigene", agenda_plan=[("over_the_wall", 5)], language="de",
+                                 functions=["Sales", "Support"], stages=["Sale", "Renewal"])
+    assert typed.functions == ["Sales", "Support"] and typed.stages == ["Sale", "Renewal"]  # as typed, never translated
+
+
+def test_choosing_the_language_on_the_new_page_renames_only_untouched_proposals():
+    at = AppTest.from_file(str(ROOT / "pages" / "new.py"), default_timeout=30)
+    at.run()
+    functions = next(a for a in at.text_area if a.label.startswith("Functions in the room"))
+    stages = next(a for a in at.text_area if a.label.startswith("Lifecycle stages"))
+    assert functions.value.splitlines()[0] == "Sales"
+    stages.set_value("Erstkontakt\nVertrag\nBetrieb")  # the facilitator's own stages
+    at.selectbox(key="new-language").select("fr").run()
+    assert not at.exception
+    functions = next(a for a in at.text_area if a.label.startswith("Functions in the room"))
+    stages = next(a for a in at.text_area if a.label.startswith("Lifecycle stages"))
+    assert functions.value.splitlines()[:2] == ["Ventes", "Marketing"]
+    assert stages.value == "Erstkontakt\nVertrag\nBetrieb"
+    at.selectbox(key="new-language").select("de").run()
+    functions = next(a for a in at.text_area if a.label.startswith("Functions in the room"))
+    assert functions.value.splitlines()[0] == "Vertrieb"
