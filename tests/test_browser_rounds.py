@@ -133,3 +133,32 @@ def test_a_room_plays_the_rounds_the_guesses_and_the_commitments(browser, app_se
     finally:
         for c in (small, large, desk, wall):
             c.close()
+
+
+@pytest.mark.parametrize("how", ["tap", "click", "tap after a refusal", "click after a refusal"])
+def test_typing_then_tapping_send_sends_the_round_on_the_first_tap(browser, app_server, app_store, how):
+    """A thumb goes from the text box straight to Send without leaving the field first: the first tap sends.
+    (The box's character count goes when it loses focus; the page must not move under the finger then.)"""
+    w, key = W.create_workshop(app_store, title=f"Straight to Send ({how})", agenda_plan=[("always_be_storytelling", 15)])
+    W.open_exercise(app_store, w.id, 0)
+    ana = W.join_workshop(app_store, w.code, "Ana", "Support")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(15_000)
+    phone = context.new_page()
+    try:
+        open_page(phone, f"{app_server}/participate?code={w.code}&p={ana.token}")
+        if how.endswith("after a refusal"):  # the refusals stay listed under the fields while they are filled in
+            click_button(phone, "Send round 1")
+            expect_text(phone, "Please choose an answer")
+        choose(phone, "In which function's conversation did you hear it?", "Support")
+        choose(phone, "At what stage of their life with us was the customer?", "Implementation")
+        phone.get_by_role("textbox", name="What did a customer say").click()
+        phone.keyboard.type("We thought the trainer would come back for the second site.")
+        send = phone.get_by_role("button", name="Send round 1")
+        send.click() if how.startswith("click") else send.tap()
+        expect_text(phone, "Round 1 is sent", timeout=5_000)
+        stories = W.list_stories(app_store, w.id, "always_be_storytelling")
+        assert [s.answers.get("remark") for s in stories] == [
+            "We thought the trainer would come back for the second site."]
+    finally:
+        context.close()
