@@ -486,8 +486,10 @@ def _translations(raw: dict, fields: list[Field], where: str, *, rounds: int = 0
 def in_language(exercise: Exercise, code: str | None) -> Exercise:
     """The exercise with its texts in language `code`, each text falling back to English on its own."""
     table = exercise.translations.get(code or "")
-    if not table or exercise.language == code:
+    if not code or exercise.language == code:
         return exercise
+    if not table:  # texts in English, but the room's screens around them still speak its language
+        return dataclasses.replace(exercise, language=code)
     notes = table.get("notes", {})
     fields = []
     for f in exercise.fields:

@@ -165,12 +165,15 @@ class Clock:
         return self.now
 
 
-def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | None = None):
-    """The workshop and its facilitator key, after all seven exercises ran and closed."""
+def make_full_workshop(store: Store, *, show_names: bool = True, clock: Clock | None = None,
+                       language: str = "en"):
+    """The workshop and its facilitator key, after all seven exercises ran and closed. In another
+    `language` the room keeps the English function and stage names, as a facilitator may have typed them."""
     clock = clock or Clock()
     ws, key = W.create_workshop(store, title="Customer journey day", organisation="Northwind Analytics",
                                 held_on=dt.date(2026, 3, 12), facilitator="Priya Raman", agenda_plan=None,
-                                show_names=show_names, clock=clock)
+                                show_names=show_names, clock=clock, language=language,
+                                functions=list(W.DEFAULT_FUNCTIONS), stages=list(W.DEFAULT_STAGES))
     people = {name: W.join_workshop(store, ws.code, name, function, clock=clock) for name, function in PEOPLE}
     positions = {item.exercise_key: item.position for item in W.agenda(store, ws.id)}
     n = 0
