@@ -102,7 +102,9 @@ def test_a_translation_falls_back_to_english_field_by_field():
     assert de.field("b").label == "Label B"
     assert de.field("b").options == ("Yes", "No")  # what is stored stays English
     assert de.field("b").option_label("No") == "Nein"
-    assert exercises.in_language(ex, "fr") is ex
+    french = exercises.in_language(ex, "fr")  # no French table: English texts, but a French room around them
+    assert (french.title, french.field("a").label, french.language) == (ex.title, ex.field("a").label, "fr")
+    assert exercises.in_language(ex, None) is ex
 
 
 @pytest.mark.parametrize("bad, message", [
