@@ -585,11 +585,13 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
     workshop = find_workshop(store, code)
     if workshop is None:
         raise WorkshopInputError({"code": "No workshop has this code. Check the code on the screen and try again."})
+    _ = i18n.translator(workshop.language).gettext  # the reasons are shown to the participant, in the room's language
     problems = {}
-    if p := input_rules.text_problem(display_name, max_chars=input_rules.DISPLAY_NAME_MAX, what="Your name", one_line=True):
+    if p := input_rules.text_problem(display_name, max_chars=input_rules.DISPLAY_NAME_MAX, what=_("Your name"),
+                                     one_line=True, gettext=_):
         problems["display_name"] = p
     if function not in workshop.functions:
-        problems["function"] = "Please choose your function from the list."
+        problems["function"] = _("Please choose your function from the list.")
     if problems:
         raise WorkshopInputError(problems)
     token = access.new_participant_token()
