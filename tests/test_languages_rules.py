@@ -55,3 +55,33 @@ def test_the_typed_name_is_kept_exactly_in_a_german_room(store):
 def test_the_join_throttle_speaks_the_room_language(language, wait, expected):
     message = throttle.too_many_joins(wait, i18n.translator(language).ngettext)
     assert expected in message and "{n}" not in message
+
+
+def test_a_send_after_time_is_up_is_refused_in_german_on_the_phone(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from facilitation.store import get_store
+    from test_languages import _run
+    url = f"sqlite:///{tmp_path}/app.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db = get_store(url)
+    ws, _key = W.create_workshop(db, title="Zeit", language="de", agenda_plan=[("over_the_wall", 15)])
+    ana = W.join_workshop(db, ws.code, "Ana", ws.functions[0])
+    W.open_exercise(db, ws.id, 0)
+    at = _run("pages/participate.py", code=ws.code, p=ana.token)
+    assert not at.exception
+    W.close_exercise(db, ws.id, 0)  # the facilitator closes it while Ana's form is open
+    next(b for b in at.button if b.label == "Senden").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("Nicht gesendet" in e for e in errors), errors
+    assert not [e for e in errors if "Not sent" in e or "Please" in e]
+
+
+def test_the_time_up_and_round_refusals_are_whole_translated_sentences(store):
+    ws = _german_room(store)
+    ana = W.join_workshop(store, ws.code, "Ana", ws.functions[0])
+    early = W.submit_story(store, ana, "over_the_wall", {}, "k-1")
+    assert i18n.translator("de").gettext(early.problems["_form"]).startswith("Noch keine Übung ist geöffnet")
+    W.open_exercise(store, ws.id, 0, clock=lambda: 0.0)  # opened long ago: its 5 minutes are over
+    late = W.submit_story(store, ana, "over_the_wall", {}, "k-2")
+    assert i18n.translator("de").gettext(late.problems["_form"]).startswith("Nicht gesendet: Die Zeit für diese Übung")
