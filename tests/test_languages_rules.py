@@ -85,3 +85,28 @@ def test_the_time_up_and_round_refusals_are_whole_translated_sentences(store):
     W.open_exercise(store, ws.id, 0, clock=lambda: 0.0)  # opened long ago: its 5 minutes are over
     late = W.submit_story(store, ana, "over_the_wall", {}, "k-2")
     assert i18n.translator("de").gettext(late.problems["_form"]).startswith("Nicht gesendet: Die Zeit für diese Übung")
+
+
+def test_a_german_commitment_goes_to_the_calendar_and_the_email_in_german(store):
+    import datetime as dt
+    import icalendar
+    from facilitation import follow_up
+    from test_follow_up import KEY, commit
+    ws, _ = W.create_workshop(store, title="Übergaben", agenda_plan=[(KEY, 10)], language="de",
+                              held_on=dt.date(2026, 11, 2))
+    ana = W.join_workshop(store, ws.code, "Ana", ws.functions[0])
+    W.open_exercise(store, ws.id, 0)
+    typed = "Den *Go-live*-Termin <b>notieren</b>"
+    commit(store, ws, ana, typed, ws.functions[1], "2027-01-15")
+    follow_up.set_status(store, ana, follow_up.commitments(store, ws.id, ana.id)[0].id, "partly", "halb :red[fertig]")
+    mine = follow_up.commitments(store, ws.id, ana.id)
+    event = icalendar.Calendar.from_ical(follow_up.commitment_ics(ws, mine, lambda c: "https://h/p")).walk("VEVENT")[0]
+    assert str(event["summary"]) == f"Zusage: {typed}"  # the typed text exactly, around it German
+    description = str(event["description"])
+    assert "Aus dem Workshop: Übergaben" in description and "Stand: Teilweise erledigt — halb :red[fertig]" in description
+    assert str(event.walk("VALARM")[0]["description"]) == f"Morgen: {typed}"
+    mail = follow_up.email_text(ws, mine[0], "https://h/p").splitlines()
+    assert mail[0] == f"Betreff: Meine Zusage aus Übergaben: {typed}" and mail[2] == "Guten Tag,"
+    assert "Bei Übergaben habe ich mir einen kleinen Schritt vorgenommen, bis zum 15. Januar 2027:" in mail
+    assert f"    {typed}" in mail and "Stand der Dinge: Teilweise erledigt — halb :red[fertig]" in mail
+    assert not [line for line in mail if "\u2060" in line]
