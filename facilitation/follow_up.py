@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import icalendar
 import sqlalchemy as sa
 
-from . import input_rules, views
+from . import i18n, input_rules, views
 from .i18n import N_
 from .exercises import Exercise, library
 from .exports import spreadsheet_safe
@@ -366,29 +366,31 @@ def due_date(c: Commitment, workshop: Workshop) -> dt.date:
     return c.by_when or workshop_date(workshop.held_on, workshop.created_at) + dt.timedelta(days=CHECK_IN_DAYS)
 
 
-def _description(c: Commitment, workshop: Workshop, link: str) -> str:
+def _description(c: Commitment, workshop: Workshop, link: str, _: Callable[[str], str] = N_) -> str:
+    # English by default: the tracker's CSV is the facilitator's, its columns English
     lines = [c.action, ""]
     lines += [f"{label}: {value}" for label, value in c.details]
     if c.connects_to:
-        lines.append(f"Connects {c.story.function} to {c.connects_to}")
-    lines.append(f"From the workshop: {workshop.title}")
+        lines.append(_("Connects {function} to {other}").format(function=c.story.function, other=c.connects_to))
+    lines.append(_("From the workshop: {title}").format(title=workshop.title))
     if c.status != OPEN:
-        lines.append(f"Status: {c.status_label}" + (f" — {c.note}" if c.note else ""))
+        lines.append(_("Status: {status}").format(status=_(c.status_label)) + (f" — {c.note}" if c.note else ""))
     if link:
-        lines += ["", f"Mark it done, partly done or dropped: {link}"]
+        lines += ["", _("Mark it done, partly done or dropped: {link}").format(link=link)]
     return "\n".join(lines)
 
 
 def commitment_ics(workshop: Workshop, found: Iterable[Commitment], link: Callable[[Commitment], str],
                    *, now: dt.datetime | None = None) -> bytes:
     """A calendar (.ics) with one all-day event per commitment on its date, a reminder the day
-    before, and the link back in the description and URL."""
+    before, and the link back in the description and URL (in the workshop's language; typed text as typed)."""
+    _ = i18n.translator(workshop.language).gettext
     now = now or dt.datetime.now(dt.timezone.utc)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Story Relay//commitments//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"Commitments · {workshop.title}")
+    cal.add("x-wr-calname", _("Commitments · {title}").format(title=workshop.title))
     for c in found:
         url = link(c)
         event = icalendar.Event()
@@ -397,14 +399,14 @@ def commitment_ics(workshop: Workshop, found: Iterable[Commitment], link: Callab
         day = due_date(c, workshop)
         event.add("dtstart", day)
         event.add("dtend", day + dt.timedelta(days=1))
-        event.add("summary", f"Commitment: {c.action}")
-        event.add("description", _description(c, workshop, url))
+        event.add("summary", _("Commitment: {action}").format(action=c.action))
+        event.add("description", _description(c, workshop, url, _))
         if url.startswith(("http://", "https://")):
             event.add("url", url)
         event.add("transp", "TRANSPARENT")
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Tomorrow: {c.action}")
+        alarm.add("description", _("Tomorrow: {action}").format(action=c.action))
         alarm.add("trigger", dt.timedelta(days=-1))
         event.add_component(alarm)
         cal.add_component(event)
@@ -412,19 +414,21 @@ def commitment_ics(workshop: Workshop, found: Iterable[Commitment], link: Callab
 
 
 def email_text(workshop: Workshop, c: Commitment, link: str) -> str:
-    """A follow-up email about one commitment, ready to paste (subject on the first line)."""
-    day = due_date(c, workshop)
-    lines = [f"Subject: My commitment from {workshop.title}: {c.action}", "",
-             "Hello,", "",
-             f"At {workshop.title} I committed to one small step, by {day.strftime('%d %B %Y').lstrip('0')}:", "",
+    """A follow-up email about one commitment, ready to paste (subject on the first line), in the
+    workshop's language with its way of writing dates; what was typed stays as typed."""
+    _ = i18n.translator(workshop.language).gettext
+    day = i18n.format_date(due_date(c, workshop), workshop.language)
+    lines = [_("Subject: My commitment from {title}: {action}").format(title=workshop.title, action=c.action), "",
+             _("Hello,"), "",
+             _("At {title} I committed to one small step, by {day}:").format(title=workshop.title, day=day), "",
              f"    {c.action}", ""]
     lines += [f"{label}: {value}" for label, value in c.details]
     if c.connects_to:
-        lines.append(f"It connects {c.story.function} and {c.connects_to}.")
+        lines.append(_("It connects {function} and {other}.").format(function=c.story.function, other=c.connects_to))
     if c.status != OPEN:
-        lines += ["", f"Where it stands: {c.status_label}" + (f" — {c.note}" if c.note else "")]
+        lines += ["", _("Where it stands: {status}").format(status=_(c.status_label)) + (f" — {c.note}" if c.note else "")]
     if link:
-        lines += ["", f"I keep it up to date here: {link}"]
+        lines += ["", _("I keep it up to date here: {link}").format(link=link)]
     return "\n".join(lines)
 
 

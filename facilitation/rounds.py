@@ -25,7 +25,8 @@ from . import i18n
 from .i18n import N_
 from .exercises import Exercise, library
 from .store import Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, participants, stories, story_rounds, workshops
-from .workshops import (NOT_SAVED_YET, AgendaItem, Clock, Guess, LiveExercise, Participant, Snapshot, Story,
+from .workshops import (NOT_SAVED_YET, NOT_SENT_CLOSED, NOT_SENT_TIME_UP, AgendaItem, Clock, Guess, LiveExercise,
+                        Participant, Snapshot, Story,
                         SubmitResult, WorkshopInputError, _agenda_item, _bump, _round, _stories_query, _story,
                         check_item, serve_options)
 
@@ -134,14 +135,14 @@ def submit_round(store: Store, participant: Participant, exercise_key: str, roun
             item = _agenda_item(row) if row is not None else None
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
             if item is None or item.exercise_key != exercise_key or not live.accepting(clock()):
-                why = ("time is up for this exercise" if item is not None and item.exercise_key == exercise_key
-                       and w.live_state == "open" else "the facilitator has closed this exercise")
-                return SubmitResult(None, problems={"_form": f"Not sent: {why}. Your text is still in the form, so nothing is lost."})
+                time_up = item is not None and item.exercise_key == exercise_key and w.live_state == "open"
+                return SubmitResult(None, problems={"_form": NOT_SENT_TIME_UP if time_up else NOT_SENT_CLOSED})
             room_round = min(_round(conn, row.id), len(exercise.rounds) - 1)
             if round_index > room_round:
-                return SubmitResult(None, problems={"_form": (
-                    f"Not sent: round {round_index + 1} has not started yet; the facilitator opens it for the whole "
-                    "room. What you typed is kept.")})
+                _ = i18n.translator(w.language).gettext
+                return SubmitResult(None, problems={"_form": _(
+                    "Not sent: round {round} has not started yet; the facilitator opens it for the whole "
+                    "room. What you typed is kept.").format(round=round_index + 1)})
             problems = input_rules.answer_problems(exercise, answers, functions=list(w.functions), stages=list(w.stages),
                                                    own_function=participant.function, serves=serves,
                                                    today=dt.date.fromtimestamp(clock()),

@@ -124,10 +124,16 @@ def client_key(address: str | None) -> str:
     return str(ip)
 
 
-def too_many_joins(wait_seconds: int) -> str:
-    unit = "second" if wait_seconds == 1 else "seconds"
-    return (f"Many people are joining from this network right now — press Join again in {wait_seconds} {unit}. "
-            "Your name stays in the form.")
+def _english_ngettext(one: str, many: str, n: int) -> str:
+    return one if n == 1 else many
+
+
+def too_many_joins(wait_seconds: int, ngettext: Callable[[str, str, int], str] = _english_ngettext) -> str:
+    """The message on the join form while this network joins too fast (`ngettext` of the room's language)."""
+    return ngettext("Many people are joining from this network right now — press Join again in {n} second. "
+                    "Your name stays in the form.",
+                    "Many people are joining from this network right now — press Join again in {n} seconds. "
+                    "Your name stays in the form.", wait_seconds).format(n=wait_seconds)
 
 
 def too_many_workshops(wait_seconds: int) -> str:

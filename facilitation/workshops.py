@@ -40,6 +40,10 @@ def default_stages(language: str | None = None) -> list[str]:
 MAX_AGENDA_MINUTES = 180
 NOT_SAVED_YET = N_("Not saved yet: the server is busy and could not store your answer. "
                    "Your text is still in the form; please press Send again in a moment.")
+# Why a Send was refused: whole sentences, translated where shown (pages/participate.py, pages/round_widgets.py).
+NOT_SENT_TIME_UP = N_("Not sent: time is up for this exercise. Your text is still in the form, so nothing is lost.")
+NOT_SENT_CLOSED = N_("Not sent: the facilitator has closed this exercise. Your text is still in the form, so nothing is lost.")
+NOT_SENT_NOTHING_OPEN = N_("No exercise is open yet, so your answer was not sent. Your text is still in the form.")
 Clock = Callable[[], float]
 EDIT_FROZEN_BY_VOTING = ("Not changed: the room is voting on these stories, so they stay as they were when the "
                          "dots were given. Your new text is still in the form.")
@@ -585,11 +589,13 @@ def join_workshop(store: Store, code: str, display_name: str, function: str, clo
     workshop = find_workshop(store, code)
     if workshop is None:
         raise WorkshopInputError({"code": "No workshop has this code. Check the code on the screen and try again."})
+    _ = i18n.translator(workshop.language).gettext  # the reasons are shown to the participant, in the room's language
     problems = {}
-    if p := input_rules.text_problem(display_name, max_chars=input_rules.DISPLAY_NAME_MAX, what="Your name", one_line=True):
+    if p := input_rules.text_problem(display_name, max_chars=input_rules.DISPLAY_NAME_MAX, what=_("Your name"),
+                                     one_line=True, gettext=_):
         problems["display_name"] = p
     if function not in workshop.functions:
-        problems["function"] = "Please choose your function from the list."
+        problems["function"] = _("Please choose your function from the list.")
     if problems:
         raise WorkshopInputError(problems)
     token = access.new_participant_token()
@@ -769,13 +775,13 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
         live_key = conn.execute(sa.select(agenda_items.c.exercise_key).where(
             agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).scalar_one_or_none()
         if w.live_position is None:
-            return SubmitResult(None, problems={"_form": "No exercise is open yet, so your answer was not sent. Your text is still in the form."})
+            return SubmitResult(None, problems={"_form": NOT_SENT_NOTHING_OPEN})
         item = _agenda_item(conn.execute(sa.select(agenda_items).where(
             agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
         live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
         if live_key != exercise_key or not live.accepting(clock()):
-            why = "time is up for this exercise" if live_key == exercise_key and w.live_state == "open" else "the facilitator has closed this exercise"
-            return SubmitResult(None, problems={"_form": f"Not sent: {why}. Your text is still in the form, so nothing is lost."})
+            time_up = live_key == exercise_key and w.live_state == "open"
+            return SubmitResult(None, problems={"_form": NOT_SENT_TIME_UP if time_up else NOT_SENT_CLOSED})
         partners = [r.display_name for r in conn.execute(
             sa.select(participants.c.display_name).where(participants.c.workshop_id == w.id,
                                                           participants.c.id != participant.id))

@@ -132,7 +132,7 @@ with middle:
             joined = st.form_submit_button(_("Join"), type="primary", width="stretch")
         if joined:
             if wait := join_wait():
-                countdown(wait, throttle.too_many_joins)
+                countdown(wait, lambda left: throttle.too_many_joins(left, i18n.translator(workshop.language).ngettext))
             else:
                 try:
                     participant = workshops.join_workshop(store(), workshop.code, name, function)
