@@ -38,6 +38,7 @@ MARKED = re.compile(r"⟦[^⟦⟧]*⟧")
 TAG = re.compile(r"<[^>]*>")
 ADDRESS = re.compile(r"\S*(https?://|/\?code=|\d+\.\d+\.\d+\.\d+)\S*")
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # a message's {placeholder} handed to a component, filled in by the browser
+SEPARATORS = re.compile(r"[^\n•·:()]+")  # the pieces of a line between bullets, separators and labels
 ICON = re.compile(r":material/[a-z_]+:")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 # Proto fields that hold text a person reads (labels, bodies, hints, choices).
@@ -166,22 +167,30 @@ def _report_text(docx: bytes) -> list[str]:
     return out
 
 
+def _typed_piece(piece: str, blob: str) -> bool:
+    piece = piece.strip().rstrip("…").strip()
+    return len(piece) >= 12 and piece in blob
+
+
 def _english_left(texts: list[str], known: list[str]) -> set[str]:
-    """Words outside ⟦…⟧ that are not part of what people typed or the exercises' own texts."""
+    """Words outside ⟦…⟧ once what people typed and the exercises' own texts are taken out."""
     vocabulary = {w.lower() for t in known for w in WORD.findall(t)}
     typed = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in sorted(set(known), key=len, reverse=True)
                                 if len(t) > 3))
+    blob = "\x00".join(known)
     left: set[str] = set()
     for text in texts:
         text = TAG.sub(" ", html.unescape(text))  # plotly's hover text is HTML
         text = ICON.sub(" ", PLACEHOLDER.sub(" ", ADDRESS.sub(" ", text)))
         text = typed.sub(" ", text)
+        # Typed text shortened to fit a card or a line ("Six weeks of waiting for…"): a piece of what was typed.
+        text = SEPARATORS.sub(lambda m: " " if _typed_piece(m.group(), blob) else m.group(), text)
         while MARKED.search(text):
             text = MARKED.sub(" ", text)
         for match in WORD.finditer(text):
             word = match.group().lower()
             cut = text[match.end():match.end() + 1] == "…"  # typed text shortened to fit: "were" → "wer…"
-            if word not in vocabulary and not (cut and any(w.startswith(word) for w in vocabulary)):
+            if not (cut and any(w.startswith(word) for w in vocabulary)):
                 left.add(f"{match.group()}  ←  {text.strip()[:80]!r}")
     return left
 
