@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from . import journey_map, room
+from . import i18n, journey_map, room
 from .exercises import Exercise, library
 from .workshops import Snapshot, Story
 
@@ -26,6 +26,18 @@ def _short(text: str, limit: int) -> str:
 def handoff_label(from_function: str, to_function: str, stage: str) -> str:
     """How a handoff reads in the list: 'Handoff · Sales → Implementation at Sale'."""
     return f"Handoff · {from_function} → {to_function} at {stage}"
+
+
+def serve_label(value: str, language: str | None = None) -> str:
+    """How a stored `handoff_label` reads in the room's language (the stored text stays as it is);
+    a story's words are shown as they were typed."""
+    head = "Handoff · "
+    if not isinstance(value, str) or not value.startswith(head) or " → " not in value or " at " not in value:
+        return str(value)
+    sender, _arrow, rest = value[len(head):].partition(" → ")
+    receiver, _at, stage = rest.rpartition(" at ")
+    return i18n.translator(language).gettext("Handoff · {sender} → {receiver} at {stage}").format(
+        sender=sender, receiver=receiver, stage=stage)
 
 
 def serve_options(snapshot: Snapshot, lib: dict[str, Exercise] | None = None) -> list[str]:
@@ -82,6 +94,11 @@ def board_facts(snapshot: Snapshot, exercise: Exercise, stories: list[Story]) ->
     return BoardFacts(nobody_connected=nobody, earliest=min(dates) if dates else None, dated=len(dates))
 
 
-def short_date(day: dt.date | None) -> str:
-    """'Fri 11 Dec' (the board's date, read from the back of the room); '' for none."""
-    return f"{day:%a} {day.day} {day:%b}" if day else ""
+def short_date(day: dt.date | None, language: str | None = None) -> str:
+    """'Fri 11 Dec' (the board's date, read from the back of the room), as the room's language writes it
+    ('Fr., 11. Dez.'); '' for none."""
+    if not day:
+        return ""
+    if not language or language == i18n.SOURCE_LANGUAGE:
+        return f"{day:%a} {day.day} {day:%b}"
+    return i18n.format_date(day, language, "EEE d MMM")

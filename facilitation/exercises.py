@@ -62,6 +62,7 @@ class Field:
     scale_low: str = ""
     scale_high: str = ""
     placeholder: str = ""
+    short_label: str = ""  # a column heading or a card's line label ("Why bought"); default: the name in words
     # What each of `options` is called in the room's language (same order); empty: the options themselves.
     option_labels: tuple[str, ...] = ()
     not_own: bool = False   # a function field: not the teller's own function
@@ -191,8 +192,9 @@ LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")  # as facilitation.i18n
 TRANSLATION_KEYS = {"title", "question", "purpose", "notes", "fields", "rounds", "phases"}
 ROUND_TRANSLATION_KEYS = {"title"}
 PHASE_TRANSLATION_KEYS = {"title", "prompt", "teller", "listener"}
-FIELD_TRANSLATION_KEYS = {"label", "help", "placeholder", "low", "high", "options"}
+FIELD_TRANSLATION_KEYS = {"label", "help", "placeholder", "low", "high", "options", "short_label"}
 FIELD_KEYS = {"name", "kind", "label", "help", "required", "max_chars", "options", "min", "max", "low", "high", "placeholder",
+              "short_label",
               "not_own", "not_past"}
 ROUND_KEYS = {"title", "fields", "say", "view"}
 SUBTABLE_KEYS = {"notes": {"say", "debrief"},
@@ -266,6 +268,7 @@ def parse_exercise(data: dict, source_name: str, key: str) -> Exercise:
             scale_low=_need(rf, "low", str, fw, default=""),
             scale_high=_need(rf, "high", str, fw, default=""),
             placeholder=_need(rf, "placeholder", str, fw, default=""),
+            short_label=_need(rf, "short_label", str, fw, default=""),
             **flags,
         ))
     room = _need(data, "room", dict, where)
@@ -497,6 +500,8 @@ def in_language(exercise: Exercise, code: str | None) -> Exercise:
         fields.append(dataclasses.replace(
             f, label=ft.get("label", f.label), help=ft.get("help", f.help),
             placeholder=ft.get("placeholder", f.placeholder), scale_low=ft.get("low", f.scale_low),
+            # A translated label with no short form of its own heads its column itself: long, but in the room's language.
+            short_label=ft.get("short_label", f.short_label or ft.get("label", "")),
             scale_high=ft.get("high", f.scale_high), option_labels=ft.get("options", f.option_labels)))
     rounds = tuple(dataclasses.replace(r, title=rt.get("title", r.title))
                    for r, rt in zip(exercise.rounds, table.get("rounds") or [{}] * len(exercise.rounds)))

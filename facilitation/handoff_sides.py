@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from . import i18n
 from .exercises import Exercise
 from .i18n import N_
 
@@ -52,9 +53,11 @@ class Offered:
     def value(self) -> str:
         return handoff_value(self.from_function, self.stage)
 
-    def label(self, shown_function: str | None = None) -> str:
-        told = f"{self.stories} {'story' if self.stories == 1 else 'stories'}"
-        return f"From {shown_function or self.from_function}, at {self.stage} ({told})"
+    def label(self, shown_function: str | None = None, language: str | None = None) -> str:
+        t = i18n.translator(language)
+        told = t.ngettext("{n} story", "{n} stories", self.stories).format(n=self.stories)
+        return t.gettext("From {function}, at {stage} ({stories})").format(
+            function=shown_function or self.from_function, stage=self.stage, stories=told)
 
 
 def _text(value: object) -> str:
@@ -144,16 +147,16 @@ def handoff_choices(snapshot, exercise: Exercise, function: str) -> dict[str, st
             same = [p for p in offered if p.stage == o.stage
                     and folds.get((sender.key, p.from_function), room.OTHER_FUNCTIONS) == shown]
             o = Offered(o.from_function, o.stage, sum(p.stories for p in same))
-        choices[o.value] = o.label(shown)
+        choices[o.value] = o.label(shown, ws.language)
     return choices
 
 
-def handoff_text(value: object) -> str:
-    """A handoff answer as a sentence: 'From Sales, at Sale'."""
+def handoff_text(value: object, language: str | None = None) -> str:
+    """A handoff answer as a sentence: 'From Sales, at Sale' (in the room's `language`)."""
     if not isinstance(value, str) or SEPARATOR not in value:
         return "" if value is None else str(value)
     function, _sep, stage = value.rpartition(SEPARATOR)
-    return f"From {function}, at {stage}"
+    return i18n.translator(language).gettext("From {function}, at {stage}").format(function=function, stage=stage)
 
 
 def anonymous_handoffs(snapshot) -> Callable[[object], object]:

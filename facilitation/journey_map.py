@@ -46,19 +46,19 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from . import handoff_sides, room
+from .i18n import N_, translator
 from .exercises import Exercise, Field, library
 from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
 
-EMPTY_NOTE = "Stories will appear here as they arrive"
-REACH_LABEL = "how far each story reaches"
-ANSWERED_LABEL = "the receiver answered"
-JUDGED_LABEL = "judged by the customer"
+EMPTY_NOTE = N_("Stories will appear here as they arrive")
+REACH_LABEL = N_("how far each story reaches")
+ANSWERED_LABEL = N_("the receiver answered")
+JUDGED_LABEL = N_("judged by the customer")
 REACH_BAR_Y = 0.41  # the reach bar's place in its lane, below the story markers (a lane spans ±0.5)
-DEAD_END_LABEL = "nobody picks this up"
-NO_OWNER_LABEL = "no owner"
-_DEAD_END_BOX = "✕ nobody<br>picks this up"  # two short lines fit a narrow column
-GAP_COLOURBAR_TITLE = "Gap (1–5)"
+DEAD_END_LABEL = N_("nobody picks this up")
+NO_OWNER_LABEL = N_("no owner")
+GAP_COLOURBAR_TITLE = N_("Gap (1–5)")
 ROOM_FONT_PX = 24  # the smallest type a room reads on a projector from 10 m (journey_figure's min_font_px)
 GAP_COLOURSCALE = "YlOrRd"
 GAP_MIN, GAP_MAX = 1.0, 5.0
@@ -265,6 +265,7 @@ class Journey:
     # Receivers' answers that match no handoff on this map (a sender's story hidden or changed since, or,
     # with names off, a receiving function with fewer than three people answering): never drawn.
     unmatched_arrivals: tuple[Arrival, ...] = ()
+    language: str = "en"  # the room's: every label the map writes is in it
 
     def cell(self, function: str, stage: str) -> Cell:
         return self.cells.get((function, stage)) or Cell(function, stage)
@@ -607,39 +608,60 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
         uncovered_stages=uncovered, exercise_titles={k: e.title for k, (e, _r) in feeding.items()}, unplaced=unplaced,
         room_gap=room_gap, reach={f: reach[f] for f in lanes if f in reach},
         unmatched_arrivals=tuple(a for found in arrivals.values() for a in found),
+        language=snapshot.workshop.language,
     )
+
+
+def reach_sentence(r: Reach, gettext=None) -> str:
+    """'Sales' story stops at Renewal', in the room's language (`gettext` of its translator)."""
+    message = N_("{function}'s story stops at {stage}")
+    translated = gettext(message) if gettext else message
+    return r.sentence if translated == message else translated.format(function=r.function, stage=r.stage)
+
+
+def _texts(journey: Journey):
+    """gettext and ngettext in the journey's language."""
+    t = translator(journey.language)
+    return t.gettext, t.ngettext
 
 
 def ranking_caption(journey: Journey) -> str:
     """One sentence for under a handoff table: how its rows are ordered, with this room's numbers."""
+    _, ngettext = _texts(journey)
     if journey.room_gap is None:
-        return "Sorted by number of stories: no handoff has a gap score yet."
-    return (f"Sorted by weighted gap: each handoff's mean gap pulled toward the room's mean gap "
-            f"({journey.room_gap:.1f}) as if {PRIOR_STORIES:g} more stories had given that mean, so a handoff "
-            f"many stories describe outranks a single extreme story. Ties: more stories first.")
+        return _("Sorted by number of stories: no handoff has a gap score yet.")
+    return _("Sorted by weighted gap: each handoff's mean gap pulled toward the room's mean gap ({room_gap}) as if "
+             "{prior} more stories had given that mean, so a handoff many stories describe outranks a single extreme "
+             "story. Ties: more stories first.").format(room_gap=f"{journey.room_gap:.1f}", prior=f"{PRIOR_STORIES:g}")
 
 
 def in_words(journey: Journey, limit: int = 10) -> list[str]:
     """The map as text for a screen reader (the figure's equivalent): what it holds, then the handoffs
     in ranking order, one sentence each. Plain text, not escaped."""
-    lines = [f"Journey map: {journey.story_count} {'story' if journey.story_count == 1 else 'stories'}, "
-             f"{len(journey.handoffs)} {'handoff' if len(journey.handoffs) == 1 else 'handoffs'}, "
-             f"{len(journey.dead_ends)} that nobody picks up."]
+    _, ngettext = _texts(journey)
+    stories = ngettext("{n} story", "{n} stories", journey.story_count).format(n=journey.story_count)
+    handoffs = ngettext("{n} handoff", "{n} handoffs", len(journey.handoffs)).format(n=len(journey.handoffs))
+    lines = [_("Journey map: {stories}, {handoffs}, {dead} that nobody picks up.").format(
+        stories=stories, handoffs=handoffs, dead=len(journey.dead_ends))]
     if journey.handoffs:
         shown = journey.handoffs[:limit]
-        lines.append(f"Handoffs by weighted gap, widest first ({len(shown)} of {len(journey.handoffs)}):"
-                     if journey.room_gap is not None else
-                     f"Handoffs by number of stories ({len(shown)} of {len(journey.handoffs)}):")
+        lines.append((_("Handoffs by weighted gap, widest first ({shown} of {total}):") if journey.room_gap is not None
+                      else _("Handoffs by number of stories ({shown} of {total}):")).format(
+                          shown=len(shown), total=len(journey.handoffs)))
         for rank, h in enumerate(shown, start=1):
-            gap = f"mean gap {h.mean_gap:.1f} of 5" if h.mean_gap is not None else "gap not scored"
-            lines.append(f"{rank}. {h.from_function} to {h.to_function} at {h.stage}: {h.count} "
-                         f"{'story' if h.count == 1 else 'stories'}, {gap}"
-                         + (", nobody downstream picks it up." if h.dead_end else "."))
+            gap = (_("mean gap {gap} of 5").format(gap=f"{h.mean_gap:.1f}") if h.mean_gap is not None
+                   else _("gap not scored"))
+            told = ngettext("{n} story", "{n} stories", h.count).format(n=h.count)
+            line = (_("{rank}. {sender} to {receiver} at {stage}: {stories}, {gap}, nobody downstream picks it up.")
+                    if h.dead_end else _("{rank}. {sender} to {receiver} at {stage}: {stories}, {gap}."))
+            lines.append(line.format(rank=rank, sender=h.from_function, receiver=h.to_function, stage=h.stage,
+                                     stories=told, gap=gap))
     return lines
 
 
 def handoff_rows(journey: Journey) -> list[dict]:
     """The handoffs as table rows (plain text, not escaped), in the journey's order (see `RANKING_RULE`)."""
+    _, ngettext = _texts(journey)
     return [
         {
             "from": h.from_function,
@@ -654,24 +676,26 @@ def handoff_rows(journey: Journey) -> list[dict]:
             "what arrived": " / ".join(h.arrived_texts[:2]),
             "what was missing": " / ".join(h.missing_texts[:2]),
             "judged by the customer": h.customer_judged,
-            "judged by": judged_by_text(h),
+            "judged by": judged_by_text(h, _),
         }
         for h in journey.handoffs
     ]
 
 
-def judged_by_text(h: Handoff) -> str:
+def judged_by_text(h: Handoff, gettext=None) -> str:
     """Who judged a handoff's gap, for a table: 'the customer', 'the customer in 1 of 3', 'our guess'."""
+    _ = gettext or (lambda message: message)
     if not h.customer_judged:
-        return "our guess"
+        return _("our guess")
     if h.customer_judged == h.count:
-        return "the customer"
-    return f"the customer in {h.customer_judged} of {h.count}"
+        return _("the customer")
+    return _("the customer in {judged} of {count}").format(judged=h.customer_judged, count=h.count)
 
 
 def reach_rows(journey: Journey) -> list[dict]:
     """How far each function's story reaches, in lane order (plain text, for tables)."""
-    return [{"function": r.function, "stage": r.stage, "sentence": r.sentence, "stories": r.stories, "named": r.named}
+    _, ngettext = _texts(journey)
+    return [{"function": r.function, "stage": r.stage, "sentence": reach_sentence(r, _), "stories": r.stories, "named": r.named}
             for r in journey.reach.values()]
 
 
@@ -789,7 +813,7 @@ def arrow_width(count: int, max_count: int) -> float:
     return ARROW_MIN_PX + (ARROW_MAX_PX - ARROW_MIN_PX) * min(1.0, share)
 
 
-def _gap_colourbar(t: dict, font, plot_h: float) -> tuple[dict, dict]:
+def _gap_colourbar(t: dict, font, plot_h: float, title_text: str = GAP_COLOURBAR_TITLE) -> tuple[dict, dict]:
     """The gap colourbar (vertical, right of the plot) and its title as a separate annotation.
 
     Plotly's own colourbar title sits so close to the bar that the top tick label ("5") runs
@@ -805,7 +829,7 @@ def _gap_colourbar(t: dict, font, plot_h: float) -> tuple[dict, dict]:
            "x": 1.01, "xanchor": "left", "xpad": 6, "outlinewidth": 1, "outlinecolor": t["rule"]}
     title = {"xref": "paper", "yref": "paper", "x": 1.01, "xanchor": "left", "xshift": -10, "y": top,
              "yanchor": "bottom", "yshift": round(tick_px * 0.6) + 8, "showarrow": False, "align": "left",
-             "text": _esc(GAP_COLOURBAR_TITLE).replace(" ", "<br>", 1), "font": {"size": font(17), "color": t["text"]},
+             "text": _esc(title_text).replace(" ", "<br>", 1), "font": {"size": font(17), "color": t["text"]},
              "name": "gap colourbar title"}
     return bar, title
 
@@ -867,12 +891,17 @@ def drawn_grid(journey: Journey, *, max_lanes: int = MAX_LANES_DRAWN,
 
 def grid_note(journey: Journey, lanes: tuple[str, ...], columns: tuple[str, ...]) -> str:
     """'Showing N of M functions …' when the drawing leaves lanes or columns out; '' when it shows all."""
-    parts = []
-    if len(lanes) < len(journey.functions):
-        parts.append(f"{len(lanes):,} of {len(journey.functions):,} functions")
-    if len(columns) < len(journey.stages):
-        parts.append(f"{len(columns):,} of {len(journey.stages):,} stages")
-    return f"Showing {' and '.join(parts)}: those with the most stories" if parts else ""
+    _, ngettext = _texts(journey)
+    lanes_left, columns_left = len(lanes) < len(journey.functions), len(columns) < len(journey.stages)
+    counts = dict(lanes=len(lanes), functions=len(journey.functions), columns=len(columns), stages=len(journey.stages))
+    if lanes_left and columns_left:
+        return _("Showing {lanes} of {functions} functions and {columns} of {stages} stages: those with the most "
+                 "stories").format(**counts)
+    if lanes_left:
+        return _("Showing {lanes} of {functions} functions: those with the most stories").format(**counts)
+    if columns_left:
+        return _("Showing {columns} of {stages} stages: those with the most stories").format(**counts)
+    return ""
 
 
 def journey_figure(journey: Journey, *, theme: str = "light", height: int | None = None,
@@ -888,6 +917,8 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     if theme not in _THEMES:
         raise ValueError(f"theme must be one of {', '.join(_THEMES)}, not {theme!r}")
     t = _THEMES[theme]
+    tr = _texts(journey)
+    _, ngettext = tr
     lanes, columns = drawn_grid(journey)
     trimmed = grid_note(journey, lanes, columns)
     n_lanes, n_cols = max(1, len(lanes)), max(1, len(columns))
@@ -927,7 +958,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
                        "y0": -0.46, "y1": n_lanes - 0.54, "fillcolor": "rgba(0,0,0,0)",
                        "line": {"color": t["dead"], "width": 3, "dash": "dash"}})
         annotations.append({"xref": "x", "yref": "y", "x": j, "y": (n_lanes - 1) / 2, "showarrow": False,
-                            "text": NO_OWNER_LABEL, "font": {"size": font(20), "color": t["dead"]},
+                            "text": _esc(_(NO_OWNER_LABEL)), "font": {"size": font(20), "color": t["dead"]},
                             "bgcolor": t["paper"], "bordercolor": t["dead"], "borderwidth": 2, "borderpad": 4})
 
     # Stories: one scatter trace per exercise, markers spread in a grid inside their cell.
@@ -947,11 +978,11 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
             in_row = cols if r < rows - 1 else n - cols * (rows - 1)
             x = cx + (c - (in_row - 1) / 2) * step_x
             y = cy + (r - (rows - 1) / 2) * step_y
-            hover = f"<b>{_esc(function)}</b> · {_esc(stage)}<br>{_wrap(p.headline or '(no text)', HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS)}"
+            hover = f"<b>{_esc(function)}</b> · {_esc(stage)}<br>{_wrap(p.headline or _('(no text)'), HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS)}"
             if p.to_function:
-                hover += f"<br>→ hands on to {_esc(p.to_function)}"
+                hover += "<br>" + _("→ hands on to {function}").format(function=_esc(p.to_function))
             if p.customer_judged:
-                hover += "<br>★ the customer judged this gap"
+                hover += "<br>" + _("★ the customer judged this gap")
                 judged["x"].append(x)
                 judged["y"].append(y)
                 judged["size"].append(size + 10)
@@ -975,12 +1006,12 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         })
     if judged["x"]:  # a ring around each story whose gap the customer judged (not our guess)
         traces.append({
-            "type": "scatter", "mode": "markers", "name": JUDGED_LABEL, "showlegend": True,
+            "type": "scatter", "mode": "markers", "name": _(JUDGED_LABEL), "showlegend": True,
             "x": judged["x"], "y": judged["y"], "hovertext": judged["hover"], "hoverinfo": "text",
             "marker": {"size": judged["size"], "symbol": "circle-open", "color": t["evidence"],
                        "line": {"width": 3, "color": t["evidence"]}},
         })
-    _reach_bars(journey, lane_of, col_of, t, font, traces)
+    _reach_bars(journey, lane_of, col_of, t, font, traces, tr)
 
     # Dead ends first: their boxed labels are obstacles for the gap labels placed below.
     def on_grid(h: Handoff) -> bool:
@@ -1070,7 +1101,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         mid["x"].append(lx)
         mid["y"].append(ly)
         mid["gap"].append(h.mean_gap if h.mean_gap is not None else float("nan"))
-        mid["hover"].append(_handoff_hover(h))
+        mid["hover"].append(_handoff_hover(h, tr))
         if h.arrivals:  # the receiving side: a diamond on the arrow, clear of its head
             if length_px > 0:
                 standoff = 2 * font(17) + 8 if id(h) in dead_ids else 6
@@ -1084,9 +1115,9 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
             else:  # an arrow that stays in its cell: beside it
                 answered["x"].append(x0 + 0.22)
                 answered["y"].append(y0)
-            answered["hover"].append(_arrival_hover(h))
+            answered["hover"].append(_arrival_hover(h, tr))
     annotations.extend(labels)
-    colourbar, colourbar_title = _gap_colourbar(t, font, plot_h)
+    colourbar, colourbar_title = _gap_colourbar(t, font, plot_h, _(GAP_COLOURBAR_TITLE))
     annotations.append(colourbar_title)
     # Plotly draws no colourbar for a trace without points, and then keeps no margin for it: the
     # title annotation beside it was cut to "G (1" on an empty map. One unseen point keeps the bar.
@@ -1094,7 +1125,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
     if no_handoffs:
         mid = {"x": [-0.5], "y": [-0.5], "hover": [""], "gap": [GAP_MIN]}
     traces.append({
-        "type": "scatter", "mode": "markers", "name": "Handoffs", "showlegend": False,
+        "type": "scatter", "mode": "markers", "name": _("Handoffs"), "showlegend": False,
         "x": mid["x"], "y": mid["y"], "hovertext": mid["hover"], "hoverinfo": "skip" if no_handoffs else "text",
         "marker": {"size": 30, "opacity": 0, "color": mid["gap"], "cmin": GAP_MIN, "cmax": GAP_MAX,
                    "colorscale": gap_scale, "showscale": True,
@@ -1103,7 +1134,7 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
 
     if answered["x"]:
         traces.append({
-            "type": "scatter", "mode": "markers", "name": ANSWERED_LABEL, "showlegend": True,
+            "type": "scatter", "mode": "markers", "name": _(ANSWERED_LABEL), "showlegend": True,
             "x": answered["x"], "y": answered["y"], "hovertext": answered["hover"], "hoverinfo": "text",
             "marker": {"symbol": "diamond", "size": font(26), "color": t["receiver"],
                        "line": {"color": t["paper"], "width": 2}},
@@ -1116,33 +1147,35 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
         x, y = col_of[stage], lane_of[function]
         dead["x"].append(x)
         dead["y"].append(y)
-        dead["hover"].append("<br>".join(_handoff_hover(h) for h in hs[:4])
-                             + (f"<br>… and {len(hs) - 4} more" if len(hs) > 4 else "")
-                             + f"<br><b>Nobody in {_esc(function)} tells a story from here on.</b>")
+        dead["hover"].append("<br>".join(_handoff_hover(h, tr) for h in hs[:4])
+                             + ("<br>" + _("… and {n} more").format(n=len(hs) - 4) if len(hs) > 4 else "")
+                             + "<br><b>" + _("Nobody in {function} tells a story from here on.").format(
+                                 function=_esc(function)) + "</b>")
         annotations.append({"xref": "x", "yref": "y", "x": x, "y": y, "showarrow": False,
-                            "text": _DEAD_END_BOX, "font": {"size": font(17), "color": t["dead"]},
+                            "text": "✕ " + _esc(_(DEAD_END_LABEL)).replace(" ", "<br>", 1),  # two short lines fit a column "font": {"size": font(17), "color": t["dead"]},
                             "bgcolor": t["paper"], "bordercolor": t["dead"], "borderwidth": 2, "borderpad": 4})
     traces.append({
-        "type": "scatter", "mode": "markers", "name": DEAD_END_LABEL, "showlegend": True,
+        "type": "scatter", "mode": "markers", "name": _(DEAD_END_LABEL), "showlegend": True,
         "x": dead["x"], "y": dead["y"], "hovertext": dead["hover"], "hoverinfo": "text",
         "marker": {"symbol": "x", "size": font(28), "color": t["dead"], "line": {"color": t["paper"], "width": 2}},
     })
 
     if journey.is_empty:
         annotations.append({"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
-                            "text": EMPTY_NOTE, "font": {"size": font(28), "color": t["muted"]},
+                            "text": _esc(_(EMPTY_NOTE)), "font": {"size": font(28), "color": t["muted"]},
                             "bgcolor": t["paper"], "borderpad": 10})
     if journey.is_empty and trimmed:
         annotations.append({"xref": "paper", "yref": "paper", "x": 0, "y": 0, "yanchor": "top", "yshift": -16,
                             "xanchor": "left", "showarrow": False, "text": trimmed,
                             "font": {"size": font(15), "color": t["muted"]}})
     elif not journey.is_empty:
-        note = "Arrow width: number of stories · number on the arrow: mean gap (1–5)"
+        note = _("Arrow width: number of stories · number on the arrow: mean gap (1–5)")
         if any(h.customer_judged for h in journey.handoffs):
-            note = "Arrow width: stories · number: mean gap (1–5) · ★ judged by the customer, no ★: our guess"
+            note = _("Arrow width: stories · number: mean gap (1–5) · ★ judged by the customer, no ★: our guess")
         if len(drawn) < len(journey.handoffs):
-            which = f"{len(drawn)}" if trimmed else f"the {len(drawn)} biggest"
-            note += f" · arrows for {which} of {len(journey.handoffs)} handoffs (all are in the table)"
+            note += " · " + (_("arrows for {drawn} of {total} handoffs (all are in the table)") if trimmed else
+                             _("arrows for the {drawn} biggest of {total} handoffs (all are in the table)")).format(
+                                 drawn=len(drawn), total=len(journey.handoffs))
         if trimmed:
             note += f" · {trimmed}"
         # On its own line under the legend, which sits right under the plot.
@@ -1182,15 +1215,16 @@ def journey_figure(journey: Journey, *, theme: str = "light", height: int | None
 
 def _legend_names(journey: Journey) -> list[str]:
     """The legend entries `journey_figure` will draw, in a rough order (for sizing the space under the plot)."""
+    _, ngettext = _texts(journey)
     keys = {p.story.exercise_key for c in _filled_cells(journey.cells) for p in c.placed}
     names = [journey.exercise_titles.get(k, k) for k in keys] if len(keys) > 1 else []
     if any(p.customer_judged for c in _filled_cells(journey.cells) for p in c.placed):
-        names.append(JUDGED_LABEL)
+        names.append(_(JUDGED_LABEL))
     if journey.reach:
-        names.append(REACH_LABEL)
+        names.append(_(REACH_LABEL))
     if any(h.arrivals for h in journey.handoffs):
-        names.append(ANSWERED_LABEL)
-    return names + [DEAD_END_LABEL]
+        names.append(_(ANSWERED_LABEL))
+    return names + [_(DEAD_END_LABEL)]
 
 
 def _legend_rows(journey: Journey, font_px: int) -> int:
@@ -1226,45 +1260,55 @@ def gap_label(h: Handoff) -> str:
     return f"★ {gap}" if h.customer_judged else gap
 
 
-def _handoff_hover(h: Handoff) -> str:
+_ENGLISH = (translator(None).gettext, translator(None).ngettext)
+
+
+def _handoff_hover(h: Handoff, tr=_ENGLISH) -> str:
     """Both sides of a handoff: what the sender says gets lost, what the receiver says arrived and was missing."""
-    gap = f"{h.mean_gap:.1f}" if h.mean_gap is not None else "not scored"
+    _, ngettext = tr
+    gap = f"{h.mean_gap:.1f}" if h.mean_gap is not None else _("not scored")
     lines = [
         f"<b>{_esc(h.from_function)} → {_esc(h.to_function)}</b>",
-        f"at {_esc(h.stage)} · {h.count} {'story' if h.count == 1 else 'stories'} · mean gap {gap}",
-        "Judged by " + _esc(judged_by_text(h)),
+        _("at {stage} · {stories} · mean gap {gap}").format(
+            stage=_esc(h.stage), stories=ngettext("{n} story", "{n} stories", h.count).format(n=h.count), gap=gap),
+        _("Judged by {who}").format(who=_esc(judged_by_text(h, _))),
     ]
     evidence = next((a.evidence for a in h.accounts if a.customer_judged and a.evidence.strip()), "")
     if evidence:
-        lines.append("★ The customer: " + _wrap(evidence, HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS // 2))
+        lines.append(_("★ The customer: {evidence}").format(
+            evidence=_wrap(evidence, HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS // 2)))
     if h.lost_texts:
-        lines.append(f"<b>{_esc(h.from_function)} says lost:</b> "
+        lines.append("<b>" + _("{function} says lost:").format(function=_esc(h.from_function)) + "</b> "
                      + _wrap(h.lost_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
-    lines += _arrival_lines(h)
+    lines += _arrival_lines(h, tr)
     return "<br>".join(lines)
 
 
-def _arrival_lines(h: Handoff) -> list[str]:
+def _arrival_lines(h: Handoff, tr=_ENGLISH) -> list[str]:
+    _, ngettext = tr
     if not h.arrivals:
-        return [f"{_esc(h.to_function)} has not said what arrived"]
+        return [_("{function} has not said what arrived").format(function=_esc(h.to_function))]
     lines = []
     if h.arrived_texts:
-        lines.append(f"<b>{_esc(h.to_function)} says arrived:</b> "
+        lines.append("<b>" + _("{function} says arrived:").format(function=_esc(h.to_function)) + "</b> "
                      + _wrap(h.arrived_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
     if h.missing_texts:
-        lines.append(f"<b>{_esc(h.to_function)} says missing:</b> "
+        lines.append("<b>" + _("{function} says missing:").format(function=_esc(h.to_function)) + "</b> "
                      + _wrap(h.missing_texts[0], HOVER_LINE_CHARS, limit=HOVER_MAX_CHARS))
     return lines
 
 
-def _arrival_hover(h: Handoff) -> str:
+def _arrival_hover(h: Handoff, tr=_ENGLISH) -> str:
+    _, ngettext = tr
     n = len(h.arrivals)
-    return "<br>".join([f"<b>{_esc(h.from_function)} → {_esc(h.to_function)}</b> at {_esc(h.stage)}",
-                        f"{n} {'answer' if n == 1 else 'answers'} from the receiving side", *_arrival_lines(h)])
+    return "<br>".join([f"<b>{_esc(h.from_function)} → {_esc(h.to_function)}</b> "
+                        + _("at {stage}").format(stage=_esc(h.stage)),
+                        ngettext("{n} answer from the receiving side", "{n} answers from the receiving side", n).format(n=n),
+                        *_arrival_lines(h, tr)])
 
 
 def _reach_bars(journey: Journey, lane_of: Mapping[str, int], col_of: Mapping[str, int], t: dict, font,
-                traces: list[dict]) -> None:
+                traces: list[dict], tr=_ENGLISH) -> None:
     """Under each lane, a bar from its first story to the stage where its part of the story ends."""
     first: dict[str, int] = {}
     for c in _filled_cells(journey.cells):
@@ -1281,14 +1325,16 @@ def _reach_bars(journey: Journey, lane_of: Mapping[str, int], col_of: Mapping[st
         ys += [y, y, None]
         ends["x"].append(end + 0.44)
         ends["y"].append(y)
-        said = (f"{r.named} of {r.stories} {'story' if r.stories == 1 else 'stories'} said where it ends"
-                if r.named else "where it is handed on")
-        ends["hover"].append(f"<b>{_esc(r.sentence)}</b><br>{said}")
+        _, ngettext = tr
+        said = (ngettext("{named} of {n} story said where it ends", "{named} of {n} stories said where it ends",
+                   r.stories).format(named=r.named, n=r.stories) if r.named else _("where it is handed on"))
+        ends["hover"].append(f"<b>{_esc(reach_sentence(r, _))}</b><br>{_esc(said)}")
     if not xs:
         return
-    traces.append({"type": "scatter", "mode": "lines", "name": REACH_LABEL, "showlegend": True, "x": xs, "y": ys,
+    _ = tr[0]
+    traces.append({"type": "scatter", "mode": "lines", "name": _(REACH_LABEL), "showlegend": True, "x": xs, "y": ys,
                    "hoverinfo": "skip", "line": {"color": t["reach"], "width": 6}})
-    traces.append({"type": "scatter", "mode": "markers", "name": "Story ends", "showlegend": False,
+    traces.append({"type": "scatter", "mode": "markers", "name": _("Story ends"), "showlegend": False,
                    "x": ends["x"], "y": ends["y"], "hovertext": ends["hover"], "hoverinfo": "text",
                    "marker": {"symbol": "line-ns", "size": font(22), "color": t["reach"],
                               "line": {"color": t["reach"], "width": 6}}})

@@ -10,6 +10,7 @@ from collections import defaultdict
 from typing import Mapping
 
 from .exercises import Exercise
+from .i18n import N_
 from .workshops import AgendaItem, Participant, Snapshot, Story
 
 # Below this many contributors a function's label would point at a person, so it is left off.
@@ -281,9 +282,15 @@ class WallPage:
     @property
     def note(self) -> str:
         """'showing 8 of 24 · page 1 of 3' when the wall does not fit one screen, else ''."""
+        return self.note_in()
+
+    def note_in(self, gettext=None) -> str:
+        """The note in the room's language (`gettext` of its translator)."""
         if self.pages <= 1:
             return ""
-        return f"showing {self.shown} of {self.total} · page {self.number} of {self.pages}"
+        message = N_("showing {shown} of {total} · page {number} of {pages}")
+        return (gettext(message) if gettext else message).format(
+            shown=self.shown, total=self.total, number=self.number, pages=self.pages)
 
 
 def rotation_slot(now: float, seconds: float | None = None) -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from facilitation import i18n
+from facilitation import commitments, i18n
 from facilitation.exercises import Exercise, Field
 from facilitation.handoff_sides import handoff_text
 from facilitation.workshops import Story, Workshop
@@ -37,7 +37,9 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
             st.caption(_("Nothing from today to pick yet: stories and handoffs appear here once the room has told "
                          "them. Leave this one empty."))
         return st.selectbox(label, options, index=None, placeholder=_("Choose…"),
-                            format_func=f.option_label if f.kind == "choice" else str, **common)
+                            format_func=f.option_label if f.kind == "choice" else
+                            (lambda v: commitments.serve_label(v, workshop.language)) if f.kind == "story_or_handoff"
+                            else str, **common)
     if f.kind == "scale":
         def describe(n: int) -> str:
             if n == f.scale_min and f.scale_low:
@@ -92,7 +94,9 @@ def answer_text(f: Field, value, language: str | None = None, *, shown_handoff=N
     if f.kind == "choice":
         return f.option_label(value)
     if f.kind == "handoff":
-        return handoff_text(shown_handoff(value) if shown_handoff else value)
+        return handoff_text(shown_handoff(value) if shown_handoff else value, language)
+    if f.kind == "story_or_handoff":
+        return commitments.serve_label(value, language)
     return str(value)
 
 

@@ -66,7 +66,8 @@ def join_wait() -> int:
 
 left, middle, right = st.columns([1, 2, 1])
 with middle:
-    st.title("Join a Story Relay workshop")
+    # Before a code names the workshop its language is not known yet: the join page starts in English.
+    st.title(i18n.translator(workshop.language if workshop else None).gettext("Join a Story Relay workshop"))
     if workshop is None:
         st.write("Type the code shown on the screen at the front of the room.")
         with st.form("join_code"):

@@ -45,7 +45,7 @@ def follow_the_room():
         st.rerun(scope="app")
     if current.seconds_left(time.time()) is not None:
         with st.container(key="time-left"):  # sticky (participant.css): in sight while scrolling a long form
-            live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running=_("{clock} left"),
+            live_push.countdown(current.item.deadline, key="phone-clock", look="caption", running=_("{clock} left"), spoken=_("{time} left"),
                                 up=_("Time is up.") + ("" if current.lock_at_zero else
                                                       " " + _("You can still send what you are writing.")))
 

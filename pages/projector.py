@@ -46,8 +46,8 @@ def follow_the_room():
     if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
     if live.seconds_left(time.time()) is not None:
-        live_push.countdown(live.item.deadline, key="projector-clock", look="projector",
-                            color="#0f172a" if THEME == "light" else "#e2e8f0")
+        live_push.countdown(live.item.deadline, key="projector-clock", look="projector", up=_("Time is up"),
+                            spoken=_("{time} left"), color="#0f172a" if THEME == "light" else "#e2e8f0")
     elif live.item is not None:
         st.text(_("Locked"))
 

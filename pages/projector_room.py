@@ -44,7 +44,7 @@ class Screen:
         self.pages = max(self.pages, page.pages)
         if page.note and self.note_slot is not None:
             with self.note_slot.container(key="page-note"):
-                st.text(page.note)
+                st.text(page.note_in(i18n.translator(self.workshop.language).gettext))
 
     def card(self, story, **kwargs) -> None:
         """A compact story card with the room's byline."""

