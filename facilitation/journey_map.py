@@ -47,7 +47,7 @@ from plotly.colors import sample_colorscale
 
 from . import handoff_sides, room
 from .i18n import N_, translator
-from .exercises import Exercise, Field, library
+from .exercises import Exercise, Field, library, library_in
 from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
 
@@ -485,6 +485,8 @@ def build_journey(snapshot: Snapshot, exercises: Mapping[str, Exercise] | None =
         same = whole is None or whole is snapshot
         whole = room.anonymous_snapshot(whole) if whole is not None else None
         snapshot = whole if same and whole is not None else room.anonymous_snapshot(snapshot, whole=whole)
+    if exercises is None:  # the legend names each exercise as the room knows it
+        exercises = library_in(snapshot.workshop.language)
     feeding = _map_exercises(exercises)
     receiving = _receiving_exercises(exercises)
     arrivals: dict[tuple[str, str, str], list[Arrival]] = defaultdict(list)

@@ -18,6 +18,7 @@ Screenshots land under artifacts/screens/whole_room_*.png.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 import time
 
@@ -32,6 +33,10 @@ from facilitation.store import Store
 from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
                                wait_for_app)
 from test_browser_projector import projector_problems
+
+# Commitment dates a room would pick: soon, and a little later (both ahead of the day the test runs).
+SOON = dt.date.today() + dt.timedelta(days=17)
+LATER = dt.date.today() + dt.timedelta(days=43)
 
 pytestmark = pytest.mark.browser
 
@@ -430,8 +435,8 @@ def test_the_whole_room_plays_a_session(browser, room_server):
 
         # --- exercise 4: one millimeter forward, commitments -----------------------------------------
         open_agenda_item(console, 3)
-        for page, action, due in ((ana, "Invite support to our last sales call", "2027/01/15"),
-                                  (cy, "Share the early-quote checklist with finance", "2026/12/20")):
+        for page, action, due in ((ana, "Invite support to our last sales call", f"{LATER:%Y/%m/%d}"),
+                                  (cy, "Share the early-quote checklist with finance", f"{SOON:%Y/%m/%d}")):
             box = page.get_by_role("textbox", name="One small thing you will do in the next month")
             expect(box).to_be_visible(timeout=WAIT)
             box.fill(action)
@@ -496,7 +501,7 @@ def _check_report(path, told: int) -> None:
                                                "•  Product → Implementation at Sale"], gaps
     assert "The room's top stories" in summary
     assert "Their night shift ran the first batch with our engineer still on the line." in summary
-    assert re.search(r"Commitments: 2 commitments; the earliest is due 20 December 2026", summary), summary
+    assert re.search(rf"Commitments: 2 commitments; the earliest is due {SOON.day} {SOON:%B %Y}", summary), summary
     assert re.search(rf"; {told} stories\b", summary), f"the report's summary does not count {told} stories: {summary}"
     # The agenda as run: every item that was opened says when it stopped and for how long it ran.
     agenda = next(t for t in document.tables if [c.text for c in t.rows[0].cells][:6] ==
