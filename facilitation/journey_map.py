@@ -46,7 +46,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from . import handoff_sides, room
-from .i18n import N_, translator
+from .i18n import N_, format_number, translator
 from .exercises import Exercise, Field, library, library_in
 from .input_rules import MAX_FUNCTIONS, MAX_STAGES
 from .workshops import Snapshot, Story
@@ -895,7 +895,8 @@ def grid_note(journey: Journey, lanes: tuple[str, ...], columns: tuple[str, ...]
     """'Showing N of M functions …' when the drawing leaves lanes or columns out; '' when it shows all."""
     _, ngettext = _texts(journey)
     lanes_left, columns_left = len(lanes) < len(journey.functions), len(columns) < len(journey.stages)
-    counts = dict(lanes=len(lanes), functions=len(journey.functions), columns=len(columns), stages=len(journey.stages))
+    counts = {k: format_number(v, journey.language) for k, v in dict(
+        lanes=len(lanes), functions=len(journey.functions), columns=len(columns), stages=len(journey.stages)).items()}
     if lanes_left and columns_left:
         return _("Showing {lanes} of {functions} functions and {columns} of {stages} stages: those with the most "
                  "stories").format(**counts)
