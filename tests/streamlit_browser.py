@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from facilitation import access, sign_in
 
@@ -25,7 +26,8 @@ def open_page(page: Page, url: str) -> None:
 
 
 def choose(page: Page, label: str, option: str) -> None:
-    """Pick an option in a Streamlit selectbox by its label."""
+    """Pick an option in a Streamlit selectbox by its label, typing to narrow the list as a person
+    would in a long one (the list only draws the options that fit, so a late one may not exist yet)."""
     box = page.get_by_role("combobox", name=label)
     wanted = page.get_by_role("option", name=option, exact=True)
     for _ in range(3):
@@ -33,8 +35,13 @@ def choose(page: Page, label: str, option: str) -> None:
         # Clicking the box blurs the field typed in before, whose draft save reruns the page and
         # can close the list as it opens; a person would simply open it again.
         wait_for_app(page)
-        if wanted.is_visible():
-            break
+        if page.get_by_role("option").first.is_visible():
+            box.press_sequentially(option.split(" · ")[0])
+            try:
+                wanted.wait_for(state="visible", timeout=3_000)
+                break
+            except PlaywrightTimeout:
+                continue
     wanted.click()
 
 
