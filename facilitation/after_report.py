@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import follow_up, room, themes
+from . import follow_up, i18n, room, themes
 from .workshops import Workshop
 
 
@@ -33,7 +33,10 @@ class AfterTheRoom:
 def gather(store, workshop: Workshop) -> AfterTheRoom:
     """Follow-through and confirmed themes of a workshop, ready to write."""
     check = follow_up.check_in(store, workshop.id)
-    rows = tuple((f"{a} → {b}" if b else a, c.action, c.by_when.isoformat() if c.by_when else "", c.status_label, c.note)
+    language = workshop.language
+    _ = i18n.translator(language).gettext
+    rows = tuple((f"{a} → {b}" if b else a, c.action,
+                  i18n.format_date(c.by_when, language, "medium") if c.by_when else "", _(c.status_label), c.note)
                  for (a, b), found in check.by_pair.items() for c in found)
     by_topic = themes.topic_stories(store, workshop.id)
     lines = []
@@ -43,5 +46,5 @@ def gather(store, workshop: Workshop) -> AfterTheRoom:
         stories = tuple((themes.story_text(s, topic) if topic else "", room.byline(s, show_names=workshop.show_names,
                                                                                    labelled=labelled))
                         for s in t.stories)
-        lines.append(ThemeLine(t.label, t.topic_title, t.heard_by_line(labelled), stories))
+        lines.append(ThemeLine(t.label, _(t.topic_title), t.heard_by_line(labelled, language), stories))
     return AfterTheRoom(totals=check.totals, rows=rows, themes=tuple(lines), days_since=check.days_since)

@@ -30,7 +30,7 @@ from typing import Iterable
 
 from .exercises import Exercise, Field, library
 from .room import MIN_CONTRIBUTORS_FOR_FUNCTION_LABEL as MIN_PEOPLE_FOR_FUNCTION
-from . import handoff_sides
+from . import handoff_sides, i18n
 from .room import anonymous_snapshot
 from .workshops import Snapshot, Story
 
@@ -91,8 +91,10 @@ def partner_functions(snapshot: Snapshot) -> dict[str, str]:
     return {name: next(iter(fs)) for name, fs in seen.items() if len(fs) == 1}
 
 
-def shown_partner(value: object, show_names: bool, functions_by_name: dict[str, str]) -> str:
-    """A partner answer as it may be shown: the name, or with names hidden the partner's function."""
+def shown_partner(value: object, show_names: bool, functions_by_name: dict[str, str],
+                  language: str | None = None) -> str:
+    """A partner answer as it may be shown: the name, or with names hidden the partner's function
+    (said in the workshop's `language`)."""
     if value is None or value == "":
         return ""
     if show_names:
@@ -101,7 +103,8 @@ def shown_partner(value: object, show_names: bool, functions_by_name: dict[str, 
     # Names off: a function with fewer than three people in it would name the colleague.
     if function is not None and sum(1 for f in functions_by_name.values() if f == function) < MIN_PEOPLE_FOR_FUNCTION:
         function = None
-    return f"a colleague from {function}" if function else "a colleague"
+    _ = i18n.translator(language).gettext
+    return _("a colleague from {function}").format(function=function) if function else _("a colleague")
 
 
 def author(story: Story, show_names: bool) -> str:

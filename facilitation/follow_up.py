@@ -87,10 +87,11 @@ class FollowThrough:
     dropped: int
     open: int
 
-    def line(self) -> str:
-        """'8 made · 3 done · 1 partly done · 1 dropped · 3 open'."""
-        return (f"{self.made} made · {self.done} done · {self.partly} partly done · "
-                f"{self.dropped} dropped · {self.open} open")
+    def line(self, language: str | None = None) -> str:
+        """'8 made · 3 done · 1 partly done · 1 dropped · 3 open' (in the workshop's `language`)."""
+        _ = i18n.translator(language).gettext
+        counts = {k: i18n.format_number(getattr(self, k), language) for k in ("made", "done", "partly", "dropped", "open")}
+        return _("{made} made · {done} done · {partly} partly done · {dropped} dropped · {open} open").format(**counts)
 
 
 @dataclass(frozen=True)
@@ -206,14 +207,14 @@ def set_status(store: Store, participant: Participant, story_id: int, status: st
                                .where(stories.c.id == story_id, stories.c.participant_id == participant.id,
                                       stories.c.workshop_id == participant.workshop_id)).first()
             if row is None or row.builds_on is not None or row.exercise_key not in commitment_exercises():
-                return StatusResult(False, {"_form": "You can only update your own commitments."})
+                return StatusResult(False, {"_form": N_("You can only update your own commitments.")})
             conn.execute(sa.insert(commitment_updates).values(
                 workshop_id=participant.workshop_id, story_id=story_id, participant_id=participant.id,
                 status=status, note=note if note.strip() else "", created_at=clock()))
             _bump(conn, participant.workshop_id, "after")
     except sa.exc.OperationalError:
-        return StatusResult(False, {"_form": "Not saved yet: the server is busy. Your note is still here; "
-                                             "please press Save again in a moment."})
+        return StatusResult(False, {"_form": N_("Not saved yet: the server is busy. Your note is still here; "
+                                                "please press Save again in a moment.")})
     return StatusResult(True, {})
 
 

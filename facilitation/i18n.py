@@ -115,8 +115,12 @@ def format_time(value: dt.datetime | dt.time, code: str | None, style: str = "sh
 
 
 def format_number(value: int | float, code: str | None) -> str:
-    """A number with the language's separators ("1.234", "1 234", "1,234")."""
-    return babel_numbers.format_decimal(value, locale=_babel_locale(code))
+    """A number with the language's separators ("1.234", "1 234", "1,234"); one babel cannot write
+    (infinite, not a number) as Python writes it."""
+    try:
+        return babel_numbers.format_decimal(value, locale=_babel_locale(code))
+    except (ArithmeticError, ValueError, TypeError):
+        return str(value)
 
 
 def format_percent(value: float, code: str | None) -> str:

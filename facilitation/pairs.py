@@ -308,7 +308,8 @@ def tally(exercise: Exercise, stories: list[Story], round_: Round | None = None)
     forms counts its latest); a story from someone in no pair counts on its own. None without a tally."""
     if not exercise.tally:
         return None
-    options = exercise.field(exercise.tally).options
+    field = exercise.field(exercise.tally)
+    options = field.options
     marks: dict[object, str] = {}
     for s in stories:  # arrival order: a later form of the same pair replaces the earlier mark
         if s.hidden or s.builds_on is not None:
@@ -318,7 +319,8 @@ def tally(exercise: Exercise, stories: list[Story], round_: Round | None = None)
             continue
         pair = round_.pair_of(s.participant_id) if round_ is not None and s.participant_id is not None else None
         marks[("pair", pair.number) if pair else ("story", s.id)] = value
-    counts = tuple((short_option(o), sum(1 for v in marks.values() if v == o)) for o in options)
+    # Counted by the stored option, named in the exercise's language.
+    counts = tuple((short_option(field.option_label(o)), sum(1 for v in marks.values() if v == o)) for o in options)
     marked_pairs = {k[1] for k in marks if k[0] == "pair"}
     waiting = sum(1 for p in round_.pairs if p.number not in marked_pairs) if round_ is not None else 0
     return Tally(counts, waiting)

@@ -67,10 +67,13 @@ REQUIRED_STYLES = (
     "Title Page Detail", "Question", "Story Heading", "Story Label", "Story Text", "Note",
     "Table Text", "Table Heading", "Figure", "Strong", "Field Label", "Story Relay Table",
 )
-NO_PICTURE_NOTE = ("The map picture could not be drawn on this server (no Chromium found); "
-                   "the table below holds the same information.")
-PICTURE_FAILED_NOTE = ("The map picture could not be drawn this time; the table below holds the same "
-                       "information. Building the report again may bring the picture back.")
+NO_PICTURE_NOTE = i18n.N_("The map picture could not be drawn on this server (no Chromium found); "
+                          "the table below holds the same information.")
+PICTURE_FAILED_NOTE = i18n.N_("The map picture could not be drawn this time; the table below holds the same "
+                              "information. Building the report again may bring the picture back.")
+# The template's own footer text; a report in another language says it in that language (a template
+# with a footer of its own keeps it).
+TEMPLATE_FOOTER = i18n.N_("Story Relay workshop report · page ")
 MAP_PX_WIDTH = 1600          # the journey figure is laid out for this width
 # Pixels per layout pixel in the map picture. 1.5 gives 2,400 px across a landscape A4 page
 # (about 240 dpi, sharp in print); a big map is drawn at 1.25 (about 200 dpi), which takes the
@@ -165,9 +168,9 @@ _COUNTS_IN_SENTENCES = (
 )
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 story', '2 stories' for the view modules: translated when the catalogue has "{n} <one>"."""
-    return _np(f"{{n}} {one}", f"{{n}} {many or one + 's'}", n)
+def function_name(function: str) -> str:
+    """A teller's function as the report names it: the room's "Other functions" in the report's language."""
+    return _(room.OTHER_FUNCTIONS) if function == room.OTHER_FUNCTIONS else function
 
 
 def _num(n: int | float) -> str:
@@ -608,18 +611,24 @@ class _Context:
 
 def _answer(f: Field, value: object, ctx: _Context | None = None) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return "(no answer)"
+        return _("(no answer)")
     if f.kind == "partner" and ctx is not None:
-        return exports.shown_partner(value, ctx.show_names, ctx.partners)
+        return exports.shown_partner(value, ctx.show_names, ctx.partners, _LANGUAGE.get())
     if f.kind == "handoff":
-        return handoff_sides.handoff_text(ctx.shown_handoff(value) if ctx is not None else value)
+        return handoff_sides.handoff_text(ctx.shown_handoff(value) if ctx is not None else value, _LANGUAGE.get())
     if f.kind == "scale" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = f"{value} on a scale of {f.scale_min} to {f.scale_max}"
+        text = _("{value} on a scale of {low} to {high}").format(value=_num(value), low=_num(f.scale_min),
+                                                                 high=_num(f.scale_max))
         if value == f.scale_max and f.scale_high:
             text += f" ({f.scale_high})"
         elif value == f.scale_min and f.scale_low:
             text += f" ({f.scale_low})"
         return text
+    if f.kind == "choice":
+        return f.option_label(value)
+    if f.kind == "story_or_handoff":
+        from .commitments import serve_label
+        return serve_label(value, _LANGUAGE.get())
     if f.kind == "date":
         try:
             return _date(dt.date.fromisoformat(str(value)))
@@ -637,12 +646,18 @@ def short_label(f: Field) -> str:
     return given or f.name.replace("_", " ").strip().capitalize()
 
 
+def _extra_heading(name: str) -> str:
+    """The column heading of an answer no field of the exercise holds: an addition's text ("build on it"),
+    or a field since removed from the exercise file, by its name in words."""
+    return _("Addition") if name == "addition" else name.replace("_", " ").capitalize()
+
+
 def _answers(s: Story) -> dict:
     return s.answers if isinstance(s.answers, dict) else {}
 
 
 def _story_heading(ctx: _Context, s: Story, *, function: bool = False, prefix: str = "") -> str:
-    parts = [prefix or f"Story {ctx.number.get(s.id, '')}".strip()]
+    parts = [prefix or _("Story {number}").format(number=ctx.number.get(s.id, "")).strip()]
     if function:
         parts.append(s.function)
     name = exports.author(s, ctx.show_names)
@@ -678,7 +693,7 @@ def _build_ons(w: _Writer, ctx: _Context, ex: Exercise, s: Story) -> None:
     """The additions to a story, each under "Added by <function>" (and the name, if shown)."""
     for a in ctx.additions.get(s.id, ()):
         who = a.function + (f" · {exports.author(a, ctx.show_names)}" if exports.author(a, ctx.show_names) else "")
-        w.paragraph(f"Added by {who}", "Story Label")
+        w.paragraph(_("Added by {who}").format(who=who), "Story Label")
         answers = _answers(a)
         known = {f.name for f in ex.fields}
         if len(answers) == 1 and not set(answers) & known:  # a plain addition: one piece of text
@@ -721,9 +736,9 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
     """Every visible story (additions too), every field, in compact tables on landscape pages."""
     w.page_setup(landscape=True)
     w.heading(_("Appendix: all the data"), 1)
-    w.paragraph("Every story as it was typed, one row each, in the order the stories arrived. Additions to a "
-                "story (\"build on it\") have no number of their own and name the story they build on. "
-                "Hidden stories are left out. The same data comes as a spreadsheet (CSV) beside this report.",
+    w.paragraph(_("Every story as it was typed, one row each, in the order the stories arrived. Additions to a "
+                  "story (“build on it”) have no number of their own and name the story they build on. "
+                  "Hidden stories are left out. The same data comes as a spreadsheet (CSV) beside this report."),
                 "Caption")
     usable_w, _height = w.usable_mm()
     for k in keys:
@@ -736,12 +751,13 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
         has_additions = any(exports.is_addition(s) for s in rows_of)
         known = {f.name for f in ex.fields}
         extra = sorted({n for s in rows_of for n in _answers(s) if n not in known})
-        header = ["#", "Function"] + (["Author"] if ctx.show_names else []) + ["Time"]
+        header = [_("#"), _("Function")] + ([_("Author")] if ctx.show_names else []) + [_("Time")]
+        time_column = len(header) - 1
         if ctx.votes is not None:
-            header.append("Votes")
+            header.append(_("Votes"))
         if has_additions:
-            header.append("Builds on")
-        header += [short_label(f) for f in ex.fields] + [n.replace("_", " ").capitalize() for n in extra]
+            header.append(_("Builds on"))
+        header += [short_label(f) for f in ex.fields] + [_extra_heading(n) for n in extra]
         rows = []
         for s in rows_of:
             a = _answers(s)
@@ -758,7 +774,7 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
                 row.append("" if value is None or value == "" else _appendix_value(f, value, ctx))
             row += ["" if a.get(n) is None else _answer(Field(name=n, kind="long_text", label=n), a[n]) for n in extra]
             rows.append(row)
-        fixed = {0: 9.0, header.index("Time"): 12.0}
+        fixed = {0: 9.0, time_column: 12.0}
         widths = fit_widths(header, rows, usable_w, fixed=fixed)
         w.table(header, rows, widths)
         ctx.tick(len(rows_of))
@@ -898,7 +914,7 @@ def _fill_pictures(w: _Writer, pending: list, say: Callable[[str], None]) -> Non
             w.fill_picture(para, png, width_mm)
         else:
             _log.warning("Report without the map picture: %s", reason)
-            w.fill_note(para, NO_PICTURE_NOTE if reason is None or missing else PICTURE_FAILED_NOTE)
+            w.fill_note(para, _(NO_PICTURE_NOTE if reason is None or missing else PICTURE_FAILED_NOTE))
 
 
 def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: list) -> None:
@@ -909,23 +925,23 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
     usable_w, usable_h = w.usable_mm()
     if picture is not None:
         w.heading(_("Journey map"), 2)
-        w.paragraph("Rows are functions, columns are stages of the customer's life. Each dot is a story; "
-                    "each arrow a handoff, as wide as the number of stories that describe it and coloured by "
-                    "the mean gap between promise and experience (★: the customer judged it; no ★: our guess). "
-                    "✕ marks a handoff nobody downstream picks up, ◆ a handoff its receiver answered, and the bar "
-                    "under a lane how far that function's story reaches.",
+        w.paragraph(_("Rows are functions, columns are stages of the customer's life. Each dot is a story; "
+                      "each arrow a handoff, as wide as the number of stories that describe it and coloured by "
+                      "the mean gap between promise and experience (★: the customer judged it; no ★: our guess). "
+                      "✕ marks a handoff nobody downstream picks up, ◆ a handoff its receiver answered, and the bar "
+                      "under a lane how far that function's story reaches."),
                     "Caption")
         max_h = usable_h - 30  # what the heading and the caption above take
         pending.append((w.placeholder("Figure"), picture, min(usable_w, max_h * MAP_PX_WIDTH / picture.px_h)))
         w.page_break()
         w.heading(_("The map as a table"), 2)
-        w.paragraph("The same grid as the picture: each cell counts the stories a function told about a stage "
-                    f"and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.", "Caption")
+        w.paragraph(_("The same grid as the picture: each cell counts the stories a function told about a stage "
+                      "and quotes up to {n} of them, shortened.").format(n=_num(GRID_HEADLINES_PER_CELL)), "Caption")
     else:
         w.heading(_("Journey map"), 2)
-        w.paragraph("Rows are functions, columns are stages of the customer's life; each cell counts the stories "
-                    f"a function told about a stage and quotes up to {GRID_HEADLINES_PER_CELL} of them, shortened.",
-                    "Caption")
+        w.paragraph(_("Rows are functions, columns are stages of the customer's life; each cell counts the stories "
+                      "a function told about a stage and quotes up to {n} of them, shortened.").format(
+                          n=_num(GRID_HEADLINES_PER_CELL)), "Caption")
     from .journey_map import drawn_grid, grid_note
 
     lanes, columns = drawn_grid(journey)  # as many as the picture draws, however many are stored
@@ -943,15 +959,15 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
                 continue
             lines = [(_np("{n} story", "{n} stories", cell.count), True)]
             for placed in cell.placed[:GRID_HEADLINES_PER_CELL]:
-                lines.append(("• " + shorten(placed.headline or "(no text)", GRID_HEADLINE_CHARS), False))
+                lines.append(("• " + shorten(placed.headline or _("(no text)"), GRID_HEADLINE_CHARS), False))
             if cell.count > GRID_HEADLINES_PER_CELL:
-                lines.append((f"… and {cell.count - GRID_HEADLINES_PER_CELL:,} more", False))
+                lines.append((_("… and {n} more").format(n=_num(cell.count - GRID_HEADLINES_PER_CELL)), False))
             row.append(lines)
         rows.append(row)
     w.table([_("Function"), *columns], rows, [first_col] + [stage_w] * len(columns))
     if journey.unplaced:
-        w.paragraph(f"{_np('{n} story', '{n} stories', journey.unplaced)} named no stage and are not in the grid.",
-                    "Caption")
+        w.paragraph(_np("{n} story named no stage and is not in the grid.",
+                        "{n} stories named no stage and are not in the grid.", journey.unplaced), "Caption")
     w.page_setup(landscape=False)
 
 
@@ -996,6 +1012,7 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
     say(0.0, "Preparing the report…")
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
+    _footer_in_language(w.doc)
     shown_handoff = handoff_sides.anonymous_handoffs(snapshot)
     snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
@@ -1088,6 +1105,21 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
     return out.getvalue()
 
 
+def _footer_in_language(doc) -> None:
+    """The default template's footer ("Story Relay workshop report · page N") in the report's language."""
+    said = _(TEMPLATE_FOOTER)
+    if said == TEMPLATE_FOOTER:
+        return
+    for section in doc.sections:
+        for part in (section.footer, section.first_page_footer, section.even_page_footer):
+            if part.is_linked_to_previous:  # no footer of its own (reading it would add one)
+                continue
+            for paragraph in part.paragraphs:
+                for run in paragraph.runs:
+                    if run.text == TEMPLATE_FOOTER:
+                        run.text = said
+
+
 def _exercise_summary(stories: list[Story], n_additions: int, items: list[AgendaItem]) -> str:
     functions = {s.function for s in stories}
     text = _("{stories} from {functions}").format(stories=_np('{n} story', '{n} stories', len(stories)),
@@ -1103,11 +1135,11 @@ def _properties(w: _Writer, snap: Snapshot) -> None:
     props = w.doc.core_properties
     ws = snap.workshop
     props.title = docx_safe(ws.title)[:255]
-    props.subject = docx_safe(f"Story Relay workshop report{' · ' + ws.organisation if ws.organisation else ''}")[:255]
+    props.subject = docx_safe(_("Story Relay workshop report") + (f" · {ws.organisation}" if ws.organisation else ""))[:255]
     props.author = docx_safe(ws.facilitator or "Story Relay")[:255]
     props.last_modified_by = "Story Relay"
     props.comments = ""
-    props.keywords = "Story Relay; workshop report"
+    props.keywords = "Story Relay; " + _("workshop report")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     props.created = props.modified = now
     props.revision = 1
@@ -1117,8 +1149,8 @@ def _after_the_room(w: _Writer, after) -> None:
     """Common themes (confirmed ones only) and commitment follow-through (facilitation/after_report.py)."""
     if after.themes:
         w.heading(_("Common themes"), 1)
-        w.paragraph("Stories from different functions that say the same thing, grouped on this server and "
-                    "confirmed by the facilitator.")
+        w.paragraph(_("Stories from different functions that say the same thing, grouped on this server and "
+                      "confirmed by the facilitator."))
         usable_w, _height = w.usable_mm()
         w.table([_("Theme"), _("Stories of"), _("Heard by")], [[t.label, t.topic, t.heard_by] for t in after.themes],
                 [usable_w * 0.35, usable_w * 0.25, usable_w * 0.4])
@@ -1128,10 +1160,10 @@ def _after_the_room(w: _Writer, after) -> None:
                 w.paragraph(text + (f" — {line}" if line else ""))
     if after.rows:
         w.heading(_("Commitment follow-through"), 1)
-        w.paragraph(after.totals.line())
-        w.paragraph("What each person said since the workshop about their commitment, from their own link, "
-                    f"{_np('{n} day', '{n} days', after.days_since)} after the workshop.")
+        w.paragraph(after.totals.line(_LANGUAGE.get()))
+        w.paragraph(_("What each person said since the workshop about their commitment, from their own link, "
+                      "{days} after the workshop.").format(days=_np("{n} day", "{n} days", after.days_since)))
         usable_w, _height = w.usable_mm()
-        header = ["Functions", "Commitment", "By", "Status", "What happened"]
+        header = [_("Functions"), _("Commitment"), _("By"), _("Status"), _("What happened")]
         rows = [list(r) for r in after.rows]
         w.table(header, rows, fit_widths(header, rows, usable_w, fixed={2: 22}))

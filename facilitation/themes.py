@@ -29,7 +29,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import sqlalchemy as sa
 
-from . import input_rules
+from . import i18n, input_rules
+from .i18n import N_
 from .exercises import library
 from .store import Store, stories, theme_stories, themes, workshops
 from . import workshops as _workshops
@@ -55,9 +56,9 @@ class Topic:
 
 
 TOPICS: dict[str, Topic] = {t.key: t for t in (
-    Topic("remarks", "What customers say", "always_be_storytelling", ("remark",)),
-    Topic("lost", "What gets lost in handoffs", "over_the_wall", ("lost",)),
-    Topic("practices", "How we keep customers", "untold_retention_stories", ("practice", "story")),
+    Topic("remarks", N_("What customers say"), "always_be_storytelling", ("remark",)),
+    Topic("lost", N_("What gets lost in handoffs"), "over_the_wall", ("lost",)),
+    Topic("practices", N_("How we keep customers"), "untold_retention_stories", ("practice", "story")),
 )}
 
 
@@ -277,17 +278,22 @@ class Theme:
         t = TOPICS.get(self.topic)
         return t.title if t else self.topic
 
-    def heard_by_line(self, labelled: set[str] | None = None) -> str:
-        """'heard by 5 functions: Sales, Support …'; functions that may not be named are counted, not named."""
+    def heard_by_line(self, labelled: set[str] | None = None, language: str | None = None) -> str:
+        """'heard by 5 functions: Sales, Support …'; functions that may not be named are counted, not named
+        (in the workshop's `language`)."""
+        t = i18n.translator(language)
         n = self.heard_by
-        head = f"heard by {n} function{'s' if n != 1 else ''}"
+        head = t.ngettext("heard by {n} function", "heard by {n} functions", n).format(n=i18n.format_number(n, language))
         if labelled is None:
             return head
         named = [f for f in self.functions if f in labelled]
         others = n - len(named)
         if not named:
             return head
-        tail = ", ".join(named) + (f" and {others} other{'s' if others != 1 else ''}" if others else "")
+        tail = ", ".join(named)
+        if others:
+            tail = t.ngettext("{named} and {n} other", "{named} and {n} others", others).format(
+                named=tail, n=i18n.format_number(others, language))
         return f"{head}: {tail}"
 
 

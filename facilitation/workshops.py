@@ -45,8 +45,8 @@ NOT_SENT_TIME_UP = N_("Not sent: time is up for this exercise. Your text is stil
 NOT_SENT_CLOSED = N_("Not sent: the facilitator has closed this exercise. Your text is still in the form, so nothing is lost.")
 NOT_SENT_NOTHING_OPEN = N_("No exercise is open yet, so your answer was not sent. Your text is still in the form.")
 Clock = Callable[[], float]
-EDIT_FROZEN_BY_VOTING = ("Not changed: the room is voting on these stories, so they stay as they were when the "
-                         "dots were given. Your new text is still in the form.")
+EDIT_FROZEN_BY_VOTING = N_("Not changed: the room is voting on these stories, so they stay as they were when the "
+                            "dots were given. Your new text is still in the form.")
 
 
 class WorkshopInputError(ValueError):
@@ -837,14 +837,14 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
             row = conn.execute(_stories_query(participant.workshop_id).where(
                 stories.c.id == story_id, stories.c.participant_id == participant.id)).first()
             if row is None or row.builds_on is not None:
-                return SubmitResult(None, problems={"_form": "You can only change your own stories."})
+                return SubmitResult(None, problems={"_form": N_("You can only change your own stories.")})
             exercise = library().get(row.exercise_key)
             w = conn.execute(sa.select(workshops).where(workshops.c.id == participant.workshop_id).with_for_update()).one()
             item = None if w.live_position is None else _agenda_item(conn.execute(sa.select(agenda_items).where(
                 agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
             if exercise is None or item is None or item.exercise_key != row.exercise_key or not live.accepting(clock()):
-                return SubmitResult(None, problems={"_form": "Not changed: this exercise is locked. Your text is still in the form."})
+                return SubmitResult(None, problems={"_form": N_("Not changed: this exercise is locked. Your text is still in the form.")})
             dotted = conn.execute(sa.select(sa.func.count()).select_from(votes)
                                   .where(votes.c.story_id == story_id)).scalar_one()
             if item.voting != "off" or dotted:

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from facilitation import rounds, workshops as W
-from facilitation.exercises import Exercise, Field, load_library
+from facilitation.exercises import Exercise, Field, in_language, load_library
 from facilitation.store import get_store
 from streamlit_browser import screen_for
 
@@ -51,6 +51,27 @@ def test_exercise_file_is_complete(key):
         assert f.label.strip()
         if f.is_text:
             assert f.max_chars and len(f.placeholder) <= f.max_chars
+
+
+# Short labels that are the same word in English and in the translation (a French "Action" is an action).
+SAME_IN_TRANSLATION = {("fr", "Action")}
+
+
+@pytest.mark.parametrize("key", list(LIBRARY))
+def test_every_field_has_a_short_label_in_every_language(key):
+    """The Word report's column headings and a card's line labels: short, and in the room's language."""
+    e = LIBRARY[key]
+    for f in e.fields:
+        assert f.short_label.strip(), f"{key}.{f.name}: no short_label"
+        assert len(f.short_label) <= 24, f"{key}.{f.name}: {f.short_label!r} is longer than 24 characters"
+    for code in ("de", "fr", "es"):
+        translated = in_language(e, code)
+        for f, t in zip(e.fields, translated.fields):
+            where = f"{key}.{f.name} ({code})"
+            assert t.short_label.strip(), f"{where}: no short_label"
+            assert len(t.short_label) <= 24, f"{where}: {t.short_label!r} is longer than 24 characters"
+            assert t.short_label != f.short_label or (code, t.short_label) in SAME_IN_TRANSLATION, \
+                f"{where}: {t.short_label!r} is still the English short label"
 
 
 @pytest.fixture

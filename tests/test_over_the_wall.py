@@ -228,7 +228,7 @@ def test_the_anonymous_report_does_not_attribute_a_small_receiving_side(store, m
     [table] = [t for t in _tables(doc) if t[0] == map_view.HANDOFF_HEADER]
     assert all(r[-1] == "not answered" for r in table[1:])
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "1 answer from the receiving side match no handoff" in text
+    assert "1 answer from the receiving side matches no handoff" in text
 
 
 def test_names_off_a_lone_senders_function_is_not_named_in_a_receivers_answer(store, monkeypatch):

@@ -2,8 +2,7 @@
 
 A test-only catalogue translates every message of the template to ⟦message⟧. A full workshop in that
 language is then rendered as the room sees it — every exercise open on a phone and on the projector,
-the vote, the map, My commitments, the check-in. (The Word report is not covered yet: `_report_text`
-reads it for when it is.) Whatever text is left once the
+the vote, the map, My commitments, the check-in — and the Word report. Whatever text is left once the
 ⟦…⟧ parts and what people typed (stories, names, the facilitator's function and stage names, the
 exercises' own English texts, which fall back field by field) are taken out was never marked for
 translation: a German, French or Spanish room would read it in English.
@@ -25,7 +24,7 @@ from babel.messages import pofile
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from facilitation import controls, follow_up, i18n, report
+from facilitation import after_report, controls, follow_up, i18n, report
 from facilitation import workshops as W
 from facilitation.store import get_store
 from full_workshop import make_full_workshop
@@ -41,6 +40,8 @@ ADDRESS = re.compile(r"\S*(https?://|/\?code=|\d+\.\d+\.\d+\.\d+)\S*")
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # a message's {placeholder} handed to a component, filled in by the browser
 SEPARATORS = re.compile(r"[^\n•·:]+")  # the pieces of a line between bullets, separators and labels
 ICON = re.compile(r":material/[a-z_]+:")
+# The product's name, the time zone's and the file format's are the same in every language.
+SAME_IN_EVERY_LANGUAGE = ["Story Relay", "UTC", "CSV"]
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 # Proto fields that hold text a person reads (labels, bodies, hints, choices).
 TEXT_FIELDS = {"body", "label", "help", "placeholder", "options", "caption", "title", "alt"}
@@ -180,12 +181,16 @@ def _english_left(texts: list[str], known: list[str]) -> set[str]:
     """Words outside ⟦…⟧ once what people typed and the exercises' own texts are taken out."""
     vocabulary = {w.lower() for t in known for w in WORD.findall(t)}
     typed = re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in sorted(set(known), key=len, reverse=True)
-                                if len(t) > 3))
+                                if len(t) >= 3 or t in SAME_IN_EVERY_LANGUAGE))
+    # Whole sentences people typed, taken out before the text is cut into pieces at separators.
+    answers = re.compile("|".join(re.escape(t) for t in sorted(set(known), key=len, reverse=True)
+                                  if len(t) >= 20 and " " in t))
     blob = "\x00".join(known)
     left: set[str] = set()
     for text in texts:
         text = TAG.sub(" ", html.unescape(text))  # plotly's hover text is HTML
         text = ICON.sub(" ", PLACEHOLDER.sub(" ", ADDRESS.sub(" ", text)))
+        text = answers.sub(" ", text)  # whole answers first: one may hold a separator ("…a written handover: what…")
         # Typed text shortened to fit a card or a line ("Six weeks of waiting for…"): a piece of what was typed.
         text = SEPARATORS.sub(lambda m: " " if _typed_piece(m.group(), blob) else m.group(), text)
         text = typed.sub(" ", text)
@@ -212,8 +217,7 @@ def _page(page: str, **query) -> AppTest:
 
 def test_every_room_screen_is_wholly_in_the_room_language(pseudo_room):
     db, workshop, _key = pseudo_room
-    # The product's name, the time zone's and the file format's are the same in every language.
-    known = _typed(db, workshop) + _exercise_texts() + [workshop.code, "Story Relay", "UTC", "CSV"]
+    known = _typed(db, workshop) + _exercise_texts() + [workshop.code, *SAME_IN_EVERY_LANGUAGE]
     people = W.list_participants(db, workshop.id)
     committed = {c.story.participant_id for c in follow_up.commitments(db, workshop.id)}
     # The workshop's day is over: a person with a commitment opens on "My commitments", the others on the exercise.
@@ -242,3 +246,21 @@ def test_every_room_screen_is_wholly_in_the_room_language(pseudo_room):
     left = {where: sorted(_english_left(texts, known)) for where, texts in seen.items()}
     left = {where: words for where, words in left.items() if words}
     assert not left, "\n".join(f"{where}:\n  " + "\n  ".join(words) for where, words in left.items())
+
+
+def test_the_word_report_is_wholly_in_the_room_language(pseudo_room):
+    db, workshop, _key = pseudo_room
+    # Dates in the report come from babel: the pseudo-language's ("2026年12月3日") carry no Latin letters.
+    known = _typed(db, workshop) + _exercise_texts() + [workshop.code, *SAME_IN_EVERY_LANGUAGE]
+    snapshot = W.snapshot(db, workshop.id)
+    # A month on: a commitment marked partly done, with what happened.
+    people = {p.id: p for p in W.list_participants(db, workshop.id)}
+    first = follow_up.commitments(db, workshop.id)[0]
+    assert follow_up.set_status(db, people[first.story.participant_id], first.story.id, "partly",
+                                "Halfway: the checklist exists").ok
+    known.append("Halfway: the checklist exists")
+    texts = _report_text(report.build_report(snapshot, include_map_image=False,
+                                             after_the_room=after_report.gather(db, workshop)))
+    assert any("⟦" in t for t in texts)
+    left = sorted(_english_left(texts, known))
+    assert not left, f"{len(left)} pieces of English in the report:\n  " + "\n  ".join(left)

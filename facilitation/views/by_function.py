@@ -34,13 +34,14 @@ def stories_by_function(w, ctx, ex, told) -> None:
     """Every story verbatim, grouped by the author's function (workshop order), every field labelled."""
     from .. import report
 
-    w.heading("Stories by function", 2)
+    w.heading(report._("Stories by function"), 2)
     by_function: dict[str, list] = defaultdict(list)
     for s in told:
         by_function[s.function].append(s)
     order = [f for f in ctx.functions if f in by_function] + sorted(set(by_function) - set(ctx.functions))
     for function in order:
         group = by_function[function]
-        w.heading(f"{function} · {report._plural(len(group), 'story', 'stories')}", 3)
+        stories = report._np("{n} story", "{n} stories", len(group))
+        w.heading(f"{report.function_name(function)} · {stories}", 3)
         for s in group:
             report._story(w, ctx, ex, s)

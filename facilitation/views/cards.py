@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import room
+from ..i18n import N_
 from . import View, register
 
 # How many cards of the room are drawn larger: the most built-on ones (with at least one addition).
 GROWN = 2
-NO_KIND = "Kind not given"
+NO_KIND = N_("Kind not given")
 
 
 @dataclass(frozen=True)
@@ -103,19 +104,19 @@ class Cards(View):
         kind = kind_field(ex)
         built = sorted((s for s in told if ctx.additions.get(s.id)), key=lambda s: -len(ctx.additions[s.id]))
         if built:
-            w.heading("The most built-on numbers", 2)
-            w.paragraph("The cards other functions added most to; the functions that added to each, in brackets "
-                        "after the count.", "Caption")
-            usable_w, _ = w.usable_mm()
+            w.heading(report._("The most built-on numbers"), 2)
+            w.paragraph(report._("The cards other functions added most to; the functions that added to each, in "
+                                 "brackets after the count."), "Caption")
+            usable_w, _height = w.usable_mm()
             rows = []
             for s in built[:report.TOP_VOTED * 2]:
                 adders = list(dict.fromkeys(a.function for a in ctx.additions[s.id]))
                 rows.append([str(ctx.number.get(s.id, "")), report._answer(ex.field(ex.headline),
                                                                             report._answers(s).get(ex.headline), ctx),
-                             f"{len(ctx.additions[s.id]):,} ({', '.join(adders)})"])
-            w.table(["Story", report.short_label(ex.field(ex.headline)), "Additions (from)"], rows,
+                             f"{report._num(len(ctx.additions[s.id]))} ({', '.join(adders)})"])
+            w.table([report._("Story"), report.short_label(ex.field(ex.headline)), report._("Additions (from)")], rows,
                     [16, usable_w - 76, 60])
-        w.heading("Cards by kind of number" if kind is not None else "Cards", 2)
+        w.heading(report._("Cards by kind of number") if kind is not None else report._("Cards"), 2)
         groups: dict[str, list] = {}
         for s in sorted(told, key=lambda s: -len(ctx.additions.get(s.id, ()))):
             value = report._answers(s).get(kind.name) if kind is not None else None
@@ -123,10 +124,12 @@ class Cards(View):
         rank = {k: i for i, k in enumerate(kind.options if kind is not None else ())}
         for group, stories in sorted(groups.items(), key=lambda kv: (kv[0] == NO_KIND, rank.get(kv[0], len(rank)))):
             if kind is not None:
-                w.heading(f"{group} · {report._plural(len(stories), 'card')}", 3)
+                shown = report._(NO_KIND) if group == NO_KIND else kind.option_label(group)
+                cards = report._np("{n} card", "{n} cards", len(stories))
+                w.heading(f"{shown} · {cards}", 3)
             for s in stories:
                 n = len(ctx.additions.get(s.id, ()))
                 heading = report._story_heading(ctx, s, function=True)
                 if n:
-                    heading += f" · built on {report._plural(n, 'time')}"
+                    heading += " · " + report._np("built on {n} time", "built on {n} times", n)
                 report._story(w, ctx, ex, s, heading=heading)

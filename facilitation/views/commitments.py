@@ -29,7 +29,7 @@ class Commitments(View):
         column, then who committed. Sorted by date (the first date field), then function."""
         from .. import report
 
-        w.heading("Commitments", 2)
+        w.heading(report._("Commitments"), 2)
         if not told:
             return
         fields = list(ex.fields)
@@ -40,7 +40,7 @@ class Commitments(View):
             return str(value) if value else "9999"
 
         ordered = sorted(told, key=lambda s: (when(s), s.function.casefold(), ctx.number.get(s.id, 0)))
-        usable_w, _ = w.usable_mm()
+        usable_w, _height = w.usable_mm()
         rows = []
         for s in ordered:
             a = report._answers(s)
@@ -48,19 +48,21 @@ class Commitments(View):
             who = [(name, True), (s.function, False)] if name else s.function
             rows.append([report._answer(f, a.get(f.name), ctx) if a.get(f.name) not in (None, "") else ""
                          for f in fields] + [who])
-        header = [report.short_label(f) for f in fields] + ["Who"]
+        header = [report.short_label(f) for f in fields] + [report._("Who")]
         w.table(header, rows, report.fit_widths(header, rows, usable_w))
-        w.paragraph("Columns: " + "; ".join(f"{report.short_label(f)}: {f.label}" for f in fields)
-                    + (f"; Who: {'the person and their function' if ctx.show_names else 'their function'}."),
-                    "Caption")
+        who = report._("the person and their function") if ctx.show_names else report._("their function")
+        w.paragraph(report._("Columns: {columns}.").format(columns="; ".join(
+            [f"{report.short_label(f)}: {f.label}" for f in fields] + [f"{report._('Who')}: {who}"])), "Caption")
         if getattr(ctx, "snapshot", None) is not None and ex.board_by:
             facts = commitments.board_facts(ctx.snapshot, ex, told)
             if facts.earliest:
-                w.paragraph(f"First date on the board: {report._date(facts.earliest)}, a good day to check back.")
-            w.paragraph("Functions in the room nobody connected to: " + (", ".join(facts.nobody_connected) or "none")
-                        + ".")
+                w.paragraph(report._("First date on the board: {date}, a good day to check back.").format(
+                    date=report._date(facts.earliest)))
+            w.paragraph(report._("Functions in the room nobody connected to: {functions}.").format(
+                functions=", ".join(facts.nobody_connected) or report._("none")))
         for s in ordered:
             if ctx.additions.get(s.id):
-                w.paragraph(f"Added to the commitment of story {ctx.number.get(s.id, '')}", "Story Label")
+                w.paragraph(report._("Added to the commitment of story {number}").format(
+                    number=ctx.number.get(s.id, "")), "Story Label")
                 report._build_ons(w, ctx, ex, s)
         ctx.tick(len(told))

@@ -46,23 +46,23 @@ def glossary_section(w, ctx, ex, told) -> None:
         if term is None or not str(term).strip():
             continue
         entries.append((report.docx_safe(term).strip().casefold(), s, term, a.get(meaning_f.name)))
-    w.heading("Glossary", 2)
+    w.heading(report._("Glossary"), 2)
     if not entries:
-        w.paragraph("Nobody wrote down a term.")
+        w.paragraph(report._("Nobody wrote down a term."))
         return
-    w.paragraph("Words that one function uses and the others misread, with what they mean in plain language. "
-                "Under each term: the function it comes from.", "Caption")
+    w.paragraph(report._("Words that one function uses and the others misread, with what they mean in plain "
+                         "language. Under each term: the function it comes from."), "Caption")
     entries.sort(key=lambda e: (e[0], ctx.number.get(e[1].id, 0)))
-    usable_w, _ = w.usable_mm()
+    usable_w, _height = w.usable_mm()
     rows = [[[(term, True), (s.function, False)], report._answer(meaning_f, meaning, ctx)]
-            for _, s, term, meaning in entries]
-    header = [report.short_label(term_f) if getattr(term_f, "short_label", "") else "Term",
-              report.short_label(meaning_f) if getattr(meaning_f, "short_label", "") else "What it means"]
+            for _key, s, term, meaning in entries]
+    header = [report.short_label(term_f) if getattr(term_f, "short_label", "") else report._("Term"),
+              report.short_label(meaning_f) if getattr(meaning_f, "short_label", "") else report._("What it means")]
     guesses = getattr(ctx, "guesses", {}) or {}
     if getattr(ex, "guess_first", False) and any(guesses.get(s.id) for _, s, _t, _m in entries):
         # Guess first: what the other functions thought the word meant, before it was revealed.
-        for row, (_, s, _t, _m) in zip(rows, entries):
-            row.append("; ".join(guesses.get(s.id, [])) or "not played")
-        w.table([*header, "What others guessed first"], rows, [40, (usable_w - 40) / 2, (usable_w - 40) / 2])
+        for row, (_key, s, _t, _m) in zip(rows, entries):
+            row.append("; ".join(guesses.get(s.id, [])) or report._("not played"))
+        w.table([*header, report._("What others guessed first")], rows, [40, (usable_w - 40) / 2, (usable_w - 40) / 2])
     else:
         w.table(header, rows, [55, usable_w - 55])

@@ -50,26 +50,27 @@ class Pairs(View):
         """Each pair's story: who with whom, the two versions side by side, then the other fields."""
         from .. import report
 
+        _ = report._
         pair_round_section(w, ctx, ex, told)
-        w.heading("The pairs", 2)
+        w.heading(_("The pairs"), 2)
         partner = ex.partner_field
         pair = side_by_side_fields(ex)
-        usable_w, _ = w.usable_mm()
+        usable_w, _height = w.usable_mm()
         for s in told:
             a = report._answers(s)
-            who = exports.author(s, ctx.show_names) or ("Someone" if s.function == room.OTHER_FUNCTIONS
-                                                         else f"Someone from {s.function}")
+            who = exports.author(s, ctx.show_names) or (_("Someone") if s.function == room.OTHER_FUNCTIONS
+                                                         else _("Someone from {function}").format(function=s.function))
             if exports.author(s, ctx.show_names):
                 who += f" ({s.function})"
-            heading = f"Pair {ctx.number.get(s.id, '')} · {who}"
+            heading = _("Pair {number} · {who}").format(number=ctx.number.get(s.id, ""), who=who)
             if partner is not None and a.get(partner.name):
                 other = a.get(partner.name)
-                shown = exports.shown_partner(other, ctx.show_names, ctx.partners)
+                shown = exports.shown_partner(other, ctx.show_names, ctx.partners, ex.language)
                 if ctx.show_names and isinstance(other, str) and other in ctx.partners:
                     shown += f" ({ctx.partners[other]})"
-                heading += f" with {shown}"
+                heading = _("{pair} with {partner}").format(pair=heading, partner=shown)
             if ctx.votes is not None:
-                heading += f" · {report._plural(ctx.votes_of(s), 'vote')}"
+                heading += " · " + report._np("{n} vote", "{n} votes", ctx.votes_of(s))
             start = w.mark()
             w.paragraph(heading, "Story Heading")
             skip = {partner.name} if partner is not None else set()
@@ -90,39 +91,44 @@ def pair_round_section(w, ctx, ex, told) -> None:
     run, and who worked with whom (names off: functions only, under the ≥3 rule)."""
     from .. import report
 
+    _ = report._
     found = pairs.round_of(ctx.snapshot, ex.key) if getattr(ctx, "snapshot", None) is not None else None
     count = pairs.tally(ex, told, found)
     if count is not None and (count.marked or count.waiting):
-        w.heading("How the pairs listened", 2)
-        rows = [[label, f"{n:,}"] for label, n in count.counts]
+        w.heading(_("How the pairs listened"), 2)
+        rows = [[label, report._num(n)] for label, n in count.counts]
         if count.waiting:
-            rows.append([pairs.NOT_MARKED, f"{count.waiting:,}"])
-        w.table(["Listening", "Marks"], rows, [70, 25])
-        w.paragraph("One mark per pair: a pair that sent two forms counts its latest.", "Caption")
+            rows.append([_(pairs.NOT_MARKED), report._num(count.waiting)])
+        w.table([_("Listening"), _("Marks")], rows, [70, 25])
+        w.paragraph(_("One mark per pair: a pair that sent two forms counts its latest."), "Caption")
     if found is None:
         return
     if found.phase_log:
         steps = []
         for n, started in found.phase_log:
             step = pairs.current_phase(ex, n)
-            steps.append(f"{step.title} at {report._when(started)} ({step.minutes} min)" if step
-                         else f"phases ended at {report._when(started)}")
-        w.paragraph("Phases: " + "; ".join(steps) + ".", "Caption")
+            steps.append(_("{phase} at {time} ({minutes} min)").format(phase=step.title, time=report._when(started),
+                                                                       minutes=report._num(step.minutes)) if step
+                         else _("phases ended at {time}").format(time=report._when(started)))
+        w.paragraph(_("Phases: {steps}.").format(steps="; ".join(steps)), "Caption")
     if found.pairs:
-        w.heading("Who worked with whom", 2)
-        usable_w, _ = w.usable_mm()
+        w.heading(_("Who worked with whom"), 2)
+        usable_w, _height = w.usable_mm()
         rows = []
         for number, lines in pairs.board(found, show_names=ctx.show_names):
             tellers = [who for role, who in lines if role == pairs.ROLE_LABELS[pairs.TELLER]]
             listeners = [who for role, who in lines if role != pairs.ROLE_LABELS[pairs.TELLER]]
-            rows.append([str(number), ", ".join(tellers) or "—", ", ".join(listeners) or "—"])
-        if all(cell == room.OTHER_FUNCTIONS for row in rows for cell in row[1:]):
+            rows.append([str(number), ", ".join(report.function_name(t) for t in tellers) or "—",
+                         ", ".join(report.function_name(t) for t in listeners) or "—"])
+        if all(cell == _(room.OTHER_FUNCTIONS) for row in rows for cell in row[1:]):
             # Names off and no function with three people in the pairs: a table would say nothing.
             sizes = sorted({len(p.members) for p in found.pairs})
-            w.paragraph(f"{report._plural(len(found.pairs), 'pair')} of {' or '.join(map(str, sizes))} people. "
-                        "Names are off and no function had three people in the pairs, so no function is named.")
+            w.paragraph(_("{pairs} of {sizes} people. Names are off and no function had three people in the pairs, "
+                          "so no function is named.").format(
+                pairs=report._np("{n} pair", "{n} pairs", len(found.pairs)),
+                sizes=_(" or ").join(report._num(n) for n in sizes)))
         else:
-            w.table(["Pair", "Teller", "Listening"], rows, [15, (usable_w - 15) / 2, (usable_w - 15) / 2])
+            w.table([_("Pair"), _("Teller"), _("Listening")], rows, [15, (usable_w - 15) / 2, (usable_w - 15) / 2])
 
 
 def side_by_side_fields(ex):

@@ -13,12 +13,13 @@ class Ranked(View):
         from .. import report
 
         if ctx.votes is None or not any(ctx.votes_of(s) for s in told):
-            w.heading("Stories in the order they arrived", 2)
-            w.paragraph("No votes were cast in this exercise, so the stories are not ranked.", "Caption")
+            w.heading(report._("Stories in the order they arrived"), 2)
+            w.paragraph(report._("No votes were cast in this exercise, so the stories are not ranked."), "Caption")
             ranked = told
         else:
-            w.heading("Stories ranked by votes", 2)
-            w.paragraph("Most votes first; stories with as many votes keep the order they arrived in.", "Caption")
+            w.heading(report._("Stories ranked by votes"), 2)
+            w.paragraph(report._("Most votes first; stories with as many votes keep the order they arrived in."),
+                        "Caption")
             ranked = sorted(told, key=lambda s: -ctx.votes_of(s))
         for rank, s in enumerate(ranked, 1):
             prefix = f"{rank}. " if ranked is not told else ""

@@ -72,14 +72,21 @@ class StoryBank(View):
         def answer(s, f) -> str:
             return str(report._answers(s).get(f.name) or "") if f is not None else ""
 
-        w.heading("Story bank", 2)
+        def shown(s, f) -> str:
+            """An answer as the report reads it (a choice in the report's language)."""
+            value = answer(s, f)
+            return f.option_label(value) if value and f is not None and f.kind == "choice" else value
+
+        _ = report._
+        w.heading(_("Story bank"), 2)
         if not bank:
-            w.paragraph("No story was both voted for and cleared for retelling, so the story bank is empty."
-                        if any_votes or not can_bank else "No story was cleared for retelling.")
+            w.paragraph(_("No story was both voted for and cleared for retelling, so the story bank is empty.")
+                        if any_votes or not can_bank else _("No story was cleared for retelling."))
         else:
-            w.paragraph(("The stories with the most votes that their tellers cleared for retelling, "
-                         if any_votes else "No votes were cast: every story cleared for retelling, ")
-                        + "listed by who should tell them and to whom.", "Caption")
+            w.paragraph(_("The stories with the most votes that their tellers cleared for retelling, listed by who "
+                          "should tell them and to whom.") if any_votes else
+                        _("No votes were cast: every story cleared for retelling, listed by who should tell them "
+                          "and to whom."), "Caption")
             order = {f: i for i, f in enumerate(ctx.functions)}
             audiences = {a: i for i, a in enumerate(audience_f.options if audience_f is not None else ())}
 
@@ -88,27 +95,30 @@ class StoryBank(View):
                 return (not t, order.get(t, len(order)), t, audiences.get(a, len(audiences)), a, -votes(s))
 
             bank.sort(key=place)
-            usable_w, _ = w.usable_mm()
-            rows = [[answer(s, teller_f) or "(not said)", answer(s, audience_f) or "(not said)",
-                     report.shorten(answer(s, _field(ex, ex.headline)), 160), f"{votes(s):,}"] for s in bank]
-            w.table(["Who tells it", "To whom", "Story", "Votes"], rows, [34, 40, usable_w - 90, 16])
+            usable_w, _height = w.usable_mm()
+            rows = [[shown(s, teller_f) or _("(not said)"), shown(s, audience_f) or _("(not said)"),
+                     report.shorten(answer(s, _field(ex, ex.headline)), 160), report._num(votes(s))] for s in bank]
+            w.table([_("Who tells it"), _("To whom"), _("Story"), _("Votes")], rows, [34, 40, usable_w - 90, 16])
             shown_teller = None
             for s in bank:
-                t, a = answer(s, teller_f) or "Nobody named", answer(s, audience_f) or "anyone"
+                t = shown(s, teller_f)
                 if t != shown_teller:
-                    w.heading(f"{t} should tell", 3)
+                    w.heading(_("{function} should tell").format(function=t) if t else _("Nobody named should tell"), 3)
                     shown_teller = t
-                heading = f"To {a[:1].lower() + a[1:]} · " + report._story_heading(ctx, s, function=True)
+                a = shown(s, audience_f)
+                to = _("To {audience}").format(audience=a[:1].lower() + a[1:]) if a else _("To anyone")
+                heading = f"{to} · " + report._story_heading(ctx, s, function=True)
                 report._story(w, ctx, ex, s, heading=heading)
         rest = [s for s in ranked if s not in bank]
         if rest:
-            w.heading("The other stories, by votes" if any_votes else "The other stories", 2)
+            w.heading(_("The other stories, by votes") if any_votes else _("The other stories"), 2)
             for s in rest:
                 heading = report._story_heading(ctx, s, function=True)
                 if cleared(ex, s) is None:
-                    heading += " · retelling not asked"
+                    heading += " · " + _("retelling not asked")
                 report._story(w, ctx, ex, s, heading=heading)
         kept = ctx.kept_in_room.get(ex.key, 0)
         if kept:
-            w.paragraph(f"{report._plural(kept, 'story was', 'stories were')} not cleared for retelling: "
-                        "told in the room, kept out of this report.", "Caption")
+            w.paragraph(report._np("{n} story was not cleared for retelling: told in the room, kept out of this report.",
+                                   "{n} stories were not cleared for retelling: told in the room, kept out of this "
+                                   "report.", kept), "Caption")

@@ -36,11 +36,11 @@ def then_and_now_section(w, ctx, ex, told) -> None:
         name = exports.author(s, ctx.show_names)
         rows.append([report._answer(then_f, a.get(then_f.name), ctx), report._answer(now_f, a.get(now_f.name), ctx) or "—",
                      [(name, True), (s.function, False)] if name else s.function])
-    w.heading("The company's story, then and now", 2)
+    w.heading(report._("The company's story, then and now"), 2)
     if not rows:
-        w.paragraph("Nobody told a company story.")
+        w.paragraph(report._("Nobody told a company story."))
         return
-    w.paragraph(f"Left: {then_f.label} Right: {now_f.label}", "Caption")
-    usable_w, _ = w.usable_mm()
-    w.table(["The story we tell", "Where it happens again today", "Told by"], rows,
+    w.paragraph(report._("Left: {left} Right: {right}").format(left=then_f.label, right=now_f.label), "Caption")
+    usable_w, _height = w.usable_mm()
+    w.table([report._("The story we tell"), report._("Where it happens again today"), report._("Told by")], rows,
             [(usable_w - 35) / 2, (usable_w - 35) / 2, 35])
