@@ -365,7 +365,7 @@ def build_on(store: Store, participant: Participant, story_id: int, text: str, i
             item = None if w.live_position is None else _agenda_item(conn.execute(sa.select(agenda_items).where(
                 agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
-            if item is None or item.exercise_key != target.exercise_key or not live.accepting(clock()):
+            if item is None or item.exercise_key != target.exercise_key or not live.accepting(clock(), grace=workshops_rules.SEND_GRACE_SECONDS):
                 return SubmitResult(None, problems={"_form": gettext(
                     "Not sent: this exercise is not taking additions now. Your text is still in the box.")})
             now = clock()

@@ -90,6 +90,18 @@ def translator(code: str | None, locale_dir: Path | None = None) -> gettext.Null
     return _compiled(path, path.stat().st_mtime)
 
 
+# Languages that write every noun with a capital letter: a label keeps its capital inside a sentence.
+NOUNS_CAPITALISED = {"de", "lb"}
+
+
+def inside_sentence(label: str, code: str | None) -> str:
+    """A label ("Prospects close to signing") as it reads inside a sentence: "To prospects close to signing";
+    in German its capital stays ("An Interessenten kurz vor dem Abschluss")."""
+    if (code or SOURCE_LANGUAGE).split("_")[0] in NOUNS_CAPITALISED or label[1:2].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
 def _babel_locale(code: str | None) -> str:
     if not code or code == SOURCE_LANGUAGE:
         return "en_GB"  # the app's English writes "2 December 2026" and a 24-hour clock

@@ -25,7 +25,7 @@ from . import i18n
 from .i18n import N_
 from .exercises import Exercise, library
 from .store import Store, agenda_items, drafts, exercise_rounds, guess_terms, guesses, participants, stories, story_rounds, workshops
-from .workshops import (NOT_SAVED_YET, NOT_SENT_CLOSED, NOT_SENT_TIME_UP, AgendaItem, Clock, Guess, LiveExercise,
+from .workshops import (NOT_SAVED_YET, NOT_SENT_CLOSED, NOT_SENT_TIME_UP, SEND_GRACE_SECONDS, AgendaItem, Clock, Guess, LiveExercise,
                         Participant, Snapshot, Story,
                         SubmitResult, WorkshopInputError, _agenda_item, _bump, _round, _stories_query, _story,
                         check_item, serve_options)
@@ -134,7 +134,7 @@ def submit_round(store: Store, participant: Participant, exercise_key: str, roun
                 agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).first()
             item = _agenda_item(row) if row is not None else None
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
-            if item is None or item.exercise_key != exercise_key or not live.accepting(clock()):
+            if item is None or item.exercise_key != exercise_key or not live.accepting(clock(), grace=SEND_GRACE_SECONDS):
                 time_up = item is not None and item.exercise_key == exercise_key and w.live_state == "open"
                 return SubmitResult(None, problems={"_form": NOT_SENT_TIME_UP if time_up else NOT_SENT_CLOSED})
             room_round = min(_round(conn, row.id), len(exercise.rounds) - 1)

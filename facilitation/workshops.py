@@ -38,6 +38,9 @@ def default_stages(language: str | None = None) -> list[str]:
     """The lifecycle stages a new workshop proposes, in the room's language."""
     return [i18n.translator(language).gettext(name) for name in DEFAULT_STAGES]
 MAX_AGENDA_MINUTES = 180
+# A Send pressed as the clock reaches zero is still taken when the server gets to it a little later: in a
+# room where everyone presses Send in the last seconds, the server works through them one by one.
+SEND_GRACE_SECONDS = 10.0
 NOT_SAVED_YET = N_("Not saved yet: the server is busy and could not store your answer. "
                    "Your text is still in the form; please press Send again in a moment.")
 # Why a Send was refused: whole sentences, translated where shown (pages/participate.py, pages/round_widgets.py).
@@ -174,9 +177,12 @@ class LiveExercise:
         left = self.seconds_left(now)
         return left is not None and left <= 0
 
-    def accepting(self, now: float) -> bool:
-        """Whether stories are taken now: open, and not past zero when the workshop locks at zero."""
-        return self.item is not None and self.state == "open" and not (self.lock_at_zero and self.time_is_up(now))
+    def accepting(self, now: float, grace: float = 0.0) -> bool:
+        """Whether stories are taken now: open, and not past zero when the workshop locks at zero.
+        `grace`: seconds past zero still taken (a Send pressed as the clock ran out, still queued)."""
+        if self.item is None or self.state != "open":
+            return False
+        return not (self.lock_at_zero and self.time_is_up(now - grace))
 
 
 @dataclass(frozen=True)
@@ -779,7 +785,7 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
         item = _agenda_item(conn.execute(sa.select(agenda_items).where(
             agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
         live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
-        if live_key != exercise_key or not live.accepting(clock()):
+        if live_key != exercise_key or not live.accepting(clock(), grace=SEND_GRACE_SECONDS):
             time_up = live_key == exercise_key and w.live_state == "open"
             return SubmitResult(None, problems={"_form": NOT_SENT_TIME_UP if time_up else NOT_SENT_CLOSED})
         partners = [r.display_name for r in conn.execute(
@@ -843,7 +849,7 @@ def edit_story(store: Store, participant: Participant, story_id: int, answers: d
             item = None if w.live_position is None else _agenda_item(conn.execute(sa.select(agenda_items).where(
                 agenda_items.c.workshop_id == w.id, agenda_items.c.position == w.live_position)).one())
             live = LiveExercise(revision=w.revision, item=item, state=w.live_state, lock_at_zero=bool(w.lock_at_zero))
-            if exercise is None or item is None or item.exercise_key != row.exercise_key or not live.accepting(clock()):
+            if exercise is None or item is None or item.exercise_key != row.exercise_key or not live.accepting(clock(), grace=SEND_GRACE_SECONDS):
                 return SubmitResult(None, problems={"_form": N_("Not changed: this exercise is locked. Your text is still in the form.")})
             dotted = conn.execute(sa.select(sa.func.count()).select_from(votes)
                                   .where(votes.c.story_id == story_id)).scalar_one()

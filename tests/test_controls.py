@@ -52,10 +52,14 @@ def test_countdown_is_the_same_for_everyone_and_time_can_be_added(store, room_of
 
 
 def test_stories_stop_at_zero_and_the_text_stays(store, room_of_three, answers):
-    w, _, (ana, *_rest) = room_of_three
+    w, _, (ana, bo, *_rest) = room_of_three
     clock = FakeClock()
     W.open_exercise(store, w.id, 0, clock=clock)
-    clock.now += 15 * 60 + 1
+    # Pressed as the bell rang, reached by the server a few seconds later: still taken.
+    clock.now += 15 * 60 + W.SEND_GRACE_SECONDS - 1
+    assert not W.live_exercise(store, w.id).accepting(clock.now)  # the phones show it locked
+    assert W.submit_story(store, bo, OTW, answers(), "at-the-bell", clock=clock).ok
+    clock.now += 2
     result = W.submit_story(store, ana, OTW, answers(), "late-1", clock=clock)
     assert not result.ok and "time is up" in result.problems["_form"] and "still in the form" in result.problems["_form"]
     C.add_time(store, w.id, 60, clock=clock)  # "one more minute" reopens it

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import room
+from .. import i18n, room
 from . import View, register
 
 PRACTICE, SAID_AFTER, RETELL, TELLER, AUDIENCE = "practice", "said_after", "may_retell", "teller", "audience"
@@ -106,7 +106,7 @@ class StoryBank(View):
                     w.heading(_("{function} should tell").format(function=t) if t else _("Nobody named should tell"), 3)
                     shown_teller = t
                 a = shown(s, audience_f)
-                to = _("To {audience}").format(audience=a[:1].lower() + a[1:]) if a else _("To anyone")
+                to = _("To {audience}").format(audience=i18n.inside_sentence(a, ex.language)) if a else _("To anyone")
                 heading = f"{to} · " + report._story_heading(ctx, s, function=True)
                 report._story(w, ctx, ex, s, heading=heading)
         rest = [s for s in ranked if s not in bank]
