@@ -71,9 +71,9 @@ NO_PICTURE_NOTE = i18n.N_("The map picture could not be drawn on this server (no
                           "the table below holds the same information.")
 PICTURE_FAILED_NOTE = i18n.N_("The map picture could not be drawn this time; the table below holds the same "
                               "information. Building the report again may bring the picture back.")
-# The template's own footer text; a report in another language says it in that language (a template
-# with a footer of its own keeps it).
-TEMPLATE_FOOTER = i18n.N_("Story Relay workshop report · page ")
+# The template's own footer text ("… · page 3 of 12" around its page fields); a report in another language
+# says it in that language (a template with a footer of its own keeps it).
+TEMPLATE_FOOTER = (i18n.N_("Story Relay workshop report · page "), i18n.N_(" of "))
 MAP_PX_WIDTH = 1600          # the journey figure is laid out for this width
 # Pixels per layout pixel in the map picture. 1.5 gives 2,400 px across a landscape A4 page
 # (about 240 dpi, sharp in print); a big map is drawn at 1.25 (about 200 dpi), which takes the
@@ -1106,18 +1106,16 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
 
 
 def _footer_in_language(doc) -> None:
-    """The default template's footer ("Story Relay workshop report · page N") in the report's language."""
-    said = _(TEMPLATE_FOOTER)
-    if said == TEMPLATE_FOOTER:
-        return
+    """The default template's footer ("Story Relay workshop report · page N of M") in the report's language."""
+    said = {words: _(words) for words in TEMPLATE_FOOTER}
     for section in doc.sections:
         for part in (section.footer, section.first_page_footer, section.even_page_footer):
             if part.is_linked_to_previous:  # no footer of its own (reading it would add one)
                 continue
             for paragraph in part.paragraphs:
                 for run in paragraph.runs:
-                    if run.text == TEMPLATE_FOOTER:
-                        run.text = said
+                    if run.text in said:
+                        run.text = said[run.text]
 
 
 def _exercise_summary(stories: list[Story], n_additions: int, items: list[AgendaItem]) -> str:

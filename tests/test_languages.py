@@ -257,6 +257,11 @@ def test_a_german_report_is_in_german_with_german_dates(german_room):
     assert "Über die Mauer" in text and "Der Workshop" in text
     assert "Live in two weeks, thank you" in text
     assert "Summary" not in text.split("\n")
+    # The footer around the page numbers, and what the file says it is, in German too.
+    footer = doc.sections[-1].footer.paragraphs[0]
+    assert [r.text for r in footer.runs if r.text.strip() and not r.text.strip().isdigit()] == [
+        "Story Relay – Workshop-Bericht · Seite ", " von "]
+    assert doc.core_properties.subject.startswith("Story Relay – Workshop-Bericht")
 
 
 def test_a_german_phone_paces_its_rounds_and_refuses_in_german(tmp_path, monkeypatch):
