@@ -329,7 +329,9 @@ class StoryRelayScenario:
                         "lost": "the go-live date the CFO was told"}.get(field_name, "a real customer")
                 values[wid] = WidgetState(id=wid, string_value=f"{token} {text}")
             elif kind in ("selectbox", "radio") and len(el.options):
-                values[wid] = WidgetState(id=wid, string_value=rng.choice(list(el.options)))
+                # Where the story ends may not come before the teller's own stage: a person picks a later one.
+                choice = list(el.options)[-1] if field_name == "reach" else rng.choice(list(el.options))
+                values[wid] = WidgetState(id=wid, string_value=choice)
         return values
 
     async def open_voting(self, console: StreamlitClient) -> bool:

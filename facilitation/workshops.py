@@ -7,6 +7,7 @@ bumps the workshop's `revision` in the same transaction so live views know to re
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -41,6 +42,7 @@ MAX_AGENDA_MINUTES = 180
 # A Send pressed as the clock reaches zero is still taken when the server gets to it a little later: in a
 # room where everyone presses Send in the last seconds, the server works through them one by one.
 SEND_GRACE_SECONDS = 10.0
+_log = logging.getLogger(__name__)
 NOT_SAVED_YET = N_("Not saved yet: the server is busy and could not store your answer. "
                    "Your text is still in the form; please press Send again in a moment.")
 # Why a Send was refused: whole sentences, translated where shown (pages/participate.py, pages/round_widgets.py).
@@ -799,6 +801,8 @@ def _store_story(store: Store, participant: Participant, exercise: Exercise, ans
                                                serves=serves, today=dt.date.fromtimestamp(clock()),
                                                gettext=i18n.translator(w.language).gettext)
         if problems:
+            _log.info("A story was not sent (participant %s): %s", participant.id,
+                      "; ".join(f"{k}: {v}" for k, v in sorted(problems.items()))[:500])
             return SubmitResult(None, problems=problems)
         now = clock()
         # The draft this story was typed in is done with, in the same transaction: one write per Send.
