@@ -508,7 +508,8 @@ def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
     for h in facts.widest_gaps:
         lost = next((a.lost for a in h.accounts if a.lost.strip()), "")
         w.rich((("•  " + _("{sender} → {receiver} at {stage}: {gap}").format(
-                    sender=h.from_function, receiver=h.to_function, stage=h.stage, gap=_gap(h.mean_gap)), "Strong"),
+                    sender=function_name(h.from_function), receiver=function_name(h.to_function), stage=h.stage,
+                    gap=_gap(h.mean_gap)), "Strong"),
                 (" " + _("from {stories}").format(stories=_np('{n} story', '{n} stories', h.count))
                  + (" · " + _("nobody picks it up") if h.dead_end else "")
                  + (". " + _("Lost: {text}").format(text=shorten(lost, 160)) if lost else ""), None)))
@@ -859,7 +860,7 @@ def _cell_text(value: object) -> str:
 def _appendix_value(f: Field, value: object, ctx: _Context) -> str:
     """An answer in the appendix: as typed; scales as the number, dates as ISO, partners anonymous."""
     if f.kind == "partner":
-        return exports.shown_partner(value, ctx.show_names, ctx.partners)
+        return exports.shown_partner(value, ctx.show_names, ctx.partners, _LANGUAGE.get())
     if f.kind == "scale" or f.kind == "date":
         return str(value)
     return _answer(f, value, ctx)
@@ -951,7 +952,7 @@ def _map_sections(w: _Writer, journey, picture: _MapPicture | None, pending: lis
     stage_w = (usable_w - first_col) / max(1, len(columns))
     rows = []
     for function in lanes:
-        row: list = [[(function, True)]]
+        row: list = [[(function_name(function), True)]]
         for stage in columns:
             cell = journey.cell(function, stage)
             if not cell.count:
@@ -1013,8 +1014,8 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
     template = Path(template or os.environ.get(TEMPLATE_ENV) or TEMPLATE_PATH)
     w = _Writer(template)
     _footer_in_language(w.doc)
-    shown_handoff = handoff_sides.anonymous_handoffs(snapshot)
-    snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
+    shown_handoff = _other_functions_said(handoff_sides.anonymous_handoffs(snapshot))
+    snapshot = _other_functions_named(room.anonymous_snapshot(snapshot))  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
     snap = replace(snapshot, stories=visible)
     lib = _library()
@@ -1103,6 +1104,26 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
     w.save(out)
     say(1.0, "The report is ready.")
     return out.getvalue()
+
+
+def _other_functions_named(snapshot: Snapshot) -> Snapshot:
+    """Names off: the tellers folded into "Other functions" are called that in the report's language."""
+    other, said = room.OTHER_FUNCTIONS, _(room.OTHER_FUNCTIONS)
+    if said == other or snapshot.workshop.show_names:
+        return snapshot
+    ws = snapshot.workshop
+    return replace(snapshot, workshop=replace(ws, functions=[said if f == other else f for f in ws.functions]),
+                   stories=[replace(s, function=said) if s.function == other else s for s in snapshot.stories])
+
+
+def _other_functions_said(shown_handoff: Callable[[object], object]) -> Callable[[object], object]:
+    """A handoff answer whose sender is folded ("Other functions · Sale"), the fold in the report's language."""
+    other, said = room.OTHER_FUNCTIONS + handoff_sides.SEPARATOR, _(room.OTHER_FUNCTIONS) + handoff_sides.SEPARATOR
+
+    def shown(value: object) -> object:
+        value = shown_handoff(value)
+        return said + value[len(other):] if isinstance(value, str) and value.startswith(other) else value
+    return shown
 
 
 def _footer_in_language(doc) -> None:

@@ -248,8 +248,11 @@ def test_every_room_screen_is_wholly_in_the_room_language(pseudo_room):
     assert not left, "\n".join(f"{where}:\n  " + "\n  ".join(words) for where, words in left.items())
 
 
-def test_the_word_report_is_wholly_in_the_room_language(pseudo_room):
+@pytest.mark.parametrize("show_names", [True, False], ids=["names on", "names off"])
+def test_the_word_report_is_wholly_in_the_room_language(pseudo_room, show_names):
     db, workshop, _key = pseudo_room
+    if not show_names:  # names off: partners, pairs and tellers are said by function ("a colleague from …")
+        workshop, _key = make_full_workshop(db, language=PSEUDO, show_names=False)
     # Dates in the report come from babel: the pseudo-language's ("2026年12月3日") carry no Latin letters.
     known = _typed(db, workshop) + _exercise_texts() + [workshop.code, *SAME_IN_EVERY_LANGUAGE]
     snapshot = W.snapshot(db, workshop.id)

@@ -63,6 +63,7 @@ class Map(View):
 def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | None = None) -> None:
     """The handoffs with the biggest gaps, each with its stories' promise, experience, loss and who
     judged the gap, then what the receiver says actually arrived."""
+    from .. import report
     from ..report import STORIES_PER_GAP, TOP_GAP_STORIES, _, _gap, _np, _num, fit_widths
 
     limit = TOP_GAP_STORIES if limit is None else limit
@@ -78,7 +79,8 @@ def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | No
     usable_w, _height = w.usable_mm()
     for h in top:
         heading = _("{sender} → {receiver} at {stage} · mean gap {gap} · {stories}").format(
-            sender=h.from_function, receiver=h.to_function, stage=h.stage, gap=_gap(h.mean_gap),
+            sender=report.function_name(h.from_function), receiver=report.function_name(h.to_function), stage=h.stage,
+            gap=_gap(h.mean_gap),
             stories=_np("{n} story", "{n} stories", h.count))
         w.heading(heading + (" · " + _("a dead end") if h.dead_end else ""), 3)
         shown = list(h.accounts)[:per_handoff]
@@ -90,7 +92,8 @@ def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | No
         w.table(header, rows, fit_widths(header, rows, usable_w, fixed={0: 14, 4: 12}))
         if h.arrivals:
             arrived = [[str(ctx.number.get(a.story.id, "")), a.arrived, a.missing] for a in h.arrivals[:per_handoff]]
-            w.paragraph(_("What {function} says actually arrived").format(function=h.to_function), "Story Label")
+            w.paragraph(_("What {function} says actually arrived").format(function=report.function_name(h.to_function)),
+                        "Story Label")
             w.table([_("Answer"), _("What arrived"), _("What was missing")], arrived,
                     [18, (usable_w - 18) / 2, (usable_w - 18) / 2])
         if h.count > len(shown):
@@ -120,7 +123,7 @@ def receiver_side(h: dict) -> list[tuple[str, bool]] | str:
 
 def handoff_table(w, handoffs: list[dict], *, heading: str, caption: str) -> None:
     """The handoffs as one table: both sides of each, and who judged its gap."""
-    from ..report import _, _gap, _num
+    from ..report import _, _gap, _num, function_name
 
     w.heading(heading, 2)
     w.paragraph((caption + " " if caption else "") + _(
@@ -132,7 +135,8 @@ def handoff_table(w, handoffs: list[dict], *, heading: str, caption: str) -> Non
     rows = []
     for h in handoffs:
         gap = h.get("mean gap")
-        rows.append([h.get("from", ""), h.get("to", ""), h.get("stage", ""), _num(h.get("stories", 0)),
+        rows.append([function_name(h.get("from", "")), function_name(h.get("to", "")), h.get("stage", ""),
+                     _num(h.get("stories", 0)),
                      "–" if gap is None else _gap(gap), _("yes") if h.get("dead end") else "",
                      h.get("what gets lost") or "", h.get("judged by") or _("our guess"), receiver_side(h)])
     usable_w, _height = w.usable_mm()
@@ -143,7 +147,7 @@ def handoff_table(w, handoffs: list[dict], *, heading: str, caption: str) -> Non
 
 def reach_table(w, journey) -> None:
     """How far each function's part of the customer's story reaches, and answers no handoff matches."""
-    from ..report import _, _np, _num
+    from ..report import _, _np, _num, function_name
 
     rows = journey_map.reach_rows(journey)
     if rows:
@@ -152,7 +156,7 @@ def reach_table(w, journey) -> None:
                       "a teller who did not say ends where they hand the customer on."), "Caption")
         usable_w, _height = w.usable_mm()
         w.table([_("Function"), _("Story stops at"), _("Stories"), _("Said where it ends")],
-                [[r["function"], r["stage"], _num(r["stories"]), _num(r["named"])] for r in rows],
+                [[function_name(r["function"]), r["stage"], _num(r["stories"]), _num(r["named"])] for r in rows],
                 [usable_w * 0.36, usable_w * 0.3, usable_w * 0.14, usable_w * 0.2])
     if journey.unmatched_arrivals:
         w.paragraph(_np("{n} answer from the receiving side matches no handoff shown here (the sender's story was "
