@@ -57,6 +57,34 @@ def test_the_private_streamlit_api_that_wakes_a_screen_is_where_pages_live_expec
     assert "eventloop" in AsyncObjects.__annotations__
 
 
+def test_streamlit_settings_read_without_the_lock_are_the_settings_streamlit_reads(monkeypatch):
+    """If this fails, Streamlit changed how it keeps its settings: pages/live.py's lock-free
+    `get_option` would answer from the wrong place (or not at all)."""
+    from streamlit import config
+
+    from pages import live
+
+    src = inspect.getsource(config.get_option)
+    assert "_config_lock" in src and "get_config_options()" in src and ".value" in src
+    assert "_config_options" in inspect.getsource(config.get_config_options)
+    assert "config.get_option(" in inspect.getsource(__import__("streamlit.runtime.forward_msg_cache",
+                                                                 fromlist=["x"]))
+    monkeypatch.setattr(config, "get_option", config.get_option)  # put Streamlit's own back after the test
+    locked = config.get_option
+    live.read_config_without_lock()
+    live.read_config_without_lock()  # twice: still one layer
+    assert config.get_option is not locked and config.get_option.reads_without_lock
+    for key in ("global.minCachedMessageSize", "server.baseUrlPath", "theme.base", "runner.fastReruns"):
+        assert config.get_option(key) == locked(key)
+    with pytest.raises(RuntimeError, match="not defined"):
+        config.get_option("no.suchOption")
+    # A new settings dict (a reparse) is read at once, without the lock.
+    options = dict(config._config_options)
+    options["server.baseUrlPath"] = __import__("types").SimpleNamespace(value="elsewhere")
+    monkeypatch.setattr(config, "_config_options", options)
+    assert config.get_option("server.baseUrlPath") == "elsewhere"
+
+
 # --- the hub on its own ----------------------------------------------------------------------------------
 
 class LoopThread:
