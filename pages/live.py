@@ -14,6 +14,7 @@ tests/test_live_push.py (which fails loudly when they move):
   Runtime.instance().get_app_session(id).request_rerun(ClientState)
   Runtime.instance()._get_async_objs().eventloop  the event loop, if st.App's lifespan did not give it
   streamlit.config._config_options               read without `_config_lock` (`read_config_without_lock`)
+  Runtime.instance().media_file_mgr.remove_orphaned_files  called at most once a second (`thin_out_media_cleanup`)
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def read_config_without_lock() -> None:
     profile of 300 Sends in the timer's last 10 s put 15 % of the server's samples there). Once the
     settings are parsed they only change by swapping the whole dict, so reading the current dict
     without the lock sees either the old settings or the new ones, never half of each."""
-    if getattr(st_config.get_option, "reads_without_lock", False):
-        return
     locked = st_config.get_option
+    if getattr(locked, "reads_without_lock", False) or getattr(locked, "__module__", "") != "streamlit.config":
+        return  # done already, or AppTest has put its own settings in (they live outside _config_options)
 
     def get_option(key: str):
         options = st_config._config_options
@@ -58,11 +59,37 @@ def read_config_without_lock() -> None:
     st_config.get_option = get_option
 
 
+MEDIA_CLEANUP_EVERY_S = 1.0
+
+
+def thin_out_media_cleanup() -> None:
+    """Let the server look for orphaned media files at most once a second (once per process).
+
+    Streamlit looks at the end of every script run, over every session, under one process-wide lock: a
+    room of phones finishing runs together queue on it (5 % of a deadline profile). Files no page
+    shows any more are then removed up to a second later; nothing a page shows is touched."""
+    manager = Runtime.instance().media_file_mgr
+    if getattr(manager.remove_orphaned_files, "thinned_out", False):
+        return
+    every_run = manager.remove_orphaned_files
+    last = [float("-inf")]
+
+    def remove_orphaned_files() -> None:
+        now = time.monotonic()
+        if now - last[0] >= MEDIA_CLEANUP_EVERY_S:
+            last[0] = now
+            every_run()
+
+    remove_orphaned_files.thinned_out = True
+    manager.remove_orphaned_files = remove_orphaned_files
+
+
 def _attach() -> None:
     # `streamlit run` of a script without st.App (tests' AppTest has no Runtime: then no push).
     if not Runtime.exists():
         return
-    read_config_without_lock()  # a real server only: AppTest patches get_option with its own settings
+    read_config_without_lock()
+    thin_out_media_cleanup()
     if not live_hub.hub.attached:  # st.App's lifespan (facilitation/routes.py) usually attached it already
         live_hub.hub.attach(Runtime.instance()._get_async_objs().eventloop)
 

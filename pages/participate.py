@@ -197,41 +197,56 @@ def send(ex_key: str, fid: str) -> None:
             st.session_state["editing"] = None
         else:
             st.session_state[form_key] = uuid.uuid4().hex  # a fresh, empty form for the next story
-        st.session_state["redraw_page"] = True  # "What you sent" lives outside the form's fragment
+        # If a rerun of the fields (a field just left) takes this run's place, it redraws the whole page.
+        st.session_state["redraw_page"] = True
 
 
 if message := st.session_state.pop("just_sent", None):
     st.success(message, icon=":material/check_circle:")
-    st.session_state.pop("redraw_page", None)  # this run already draws the whole page
+    st.session_state.pop("redraw_page", None)  # this run draws the whole page
 
 
 @st.fragment
-def story_form():
-    """The form alone reruns as a person moves from field to field (each change keeps a draft on
-    the server); the whole page redraws only once a story is stored."""
+def story_form_fields():
+    """The form's fields alone rerun as a person moves from field to field (each change keeps a draft
+    on the server)."""
     if st.session_state.pop("redraw_page", False):
         st.rerun(scope="app")
     problems_form, problems = st.session_state.get("send_problems", (None, {}))
     if problems_form != form_id:
         problems = {}
     with st.container(border=True, key="story-form"):
-        if editing:
-            st.caption(_("Changing a story you sent"))
-        elif not accepting:
-            st.warning(_("This exercise is locked. What you typed is kept here and on the server."), icon=":material/lock:")
-        if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
-            live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
-                                  form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
-        shown = round_widgets.editable_fields(exercise, editing[3]) if editing and exercise.paced else exercise.fields
-        for f in shown:
-            field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
-                         on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
-                         serves=serves)
-            if f.name in problems:
-                st.error(plain(_(problems[f.name])))
-        for name, message in problems.items():
-            if name not in {f.name for f in shown}:
-                st.error(plain(_(message)))
+        _story_fields(problems)
+
+
+def _story_fields(problems: dict) -> None:
+    if editing:
+        st.caption(_("Changing a story you sent"))
+    elif not accepting:
+        st.warning(_("This exercise is locked. What you typed is kept here and on the server."), icon=":material/lock:")
+    if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
+        live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
+                              form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
+    shown = round_widgets.editable_fields(exercise, editing[3]) if editing and exercise.paced else exercise.fields
+    for f in shown:
+        field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
+                     on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
+                     serves=serves)
+        if f.name in problems:
+            st.error(plain(_(problems[f.name])))
+    for name, message in problems.items():
+        if name not in {f.name for f in shown}:
+            st.error(plain(_(message)))
+
+
+def story_form():
+    """The fields, then Send. Send is outside the fields' fragment on purpose: a press is one run of the
+    whole page (the story stored, the form emptied, "What you sent" redrawn), and a run of the whole
+    page is never lost to another rerun arriving at the same moment, which a fragment's button press
+    can be (a screen's slow safety-net poll landing just then dropped about one Send in eight at a
+    deadline: bench/load.py --scenario deadline)."""
+    story_form_fields()
+    with st.container(key="story-send"):
         st.button(_("Save changes") if editing else _("Send"), type="primary", width="stretch", disabled=not accepting,
                   key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
         if editing and st.button(_("Cancel"), type="tertiary", key=f"cancel-{form_id}"):

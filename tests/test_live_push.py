@@ -85,6 +85,34 @@ def test_streamlit_settings_read_without_the_lock_are_the_settings_streamlit_rea
     assert config.get_option("server.baseUrlPath") == "elsewhere"
 
 
+def test_orphaned_media_are_looked_for_at_most_once_a_second(monkeypatch):
+    """If this fails, Streamlit no longer looks for orphaned media files where pages/live.py thins it out."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from pages import live
+
+    assert "media_file_mgr.remove_orphaned_files()" in inspect.getsource(script_runner)
+    assert "with self._lock" in inspect.getsource(MediaFileManager.remove_orphaned_files)
+    looked = []
+
+    class Manager:
+        def remove_orphaned_files(self):
+            looked.append(time.monotonic())
+
+    manager = Manager()
+    monkeypatch.setattr(live.Runtime, "instance", staticmethod(lambda: __import__("types").SimpleNamespace(
+        media_file_mgr=manager)))
+    live.thin_out_media_cleanup()
+    live.thin_out_media_cleanup()  # twice: still one layer
+    for _ in range(50):  # fifty script runs ending within a second: one look
+        manager.remove_orphaned_files()
+    assert len(looked) == 1
+    monkeypatch.setattr(live, "MEDIA_CLEANUP_EVERY_S", 0.0)
+    manager.remove_orphaned_files()
+    assert len(looked) == 2
+
+
 # --- the hub on its own ----------------------------------------------------------------------------------
 
 class LoopThread:
