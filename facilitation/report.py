@@ -169,7 +169,9 @@ _COUNTS_IN_SENTENCES = (
 
 
 def function_name(function: str) -> str:
-    """A teller's function as the report names it: the room's "Other functions" in the report's language."""
+    """A teller's function as the report names it: the room's "Other functions" in the report's language.
+    Only printing translates it: the snapshot keeps the room's own name, which folding with names off
+    (room.anonymous_snapshot, done again by the journey map) recognises."""
     return _(room.OTHER_FUNCTIONS) if function == room.OTHER_FUNCTIONS else function
 
 
@@ -518,7 +520,8 @@ def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
             ("" if facts.top_stories else ": " + _("no dots were cast."), None)))
     for title, story, dots in facts.top_stories:
         ex = lib[story.exercise_key]
-        who = story.function if not ws.show_names or not story.author_name else f"{story.author_name} · {story.function}"
+        who = (function_name(story.function) if not ws.show_names or not story.author_name
+               else f"{story.author_name} · {story.function}")
         w.rich(((f"•  {shorten(_text_of(ex, story), 200)}", None),
                 (f" — {who}, {_np('{n} dot', '{n} dots', dots)} ({title})", "Strong")))
 
@@ -528,7 +531,7 @@ def _summary_page(w: _Writer, snap: Snapshot, facts: Summary) -> None:
             when, story = facts.earliest
             ex = lib[story.exercise_key]
             text += "; " + _("the earliest is due {date}: “{text}” ({function})").format(
-                date=_date(when), text=shorten(_text_of(ex, story), 140), function=story.function)
+                date=_date(when), text=shorten(_text_of(ex, story), 140), function=function_name(story.function))
         w.rich(((_("Commitments") + ": ", "Strong"), (text + ".", None)))
     else:
         w.rich(((_("Commitments") + ": ", "Strong"), (_("none were made."), None)))
@@ -583,7 +586,7 @@ def _workshop_section(w: _Writer, snap: Snapshot) -> None:
         rows = [[f, _num(n), ", ".join(names.get(f, [])) or "—"] for f, n in counts.items()]
         w.table([_("Function"), _("People"), _("Names")], [*rows, [*total, ""]], [45, 18, 107])
     else:
-        rows = [[f, _num(n)] for f, n in counts.items()]
+        rows = [[function_name(f), _num(n)] for f, n in counts.items()]
         w.table([_("Function"), _("People")], [*rows, total], [60, 25])
 
 
@@ -660,7 +663,7 @@ def _answers(s: Story) -> dict:
 def _story_heading(ctx: _Context, s: Story, *, function: bool = False, prefix: str = "") -> str:
     parts = [prefix or _("Story {number}").format(number=ctx.number.get(s.id, "")).strip()]
     if function:
-        parts.append(s.function)
+        parts.append(function_name(s.function))
     name = exports.author(s, ctx.show_names)
     if name:
         parts.append(name)
@@ -693,7 +696,7 @@ def _fields(w: _Writer, ctx: _Context, ex: Exercise, answers: dict, *, skip: Ite
 def _build_ons(w: _Writer, ctx: _Context, ex: Exercise, s: Story) -> None:
     """The additions to a story, each under "Added by <function>" (and the name, if shown)."""
     for a in ctx.additions.get(s.id, ()):
-        who = a.function + (f" · {exports.author(a, ctx.show_names)}" if exports.author(a, ctx.show_names) else "")
+        who = function_name(a.function) + (f" · {exports.author(a, ctx.show_names)}" if exports.author(a, ctx.show_names) else "")
         w.paragraph(_("Added by {who}").format(who=who), "Story Label")
         answers = _answers(a)
         known = {f.name for f in ex.fields}
@@ -725,7 +728,7 @@ def top_votes(w: _Writer, ctx: _Context, ex: Exercise, told: list[Story], limit:
     w.heading(_("Most votes"), 2)
     headline = next((f for f in ex.fields if f.name == ex.headline), None)
     usable_w, _height = w.usable_mm()
-    rows = [[_num(ctx.votes_of(s)), str(ctx.number.get(s.id, "")), s.function,
+    rows = [[_num(ctx.votes_of(s)), str(ctx.number.get(s.id, "")), function_name(s.function),
              _answer(headline, _answers(s).get(headline.name), ctx) if headline else ""] for s in voted]
     w.table([_("Votes"), _("Story"), _("Function"), headline.label if headline else _("Story")], rows,
             [16, 16, 32, usable_w - 64])
@@ -762,7 +765,7 @@ def _appendix(w: _Writer, ctx: _Context, lib: dict[str, Exercise], keys: list[st
         rows = []
         for s in rows_of:
             a = _answers(s)
-            row: list = [str(ctx.number.get(s.id, "")), s.function]
+            row: list = [str(ctx.number.get(s.id, "")), function_name(s.function)]
             if ctx.show_names:
                 row.append(exports.author(s, True))
             row.append(_when(s.created_at))
@@ -1015,7 +1018,7 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
     w = _Writer(template)
     _footer_in_language(w.doc)
     shown_handoff = _other_functions_said(handoff_sides.anonymous_handoffs(snapshot))
-    snapshot = _other_functions_named(room.anonymous_snapshot(snapshot))  # names off: no function that points at one or two people
+    snapshot = room.anonymous_snapshot(snapshot)  # names off: no function that points at one or two people
     visible = exports.visible_stories(snapshot)
     snap = replace(snapshot, stories=visible)
     lib = _library()
@@ -1104,16 +1107,6 @@ def _build_report(snapshot: Snapshot, say: Callable[[float, str], None], *, incl
     w.save(out)
     say(1.0, "The report is ready.")
     return out.getvalue()
-
-
-def _other_functions_named(snapshot: Snapshot) -> Snapshot:
-    """Names off: the tellers folded into "Other functions" are called that in the report's language."""
-    other, said = room.OTHER_FUNCTIONS, _(room.OTHER_FUNCTIONS)
-    if said == other or snapshot.workshop.show_names:
-        return snapshot
-    ws = snapshot.workshop
-    return replace(snapshot, workshop=replace(ws, functions=[said if f == other else f for f in ws.functions]),
-                   stories=[replace(s, function=said) if s.function == other else s for s in snapshot.stories])
 
 
 def _other_functions_said(shown_handoff: Callable[[object], object]) -> Callable[[object], object]:

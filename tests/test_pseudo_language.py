@@ -262,8 +262,13 @@ def test_the_word_report_is_wholly_in_the_room_language(pseudo_room, show_names)
     assert follow_up.set_status(db, people[first.story.participant_id], first.story.id, "partly",
                                 "Halfway: the checklist exists").ok
     known.append("Halfway: the checklist exists")
-    texts = _report_text(report.build_report(snapshot, include_map_image=False,
-                                             after_the_room=after_report.gather(db, workshop)))
+    docx = report.build_report(snapshot, include_map_image=False, after_the_room=after_report.gather(db, workshop))
+    texts = _report_text(docx)
+    # The map as a table: one lane per function, the folded "Other functions" once, in the room's language.
+    [grid] = [t for t in Document(io.BytesIO(docx)).tables
+              if t.rows[0].cells[0].text == "⟦Function⟧" and len(t.columns) == len(workshop.stages) + 1]
+    lanes = [row.cells[0].text for row in grid.rows[1:]]
+    assert len(lanes) == len(set(lanes)), lanes
     assert any("⟦" in t for t in texts)
     left = sorted(_english_left(texts, known))
     assert not left, f"{len(left)} pieces of English in the report:\n  " + "\n  ".join(left)

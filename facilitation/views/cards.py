@@ -110,7 +110,7 @@ class Cards(View):
             usable_w, _height = w.usable_mm()
             rows = []
             for s in built[:report.TOP_VOTED * 2]:
-                adders = list(dict.fromkeys(a.function for a in ctx.additions[s.id]))
+                adders = list(dict.fromkeys(report.function_name(a.function) for a in ctx.additions[s.id]))
                 rows.append([str(ctx.number.get(s.id, "")), report._answer(ex.field(ex.headline),
                                                                             report._answers(s).get(ex.headline), ctx),
                              f"{report._num(len(ctx.additions[s.id]))} ({', '.join(adders)})"])

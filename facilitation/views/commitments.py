@@ -45,7 +45,7 @@ class Commitments(View):
         for s in ordered:
             a = report._answers(s)
             name = exports.author(s, ctx.show_names)
-            who = [(name, True), (s.function, False)] if name else s.function
+            who = [(name, True), (s.function, False)] if name else report.function_name(s.function)
             rows.append([report._answer(f, a.get(f.name), ctx) if a.get(f.name) not in (None, "") else ""
                          for f in fields] + [who])
         header = [report.short_label(f) for f in fields] + [report._("Who")]

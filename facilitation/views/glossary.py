@@ -54,7 +54,7 @@ def glossary_section(w, ctx, ex, told) -> None:
                          "language. Under each term: the function it comes from."), "Caption")
     entries.sort(key=lambda e: (e[0], ctx.number.get(e[1].id, 0)))
     usable_w, _height = w.usable_mm()
-    rows = [[[(term, True), (s.function, False)], report._answer(meaning_f, meaning, ctx)]
+    rows = [[[(term, True), (report.function_name(s.function), False)], report._answer(meaning_f, meaning, ctx)]
             for _key, s, term, meaning in entries]
     header = [report.short_label(term_f) if getattr(term_f, "short_label", "") else report._("Term"),
               report.short_label(meaning_f) if getattr(meaning_f, "short_label", "") else report._("What it means")]

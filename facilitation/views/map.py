@@ -63,8 +63,7 @@ class Map(View):
 def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | None = None) -> None:
     """The handoffs with the biggest gaps, each with its stories' promise, experience, loss and who
     judged the gap, then what the receiver says actually arrived."""
-    from .. import report
-    from ..report import STORIES_PER_GAP, TOP_GAP_STORIES, _, _gap, _np, _num, fit_widths
+    from ..report import STORIES_PER_GAP, TOP_GAP_STORIES, _, _gap, _np, _num, fit_widths, function_name
 
     limit = TOP_GAP_STORIES if limit is None else limit
     per_handoff = STORIES_PER_GAP if per_handoff is None else per_handoff
@@ -79,9 +78,8 @@ def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | No
     usable_w, _height = w.usable_mm()
     for h in top:
         heading = _("{sender} → {receiver} at {stage} · mean gap {gap} · {stories}").format(
-            sender=report.function_name(h.from_function), receiver=report.function_name(h.to_function), stage=h.stage,
-            gap=_gap(h.mean_gap),
-            stories=_np("{n} story", "{n} stories", h.count))
+            sender=function_name(h.from_function), receiver=function_name(h.to_function), stage=h.stage,
+            gap=_gap(h.mean_gap), stories=_np("{n} story", "{n} stories", h.count))
         w.heading(heading + (" · " + _("a dead end") if h.dead_end else ""), 3)
         shown = list(h.accounts)[:per_handoff]
         rows = [[str(ctx.number.get(a.story.id, "")), a.promise, a.experience, a.lost,
@@ -92,7 +90,7 @@ def gap_stories(w, ctx, journey, limit: int | None = None, per_handoff: int | No
         w.table(header, rows, fit_widths(header, rows, usable_w, fixed={0: 14, 4: 12}))
         if h.arrivals:
             arrived = [[str(ctx.number.get(a.story.id, "")), a.arrived, a.missing] for a in h.arrivals[:per_handoff]]
-            w.paragraph(_("What {function} says actually arrived").format(function=report.function_name(h.to_function)),
+            w.paragraph(_("What {function} says actually arrived").format(function=function_name(h.to_function)),
                         "Story Label")
             w.table([_("Answer"), _("What arrived"), _("What was missing")], arrived,
                     [18, (usable_w - 18) / 2, (usable_w - 18) / 2])

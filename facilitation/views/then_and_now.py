@@ -35,7 +35,7 @@ def then_and_now_section(w, ctx, ex, told) -> None:
             continue
         name = exports.author(s, ctx.show_names)
         rows.append([report._answer(then_f, a.get(then_f.name), ctx), report._answer(now_f, a.get(now_f.name), ctx) or "—",
-                     [(name, True), (s.function, False)] if name else s.function])
+                     [(name, True), (s.function, False)] if name else report.function_name(s.function)])
     w.heading(report._("The company's story, then and now"), 2)
     if not rows:
         w.paragraph(report._("Nobody told a company story."))
