@@ -216,27 +216,23 @@ def story_form_fields():
     if problems_form != form_id:
         problems = {}
     with st.container(border=True, key="story-form"):
-        _story_fields(problems)
-
-
-def _story_fields(problems: dict) -> None:
-    if editing:
-        st.caption(_("Changing a story you sent"))
-    elif not accepting:
-        st.warning(_("This exercise is locked. What you typed is kept here and on the server."), icon=":material/lock:")
-    if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
-        live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
-                              form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
-    shown = round_widgets.editable_fields(exercise, editing[3]) if editing and exercise.paced else exercise.fields
-    for f in shown:
-        field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
-                     on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
-                     serves=serves)
-        if f.name in problems:
-            st.error(plain(_(problems[f.name])))
-    for name, message in problems.items():
-        if name not in {f.name for f in shown}:
-            st.error(plain(_(message)))
+        if editing:
+            st.caption(_("Changing a story you sent"))
+        elif not accepting:
+            st.warning(_("This exercise is locked. What you typed is kept here and on the server."), icon=":material/lock:")
+        if accepting and not editing:  # the field being typed is kept as it is typed, without a rerun
+            live_push.keep_typing(code=workshop.code, token=participant.token, exercise_key=exercise.key,
+                                  form_id=form_id, fields=[f.name for f in exercise.fields if f.is_text])
+        shown = round_widgets.editable_fields(exercise, editing[3]) if editing and exercise.paced else exercise.fields
+        for f in shown:
+            field_widget(f, f"{form_id}-{f.name}", workshop, partners, disabled=not accepting,
+                         on_change=keep_draft, args=(exercise.key, form_id), handoffs=handoff_choices,
+                         serves=serves)
+            if f.name in problems:
+                st.error(plain(_(problems[f.name])))
+        for name, message in problems.items():
+            if name not in {f.name for f in shown}:
+                st.error(plain(_(message)))
 
 
 def story_form():
