@@ -248,6 +248,24 @@ def test_a_german_projector_is_in_german(german_room):
     assert "Live in two weeks, thank you" in text or "Six weeks" in text
 
 
+def test_german_cards_are_grouped_under_the_german_name_of_each_kind(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/app.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db = get_store(url)
+    ws, _key = W.create_workshop(db, title="Die halbe Geschichte", language="de", agenda_plan=[("half_the_story", 15)])
+    ana = W.join_workshop(db, ws.code, "Ana", "Vertrieb")
+    W.open_exercise(db, ws.id, 0)
+    assert W.submit_story(db, ana, "half_the_story", {"number": "Verlängerungsquote 87 %", "number_kind": "Revenue",
+                                                      "why_bought": "Ihr alter Anbieter", "why_stay": "Der Support"},
+                          "de-cards").ok
+    at = _run("pages/projector.py", code=ws.code, screen=screen_for(ws.code))
+    assert not at.exception
+    groups = [t.value for t in at.text if t.value in ("Umsatz", "Revenue")]
+    assert groups == ["Umsatz"]  # the stored option is "Revenue"; the room reads its German name
+    doc = Document(io.BytesIO(report.build_report(W.snapshot(db, ws.id), include_map_image=False)))
+    assert "Umsatz · 1 Karte" in [p.text for p in doc.paragraphs]
+
+
 def test_a_german_report_is_in_german_with_german_dates(german_room):
     db, ws, _key, _ana = german_room
     doc = Document(io.BytesIO(report.build_report(W.snapshot(db, ws.id), include_map_image=False)))

@@ -39,6 +39,17 @@ class Card:
 class CardWall:
     groups: list            # (kind of number, [Card]), in the order of the kind field's options
     kind_label: str         # the kind field's label, '' when the exercise has none
+    kind: object = None     # the kind field (exercises.Field), None when the exercise has none
+
+    def group_name(self, group: str, gettext) -> str:
+        """A group's heading as the room reads it (see `kind_name`)."""
+        return kind_name(self.kind, group, gettext)
+
+
+def kind_name(kind, group: str, gettext) -> str:
+    """A group of cards named in the room's language: the kind field's option label for the stored
+    option, "Kind not given" for cards without one."""
+    return gettext(NO_KIND) if group == NO_KIND or kind is None else kind.option_label(group)
 
 
 def kind_field(exercise):
@@ -85,7 +96,7 @@ def cards(stories, exercise, snapshot, *, labelled: set[str], show_names: bool) 
         groups.setdefault(str(value) if value else NO_KIND, []).append(c)
     rank = {k: i for i, k in enumerate(order)}
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] == NO_KIND, rank.get(kv[0], len(rank)), kv[0]))
-    return CardWall(groups=ordered, kind_label=kind.label if kind is not None else "")
+    return CardWall(groups=ordered, kind_label=kind.label if kind is not None else "", kind=kind)
 
 
 @register
@@ -124,9 +135,8 @@ class Cards(View):
         rank = {k: i for i, k in enumerate(kind.options if kind is not None else ())}
         for group, stories in sorted(groups.items(), key=lambda kv: (kv[0] == NO_KIND, rank.get(kv[0], len(rank)))):
             if kind is not None:
-                shown = report._(NO_KIND) if group == NO_KIND else kind.option_label(group)
                 cards = report._np("{n} card", "{n} cards", len(stories))
-                w.heading(f"{shown} · {cards}", 3)
+                w.heading(f"{kind_name(kind, group, report._)} · {cards}", 3)
             for s in stories:
                 n = len(ctx.additions.get(s.id, ()))
                 heading = report._story_heading(ctx, s, function=True)

@@ -97,7 +97,9 @@ def number_card(card, byline: str, *, additions: int, phone: bool = False, langu
 
 @register("cards")
 def cards_view(screen, wall) -> None:
-    draw_columns(screen, pack(wall.groups, lambda card: PER_COLUMN if card.grown else 1), str,
+    gettext = i18n.translator(screen.workshop.language).gettext
+    draw_columns(screen, pack(wall.groups, lambda card: PER_COLUMN if card.grown else 1),
+                 lambda group: wall.group_name(group, gettext),
                  lambda card: number_card(card, screen.line(card.story), additions=1 if card.grown else 0,
                                           language=screen.workshop.language),
                  per_page=COLUMNS_PER_PAGE)
