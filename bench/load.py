@@ -70,7 +70,7 @@ if str(ROOT) not in sys.path:
 
 from bench.st_client import (  # noqa: E402
     ALERT_ERROR, ALERT_SUCCESS, ALERT_WARNING, FINISHED_EARLY_FOR_RERUN, FINISHED_FRAGMENT, FINISHED_SUCCESSFULLY,
-    ClientError, StreamlitClient, WidgetState, http_post_json,
+    ClientError, StreamlitClient, WidgetState, http_post_json, http_post_json_answer,
 )
 
 ACK_TIMEOUT_S = 30.0
@@ -319,6 +319,29 @@ class StoryRelayScenario:
         if status != 200:
             stats.error(f"{client.name}: a draft save answered HTTP {status}")
 
+    def story_post(self, client: StreamlitClient, form: StoryForm, values: dict[str, WidgetState]) -> dict | None:
+        """The POST /api/story body the page's send_by_post component would build, or None when the page has none."""
+        data = next((d for name, d in client.components.items() if name.endswith("story_relay_send_by_post")
+                     and isinstance(d, dict) and d.get("button") and form.button.endswith(d["button"])), None)
+        if data is None or data.get("disabled"):
+            return None
+        answers = {}
+        for reading in data["fields"]:
+            wid = next((w for w in form.fields if w.endswith(f"{data['form']}-{reading['name']}")), None)
+            state = values.get(wid)
+            shown = state.string_value if state is not None else ""
+            if reading["kind"] == "text":
+                answers[reading["name"]] = shown
+            elif reading["kind"] == "select":
+                answers[reading["name"]] = reading["labels"].get(shown) if shown else None
+            elif reading["kind"] == "radio":
+                labels = list(form.fields[wid][1].options) if wid in form.fields else []
+                answers[reading["name"]] = reading["options"][labels.index(shown)] if shown in labels else None
+            else:
+                return None  # the browser could not read it either: the form's own Send
+        return {"code": data["code"], "p": data["p"], "exercise": data["exercise"], "form": data["form"],
+                "session": data["session"], "answers": answers}
+
     def form_values(self, fields: dict, token: str, rng: random.Random) -> dict[str, WidgetState]:
         values = {}
         for wid, (kind, el) in fields.items():
@@ -391,6 +414,8 @@ class Stats:
     on_projector: dict[str, float] = field(default_factory=dict)  # token -> first seen (clock)
     field_s: list[float] = field(default_factory=list)  # a field left -> its rerun finished (no-form pages)
     draft_s: list[float] = field(default_factory=list)  # a draft POST while typing -> its answer
+    redraw_s: list[float] = field(default_factory=list)  # a story sent by POST -> its page redrawn with a fresh form
+    post_fallbacks: int = 0  # POSTs refused or failed, sent again by the form's own Send
     votes_sent: int = 0
     votes_refused: int = 0
     vote_s: list[float] = field(default_factory=list)
@@ -491,6 +516,10 @@ async def tell_story(client: StreamlitClient, scenario, args, stats: Stats, toke
             await asyncio.sleep(rng.uniform(*args.choice_gap) if args.choice_gap else args.field_gap)
         form = scenario.story_controls(client) or form
         send = lambda: client.click_button(form.button)  # noqa: E731
+        post = scenario.story_post(client, form, values) if hasattr(scenario, "story_post") else None
+        if post is not None:  # the page sends by POST (pages/live.py send_by_post), as the browser does
+            await send_by_post(client, scenario, stats, token, post, send)
+            return
     after = time.perf_counter()
     done = client.expect_run(lambda r: full_run_ok(r) and r.started > after)
     sent = await send()
@@ -506,6 +535,44 @@ async def tell_story(client: StreamlitClient, scenario, args, stats: Stats, toke
         said = "; ".join(body for fmt, body in run.alerts if fmt == ALERT_ERROR) or "no success message"
         stats.refused[token] = said
         stats.error(f"{client.name}: story {token} refused: {said}")
+
+
+async def send_by_post(client: StreamlitClient, scenario, stats: Stats, token: str, post: dict, press_send) -> None:
+    """Send as the page's JavaScript does: POST /api/story with what the form shows; the answer is the
+    acknowledgement ("Sent" on the phone). Then the page's paced redraw brings the fresh form. A refused or
+    failed POST presses the form's own Send (a script run), timed from the first press."""
+    after = time.perf_counter()
+    redrawn = client.expect_run(lambda r: full_run_ok(r) and r.started > after
+                                and any(fmt == ALERT_SUCCESS and "Sent" in body for fmt, body in r.alerts))
+    sent = time.perf_counter()
+    stats.sent[token] = sent
+    try:
+        status, answer = await http_post_json_answer(client.base_url, "/api/story", post, timeout=ACK_TIMEOUT_S)
+    except (OSError, asyncio.TimeoutError) as exc:
+        status, answer = 0, {"message": type(exc).__name__}
+    if status == 200 and answer and answer.get("ok"):
+        stats.acked[token] = time.perf_counter() - sent
+    else:
+        stats.post_fallbacks += 1
+        done = client.expect_run(lambda r: full_run_ok(r) and r.started > after)
+        await press_send()
+        try:
+            run = await asyncio.wait_for(done, ACK_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            stats.error(f"{client.name}: no acknowledgement within {ACK_TIMEOUT_S:.0f} s for {token} (POST {status})")
+            return
+        if any(fmt == ALERT_SUCCESS and "Sent" in body for fmt, body in run.alerts):
+            stats.acked[token] = run.finished - sent
+        else:
+            said = "; ".join(body for fmt, body in run.alerts if fmt == ALERT_ERROR) or "no success message"
+            stats.refused[token] = said
+            stats.error(f"{client.name}: story {token} refused: {said}")
+        return
+    try:
+        await asyncio.wait_for(redrawn, ACK_TIMEOUT_S * 2)
+        stats.redraw_s.append(time.perf_counter() - sent)
+    except asyncio.TimeoutError:
+        stats.error(f"{client.name}: the page was not redrawn within {ACK_TIMEOUT_S * 2:.0f} s of a story sent by POST")
 
 
 async def cast_votes(client: StreamlitClient, scenario, args, stats: Stats, phases: Phases, rng: random.Random) -> None:
@@ -773,6 +840,8 @@ def summarise(args, scenario, stats, clients, projector, marks, own, sampler, st
         "fragment_reruns": len(frag),
         "field_change_p50_ms": r_ms(pct(stats.field_s, 50)), "field_change_p95_ms": r_ms(pct(stats.field_s, 95)),
         "draft_posts": len(stats.draft_s), "draft_post_p95_ms": r_ms(pct(stats.draft_s, 95)),
+        "sent_by_post": len(stats.redraw_s), "post_fallbacks": stats.post_fallbacks,
+        "redraw_p50_ms": r_ms(pct(stats.redraw_s, 50)), "redraw_p95_ms": r_ms(pct(stats.redraw_s, 95)),
         "votes_sent": stats.votes_sent, "votes_refused": stats.votes_refused, "votes_stored": votes_stored,
         "vote_ack_p50_ms": r_ms(pct(stats.vote_s, 50)), "vote_ack_p95_ms": r_ms(pct(stats.vote_s, 95)),
         "notes": stats.notes,
@@ -870,6 +939,8 @@ def print_result(r: dict) -> None:
         ("page load p50/p95", f"{r['connect_p50_ms']} / {r['connect_p95_ms']} ms"),
         ("field change rerun p50/p95", f"{r['field_change_p50_ms']} / {r['field_change_p95_ms']} ms"),
         ("drafts posted while typing, p95", f"{r['draft_posts']}, {r['draft_post_p95_ms']} ms"),
+        ("sent by POST (fell back to the form's Send)", f"{r['sent_by_post']} ({r['post_fallbacks']})"),
+        ("sent → fresh form on the phone p50/p95", f"{r['redraw_p50_ms']} / {r['redraw_p95_ms']} ms"),
         ("votes sent/refused/stored", f"{r['votes_sent']} / {r['votes_refused']} / {r['votes_stored']} "
                                       f"(ack p50/p95 {r['vote_ack_p50_ms']} / {r['vote_ack_p95_ms']} ms)"),
         ("fragment auto-rerun p50/p95", f"{r['fragment_rerun_p50_ms']} / {r['fragment_rerun_p95_ms']} ms "
@@ -955,6 +1026,7 @@ SIDE_BY_SIDE = [
     ("story on projector p95 ms", "projector_p95_ms"), ("open → form p50 ms", "follow_open_p50_ms"),
     ("open → form p95 ms", "follow_open_p95_ms"), ("field change p95 ms", "field_change_p95_ms"),
     ("page load p95 ms", "connect_p95_ms"), ("drafts posted", "draft_posts"), ("draft post p95 ms", "draft_post_p95_ms"),
+    ("sent by POST", "sent_by_post"), ("sent → fresh form p95 ms", "redraw_p95_ms"),
     ("server CPU idle % core", "server_cpu_idle_pct"), ("server CPU open % core", "server_cpu_open_pct"),
     ("server CPU submit % core", "server_cpu_submit_pct"), ("server CPU s whole run", "server_cpu_s_total"),
     ("server RSS peak MB", "server_rss_peak_mb"), ("load average 1 min", "load_avg_1m"),

@@ -33,6 +33,7 @@ two runs used, and `close()` cancels every timer.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -104,12 +105,15 @@ async def http_get(base_url: str, path: str, timeout: float = 10.0) -> tuple[int
 
 async def http_post_json(base_url: str, path: str, data: dict, timeout: float = 10.0) -> int:
     """A minimal HTTP/1.1 POST of a JSON body over loopback, as the browser's fetch() does; returns the status."""
-    import json
+    return (await http_post_json_answer(base_url, path, data, timeout))[0]
 
+
+async def http_post_json_answer(base_url: str, path: str, data: dict, timeout: float = 10.0) -> tuple[int, dict | None]:
+    """`http_post_json`, returning the status and the JSON body of the answer (None if it has none)."""
     parts = urllib.parse.urlsplit(base_url)
     body = json.dumps(data).encode()
 
-    async def go() -> int:
+    async def go() -> tuple[int, dict | None]:
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
         try:
             writer.write(f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
@@ -119,7 +123,16 @@ async def http_post_json(base_url: str, path: str, data: dict, timeout: float = 
             head = await reader.read()
         finally:
             writer.close()
-        return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+        if not head.startswith(b"HTTP/"):
+            return 0, None
+        status = int(head.split(b" ", 2)[1])
+        headers, _, answer = head.partition(b"\r\n\r\n")
+        if b"transfer-encoding: chunked" in headers.lower():
+            answer = _dechunk(answer)
+        try:
+            return status, json.loads(answer) if answer else None
+        except ValueError:
+            return status, None
 
     return await asyncio.wait_for(go(), timeout)
 
@@ -170,6 +183,7 @@ class StreamlitClient:
         self.widgets: dict[str, tuple[str, object]] = {}  # id -> (kind, element proto) drawn in the last runs
         self.widget_fragment: dict[str, str] = {}  # id -> the fragment that drew it ("" outside fragments)
         self.widget_states: dict[str, WidgetState] = {}  # committed (non-form, or submitted) values
+        self.components: dict[str, dict] = {}  # a v2 component's name -> the data it was last drawn with
         self.fragment_timers: dict[str, tuple[float, asyncio.Task]] = {}
         self.fragment_sends: list[float] = []
         self.fragment_latencies: list[float] = []  # send of an auto-rerun -> its script_finished
@@ -401,6 +415,11 @@ class StreamlitClient:
                 self.widget_fragment[wid] = delta.fragment_id
                 if run is not None:
                     run.widget_ids.add(wid)
+        elif ek == "bidi_component":  # st.components.v2: what its JavaScript would be given
+            try:
+                self.components[el.bidi_component.component_name] = json.loads(el.bidi_component.json or "null")
+            except ValueError:
+                pass
         elif ek == "alert" and run is not None:
             run.alerts.append((el.alert.format, el.alert.body))
         elif ek == "exception":

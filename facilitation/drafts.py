@@ -68,10 +68,15 @@ class _Save:
     on_done: Callable[[TypedResult], None] | None = None  # called on the writer's thread once written
 
 
-def save_draft(store: Store, participant: Participant, exercise_key: str, answers: dict, clock: Clock = time.time) -> bool:
-    """Keep what this participant has typed so far for one exercise; False if it could not be saved now."""
+def save_draft(store: Store, participant: Participant, exercise_key: str, answers: dict, clock: Clock = time.time,
+               *, form_id: str = "") -> bool:
+    """Keep what this participant has typed so far for one exercise; False if it could not be saved now.
+
+    With `form_id`, nothing is saved once that form has been sent: a field left as Send was pressed
+    (the phone sends by POST, facilitation/sending.py) may reach the server after the story."""
     kept = {k: v for k, v in answers.items() if v not in (None, "") and not (isinstance(v, str) and len(v) > DRAFT_MAX_CHARS)}
-    return _writer(store).save(_Save(exercise_key, clock(), participant=participant, answers=kept)).saved
+    return _writer(store).save(_Save(exercise_key, clock(), participant=participant, answers=kept,
+                                     form_id=form_id[:FORM_ID_MAX])).saved
 
 
 def merge_draft(store: Store, participant: Participant, exercise_key: str, answers: dict,
@@ -259,7 +264,7 @@ def _put_all(conn, batch: list[_Save]) -> None:
     # the story takes its draft away, or the story is committed first and its form's save sees it.
     alive = set(conn.execute(sa.select(participants.c.id).where(participants.c.id.in_(ids))
                              .order_by(participants.c.id).with_for_update()).scalars())
-    forms = sorted({i.form_id for i in batch if i.answers is None})
+    forms = sorted({i.form_id for i in batch if i.form_id and not i.merge})
     sent = set()
     if forms:  # a story with the form's id, or a round of a paced exercise sent as an addition to one
         for table in (stories, story_rounds):
@@ -276,6 +281,9 @@ def _put_all(conn, batch: list[_Save]) -> None:
             item.result = STRANGER
             continue
         key = (person.id, item.exercise_key)
+        if item.form_id and not item.merge and (person.workshop_id, item.form_id) in sent:
+            item.result = TypedResult(False, 409, "This form was sent already.")
+            continue
         if item.answers is not None and item.merge:
             answers = dict(current.get(key, {}))
             for k, v in item.answers.items():
@@ -285,9 +293,6 @@ def _put_all(conn, batch: list[_Save]) -> None:
                     answers[k] = v
         elif item.answers is not None:
             answers = dict(item.answers)
-        elif (person.workshop_id, item.form_id) in sent:
-            item.result = TypedResult(False, 409, "This form was sent already.")
-            continue
         else:
             answers = dict(current.get(key, {}))
             if item.text:

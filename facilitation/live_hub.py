@@ -34,6 +34,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Hashable
 
@@ -45,6 +46,9 @@ WATCH_S = 0.5  # SQLite: how often the watcher thread reads the watched workshop
 FRESH_FOR_S = 3 * WATCH_S  # a watcher silent for longer than this no longer vouches for revisions
 MAX_ROOMS = 1000
 SWEEP_S = 10.0
+# Pages redrawn after a story sent by POST (facilitation/sending.py): at most this many a second, so
+# a room sending at a deadline does not bury the projector's and the console's runs under its own.
+REDRAWS_PER_S = 20.0
 
 _log = logging.getLogger(__name__)
 
@@ -94,7 +98,9 @@ class Hub:
         self._stop = threading.Event()
         self._read_signature = read_signature or _read_signature
         self._sweep_loop: asyncio.AbstractEventLoop | None = None
-        self.stats = {"sweep_wakes": 0, "changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
+        self._redraws: OrderedDict[tuple[str, int, Hashable], None] = OrderedDict()
+        self._redrawing = False
+        self.stats = {"redraws": 0, "sweep_wakes": 0, "changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
                       "gone": 0, "notifications": 0, "watch_reads": 0}
 
     # --- wiring ---------------------------------------------------------------------------------
@@ -117,6 +123,9 @@ class Hub:
             store_module.COMMIT_LISTENERS.remove(self.changed_from_commit)
         self._loop = None
         self._sweep_loop = None
+        with self._lock:
+            self._redraws.clear()
+            self._redrawing = False
 
     @property
     def attached(self) -> bool:
@@ -152,6 +161,46 @@ class Hub:
             room = self._rooms.get((store.url, workshop_id))
             if room is not None:
                 room.screens.pop(key, None)
+
+    def redraw(self, url: str, workshop_id: int, key: Hashable) -> float:
+        """Wake one screen (by the key it follows with) soon, whatever it drew: its own page changed (a
+        story it sent by POST). Paced at REDRAWS_PER_S across the process, oldest first, each screen
+        once however often it asks. Any thread; returns about how many seconds the wait is (-1: no push)."""
+        if not self.attached:
+            return -1.0
+        with self._lock:
+            self._redraws[(url, workshop_id, key)] = None
+            waiting = len(self._redraws)
+            start = not self._redrawing
+            self._redrawing = True
+        if start:
+            self._loop.call_soon_threadsafe(self._redraw_next)
+        return waiting / REDRAWS_PER_S
+
+    def _redraw_next(self) -> None:
+        loop = self._loop
+        with self._lock:
+            if not self._redraws or loop is None or loop.is_closed():
+                self._redrawing = False
+                return
+            (url, workshop_id, key), _ = self._redraws.popitem(last=False)
+            room = self._rooms.get((url, workshop_id))
+            screen = room.screens.get(key) if room is not None else None
+        if screen is None:  # that tab is gone (or never followed here): the next one at once
+            loop.call_soon(self._redraw_next)
+            return
+        screen.last_woken = loop.time()
+        self.stats["redraws"] += 1
+        try:
+            alive = screen.wake()
+        except Exception:
+            _log.exception("redrawing a screen failed")
+            alive = False
+        if not alive:
+            with self._lock:
+                if room.screens.get(key) is screen:
+                    del room.screens[key]
+        loop.call_later(1 / REDRAWS_PER_S, self._redraw_next)
 
     def screens(self, url: str, workshop_id: int) -> int:
         with self._lock:

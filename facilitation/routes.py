@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import access, drafts, live_cache, live_hub, sign_in, workshops
+from . import access, drafts, live_cache, live_hub, sending, sign_in, workshops
 from .store import get_store
 
 DRAFT_BODY_MAX_BYTES = 64_000  # a field's text (the longest field takes 2,000 characters) and its names
@@ -93,6 +93,21 @@ async def save_typed_draft(request: Request) -> JSONResponse:
     return JSONResponse({"saved": result.saved, "message": result.message}, status_code=result.status)
 
 
+async def send_story(request: Request) -> JSONResponse:
+    """POST /api/story: a story sent from the phone's form, without a script run (facilitation/sending.py).
+    JSON {code, p, exercise, form, answers, session}; answered as soon as it is stored or refused. A
+    stored story's page is then redrawn, paced (`live_hub.Hub.redraw`)."""
+    if not _same_origin(request):
+        return JSONResponse({"ok": False, "message": "cross-site request refused"}, status_code=403)
+    post = sending.parse(await request.body())
+    if isinstance(post, sending.SendAnswer):
+        return JSONResponse(post.body(), status_code=post.status)
+    store = get_store()
+    answer = await run_in_threadpool(sending.send_story, store, post)
+    body = answer.body()
+    if answer.ok and post.session:
+        body["redraw_in_s"] = live_hub.hub.redraw(store.url, answer.workshop_id, (post.session, "follow"))
+    return JSONResponse(body, status_code=answer.status)
 
 # --- trusted proxies ---------------------------------------------------------------------------------
 
@@ -232,7 +247,8 @@ def routes(base_path: str = "") -> list[BaseRoute]:
             ("/api/facilitator/enter", facilitator_enter, ["GET"]),
             ("/api/facilitator/sign-out", facilitator_sign_out, ["GET"]),
             ("/api/participant/remember", participant_remember, ["POST"]),
-            ("/api/draft", save_typed_draft, ["POST"])]
+            ("/api/draft", save_typed_draft, ["POST"]),
+            ("/api/story", send_story, ["POST"])]
     prefix = "/" + "/".join(p for p in (base_path or "").split("/") if p)
     found: list[BaseRoute] = [Route(path, endpoint, methods=methods) for path, endpoint, methods in ours]
     if prefix != "/":

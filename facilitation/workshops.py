@@ -758,6 +758,16 @@ def submit_story(store: Store, participant: Participant, exercise_key: str, answ
         return SubmitResult(None, problems={"_form": NOT_SAVED_YET})
 
 
+def form_sent(store: Store, participant: Participant, form_id: str) -> bool:
+    """Whether this participant's form (its id is the story's idempotency key) has been stored as a story."""
+    if not form_id:
+        return False
+    with store.read() as conn:
+        return conn.execute(sa.select(stories.c.id).where(
+            stories.c.workshop_id == participant.workshop_id, stories.c.participant_id == participant.id,
+            stories.c.idempotency_key == form_id)).first() is not None
+
+
 def serve_options(store: Store, workshop_id: int, exercise: Exercise) -> list[str]:
     """The stories and handoffs a commitment of this exercise may serve ([] when it names none)."""
     if not any(f.kind == "story_or_handoff" for f in exercise.fields):

@@ -54,6 +54,35 @@ def field_widget(f: Field, key: str, workshop: Workshop, partners: list[str], *,
     raise ValueError(f"no widget for field kind {f.kind!r}")
 
 
+def field_readings(fields, workshop: Workshop, partners: list[str], handoffs: dict[str, str] | None = None,
+                   *, serves: list[str] = ()) -> list[dict]:
+    """How the browser reads each field's answer off the page, as `field_widget` draws it (pages/live.py
+    `send_by_post`): text as typed, a selectbox's shown label back to its value, a scale's position, a
+    date as ISO text. Two options with the same label cannot be told apart: that field is "unreadable"
+    and the form's own Send is used."""
+    readings = []
+    for f in fields:
+        if f.kind in ("short_text", "long_text"):
+            readings.append({"name": f.name, "kind": "text"})
+        elif f.kind == "scale":
+            readings.append({"name": f.name, "kind": "radio", "options": list(range(f.scale_min, f.scale_max + 1))})
+        elif f.kind == "date":
+            readings.append({"name": f.name, "kind": "date"})
+        elif f.kind == "handoff" or f.kind in ("function", "stage", "choice", "partner", "story_or_handoff"):
+            if f.kind == "handoff":
+                labels = [(label, value) for value, label in (handoffs or {}).items()]
+            else:
+                label_of = (f.option_label if f.kind == "choice" else
+                            (lambda v: commitments.serve_label(v, workshop.language)) if f.kind == "story_or_handoff" else str)
+                labels = [(label_of(v), v) for v in field_options(f, workshop, partners, serves=serves)]
+            by_label = dict(labels)
+            readings.append({"name": f.name, "kind": "select", "labels": by_label} if len(by_label) == len(labels)
+                            else {"name": f.name, "kind": "unreadable"})
+        else:
+            readings.append({"name": f.name, "kind": "unreadable"})
+    return readings
+
+
 def field_options(f: Field, workshop: Workshop, partners: list[str], *, serves: list[str] = ()) -> list:
     return {"function": workshop.functions, "stage": workshop.stages, "choice": list(f.options),
             "partner": partners, "story_or_handoff": list(serves)}.get(f.kind, [])

@@ -257,6 +257,151 @@ def keep_typing(*, code: str, token: str, exercise_key: str, form_id: str, field
         "idle_ms": DRAFT_IDLE_MS, "max_wait_ms": DRAFT_MAX_WAIT_MS})
 
 
+# --- Send by POST: a story stored without a script run -----------------------------------------------
+
+SEND_TIMEOUT_MS = 8000  # no answer by then: the form's own Send takes over (the story is stored once either way)
+REDRAW_FALLBACK_S = 10.0  # the page asks for its own redraw if the server's paced one has not come by then
+
+_SEND_JS = r"""
+const senders = new Map();
+let current = null;  // the sender of the form on the page now
+function readAnswers(s) {
+  // What the form shows, field by field; null when a field cannot be read for sure (then the form's own Send).
+  const answers = {};
+  for (const f of s.data.fields) {
+    const box = document.querySelector(`.st-key-${CSS.escape(s.data.form + "-" + f.name)}`);
+    if (!box) { answers[f.name] = null; continue; }
+    if (f.kind === "text") {
+      const el = box.querySelector("textarea, input");
+      if (!el) return null;
+      answers[f.name] = el.value;
+    } else if (f.kind === "select") {
+      const el = box.querySelector("input[role=combobox]");
+      if (!el) return null;
+      if (!el.value) { answers[f.name] = null; continue; }
+      if (!Object.prototype.hasOwnProperty.call(f.labels, el.value)) return null;
+      answers[f.name] = f.labels[el.value];
+    } else if (f.kind === "radio") {
+      const el = box.querySelector('label[data-selected="true"] input[type=radio]') || box.querySelector("input[type=radio]:checked");
+      if (!el) { answers[f.name] = null; continue; }
+      const i = Number(el.value);
+      if (!Number.isInteger(i) || i < 0 || i >= f.options.length) return null;
+      answers[f.name] = f.options[i];
+    } else if (f.kind === "date") {
+      const el = box.querySelector("input[type=date]");
+      if (!el) return null;
+      if (!el.value) {
+        if (box.querySelector('[role=spinbutton]:not([data-placeholder="true"])')) return null;  // half typed
+        answers[f.name] = null; continue;
+      }
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(el.value)) return null;
+      answers[f.name] = el.value;
+    } else {
+      return null;
+    }
+  }
+  return answers;
+}
+function lock(s, locked) {
+  for (const sel of [".st-key-story-form", `.st-key-${CSS.escape(s.data.button)}`]) {
+    const box = document.querySelector(sel);
+    if (!box) continue;
+    if (locked) { box.setAttribute("inert", ""); box.style.opacity = "0.55"; }
+    else { box.removeAttribute("inert"); box.style.opacity = ""; }
+  }
+}
+function fallBack(s, button) {
+  // The form's own Send (a script run): it checks again and shows every problem under its field.
+  s.state = "idle";
+  s.status.textContent = "";
+  lock(s, false);
+  s.pass = true;
+  button.click();
+}
+async function send(s, button) {
+  const answers = readAnswers(s);
+  if (answers === null) return fallBack(s, button);
+  s.state = "sending";
+  s.status.className = "send-status";
+  s.status.textContent = s.data.sending;
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), s.data.timeout_ms);
+  try {
+    const r = await fetch(new URL("api/story", document.baseURI).href, {
+      method: "POST", headers: { "Content-Type": "application/json" }, signal: ctrl.signal,
+      body: JSON.stringify({ code: s.data.code, p: s.data.p, exercise: s.data.exercise, form: s.data.form,
+                             session: s.data.session, answers }),
+    });
+    const body = await r.json().catch(() => ({}));
+    clearTimeout(timer);
+    if (!(r.ok && body.ok)) return fallBack(s, button);
+    s.state = "sent";
+    s.status.className = "send-status sent";
+    s.status.textContent = s.data.sent;
+    lock(s, true);  // this form is done: a fresh one comes with the redraw
+    const wait = Math.max(s.data.redraw_fallback_s, (body.redraw_in_s || 0) + s.data.redraw_fallback_s);
+    s.redraw = setTimeout(() => s.setTriggerValue("sent", s.data.form), wait * 1000);
+  } catch (e) {
+    clearTimeout(timer);
+    fallBack(s, button);
+  }
+}
+function onClick(event) {
+  const s = current;
+  if (!s || s.data.disabled) return;
+  const button = event.target.closest && event.target.closest(`.st-key-${CSS.escape(s.data.button)} button`);
+  if (!button) return;
+  if (s.pass) { s.pass = false; return; }  // our own press of the form's Send: let it through
+  // Before React sees it (this listener is on the document, in the capture phase): no script run.
+  event.stopPropagation();
+  event.preventDefault();
+  if (s.state === "idle") send(s, button);
+}
+export default function (component) {
+  const { data, key, parentElement, setTriggerValue } = component;
+  let s = senders.get(key);
+  if (!s) {
+    s = { state: "idle", pass: false, redraw: null };
+    senders.set(key, s);
+  }
+  Object.assign(s, { data, setTriggerValue, status: parentElement.querySelector(".send-status") });
+  current = s;
+  if (!window.__storyRelaySend) {
+    window.__storyRelaySend = true;
+    document.addEventListener("click", onClick, true);
+  }
+  if (s.state !== "sent") lock(s, false);
+  return () => {
+    clearTimeout(s.redraw);
+    lock(s, false);
+    senders.delete(key);
+    if (current === s) current = null;
+  };
+}
+"""
+
+_SEND_CSS = """
+.send-status { font-size: 0.95rem; min-height: 1.4rem; margin-top: 0.25rem; }
+.send-status.sent { color: #166534; font-weight: 600; }
+"""
+
+_send_by_post = st.components.v2.component("story_relay_send_by_post", html='<div class="send-status" role="status" aria-live="polite"></div>',
+                                           css=_SEND_CSS, js=_SEND_JS)
+
+
+def send_by_post(*, code: str, token: str, exercise_key: str, form_id: str, button_key: str, fields: list[dict],
+                 sending: str, sent: str, disabled: bool = False) -> None:
+    """Make the form's Send button (widget key `button_key`) send the story by POST /api/story, without a
+    script run (facilitation/sending.py), reading `fields` off the page as they show
+    (exercise_widgets.field_readings). A refusal, a field it cannot read or no answer in time presses
+    the form's own Send instead; without this component (no JavaScript, AppTest) that Send is all there is."""
+    ctx = get_script_run_ctx()
+    _send_by_post(key=f"send-by-post-{form_id}", on_sent_change=lambda: None, data={
+        "code": code, "p": token, "exercise": exercise_key, "form": form_id, "button": button_key,
+        "session": ctx.session_id if ctx is not None else "", "fields": fields, "sending": sending, "sent": sent,
+        "disabled": disabled, "timeout_ms": SEND_TIMEOUT_MS, "redraw_fallback_s": REDRAW_FALLBACK_S})
+
+
 # --- accessible names for buttons whose visible text is short ------------------------------------------
 
 _NAMES_JS = r"""

@@ -13,7 +13,7 @@ from facilitation import controls, drafts, handoff_sides, i18n, live_cache, pair
 from facilitation.exercises import in_language, library
 from pages import after_widgets, pair_widgets, round_widgets
 from pages.common import LIVE_POLL_SECONDS, PHONE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
-from pages.exercise_widgets import answer_text, field_widget, json_value, widget_value
+from pages.exercise_widgets import answer_text, field_readings, field_widget, json_value, widget_value
 from pages import live as live_push
 from pages import views as room_views
 
@@ -154,6 +154,12 @@ form_key = f"form_id_{exercise.key}"
 editing = st.session_state.get("editing")  # (story id, form id) while changing a story already sent
 if editing and editing[2] != exercise.key:
     editing = st.session_state["editing"] = None
+# Sent by POST from this page (live_push.send_by_post): the redraw that follows brings a fresh form.
+if (not editing and (sent_form := st.session_state.get(form_key))
+        and live_cache.may_have_stories(store(), workshop.id, exercise.key, participant.id)
+        and workshops.form_sent(store(), participant, sent_form)):
+    st.session_state["just_sent"] = _("Sent — thank you. You can add another below.")
+    st.session_state[form_key] = uuid.uuid4().hex
 if form_key not in st.session_state:
     st.session_state[form_key] = uuid.uuid4().hex
     draft = drafts.load_draft(store(), participant, exercise.key)
@@ -175,8 +181,8 @@ def current_answers(ex_key: str, fid: str) -> dict:
 
 
 def keep_draft(ex_key: str, fid: str) -> None:
-    if not st.session_state.get("editing"):
-        drafts.save_draft(store(), participant, ex_key, current_answers(ex_key, fid))
+    if not st.session_state.get("editing"):  # never for a form already sent (a field left as Send was pressed)
+        drafts.save_draft(store(), participant, ex_key, current_answers(ex_key, fid), form_id=fid)
 
 
 def send(ex_key: str, fid: str) -> None:
@@ -245,6 +251,11 @@ def story_form():
     with st.container(key="story-send"):
         st.button(_("Save changes") if editing else _("Send"), type="primary", width="stretch", disabled=not accepting,
                   key=f"send-{form_id}", on_click=send, args=(exercise.key, form_id))
+        if accepting and not editing:  # in a browser, Send stores the story by POST: no script run to wait for
+            live_push.send_by_post(code=workshop.code, token=participant.token, exercise_key=exercise.key,
+                                   form_id=form_id, button_key=f"send-{form_id}",
+                                   fields=field_readings(exercise.fields, workshop, partners, handoff_choices, serves=serves),
+                                   sending=_("Sending…"), sent=_("Sent — thank you. A fresh form opens in a moment."))
         if editing and st.button(_("Cancel"), type="tertiary", key=f"cancel-{form_id}"):
             st.session_state["editing"] = None
             st.rerun()
