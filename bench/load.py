@@ -833,6 +833,8 @@ def summarise(args, scenario, stats, clients, projector, marks, own, sampler, st
         "submit_ack_p99_ms": r_ms(pct(acked, 99)), "submit_ack_max_ms": r_ms(max(acked) if acked else None),
         "projector_p50_ms": r_ms(pct(visible, 50)), "projector_p95_ms": r_ms(pct(visible, 95)),
         "projector_missing": len(set(stats.acked) - set(stats.on_projector)) if projector else None,
+        "projector_runs": projector.finished.get(FINISHED_SUCCESSFULLY, 0) if projector else None,
+        "projector_runs_cut": projector.finished.get(FINISHED_EARLY_FOR_RERUN, 0) if projector else None,
         "follow_open_p50_ms": r_ms(pct(stats.follow_s, 50)), "follow_open_p95_ms": r_ms(pct(stats.follow_s, 95)),
         "join_page_p50_ms": r_ms(pct(stats.join_s, 50)), "join_page_p95_ms": r_ms(pct(stats.join_s, 95)),
         "connect_p50_ms": r_ms(pct(stats.connect_s, 50)), "connect_p95_ms": r_ms(pct(stats.connect_s, 95)),
@@ -934,6 +936,7 @@ def print_result(r: dict) -> None:
         ("submit ack p50/p95/p99", f"{r['submit_ack_p50_ms']} / {r['submit_ack_p95_ms']} / {r['submit_ack_p99_ms']} ms"),
         ("submit → projector p50/p95", f"{r['projector_p50_ms']} / {r['projector_p95_ms']} ms"
                                        + (f" ({r['projector_missing']} never shown)" if r["projector_missing"] else "")),
+        ("projector runs finished / cut short by a rerun", f"{r['projector_runs']} / {r['projector_runs_cut']}"),
         ("open → form on phones p50/p95", f"{r['follow_open_p50_ms']} / {r['follow_open_p95_ms']} ms"),
         ("join page submit p50/p95", f"{r['join_page_p50_ms']} / {r['join_page_p95_ms']} ms"),
         ("page load p50/p95", f"{r['connect_p50_ms']} / {r['connect_p95_ms']} ms"),

@@ -183,6 +183,7 @@ class StreamlitClient:
         self.widgets: dict[str, tuple[str, object]] = {}  # id -> (kind, element proto) drawn in the last runs
         self.widget_fragment: dict[str, str] = {}  # id -> the fragment that drew it ("" outside fragments)
         self.widget_states: dict[str, WidgetState] = {}  # committed (non-form, or submitted) values
+        self.finished: dict[int, int] = {}  # script_finished status -> how many runs ended so
         self.components: dict[str, dict] = {}  # a v2 component's name -> the data it was last drawn with
         self.fragment_timers: dict[str, tuple[float, asyncio.Task]] = {}
         self.fragment_sends: list[float] = []
@@ -453,6 +454,7 @@ class StreamlitClient:
             return
         self.open_runs.pop(run.run_id, None)
         run.finished, run.status = now, status
+        self.finished[status] = self.finished.get(status, 0) + 1
         if run is self.current:
             self.current = None
         if status == FINISHED_COMPILE_ERROR:

@@ -14,6 +14,8 @@ changed:
   exercise's signature differs from the one it drew: one read per change per process decides
   it for the whole room, so a join or a story moves no phone, and opening an exercise moves each
   phone once;
+* a screen still drawing is not woken until its run is over (`wake` says BUSY): a rerun request
+  would throw the run away and start it again;
 * a screen is woken at most once per its `min_interval` (the projector twice a second, the
   console once a second): a burst of 400 joins redraws them a few times, not 400 times;
   the last change of a burst is always drawn (a trailing wake);
@@ -49,6 +51,11 @@ SWEEP_S = 10.0
 # Pages redrawn after a story sent by POST (facilitation/sending.py): at most this many a second, so
 # a room sending at a deadline does not bury the projector's and the console's runs under its own.
 REDRAWS_PER_S = 20.0
+# A screen still drawing is not woken (a rerun request would throw its run away and start again: a
+# projector woken twice a second while each of its runs took longer, under a room's load, never
+# finished one). Its wake waits; this often it looks again.
+BUSY_RETRY_S = 0.05
+BUSY = "busy"  # what a `wake` returns for a screen whose last run has not finished
 
 _log = logging.getLogger(__name__)
 
@@ -60,7 +67,7 @@ class Screen:
     key: Hashable
     topics: frozenset[str]
     revision: int  # the workshop revision this screen drew
-    wake: Callable[[], bool]  # on the event loop; False when the screen is gone
+    wake: Callable[[], bool | str]  # on the event loop; False when the screen is gone, BUSY while it draws
     signature: tuple | None = None
     min_interval: float = 0.0
     last_woken: float = float("-inf")
@@ -100,7 +107,7 @@ class Hub:
         self._sweep_loop: asyncio.AbstractEventLoop | None = None
         self._redraws: OrderedDict[tuple[str, int, Hashable], None] = OrderedDict()
         self._redrawing = False
-        self.stats = {"redraws": 0, "sweep_wakes": 0, "changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
+        self.stats = {"busy": 0, "redraws": 0, "sweep_wakes": 0, "changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
                       "gone": 0, "notifications": 0, "watch_reads": 0}
 
     # --- wiring ---------------------------------------------------------------------------------
@@ -134,7 +141,7 @@ class Hub:
     # --- screens ----------------------------------------------------------------------------------
 
     def follow(self, store: store_module.Store, workshop_id: int, key: Hashable, *, topics: frozenset[str],
-               revision: int, wake: Callable[[], bool], signature: tuple | None = None,
+               revision: int, wake: Callable[[], bool | str], signature: tuple | None = None,
                min_interval: float = 0.0) -> None:
         """Register (or refresh) a screen; call each time it draws. Any thread."""
         assert topics <= TOPICS, topics
@@ -189,13 +196,17 @@ class Hub:
         if screen is None:  # that tab is gone (or never followed here): the next one at once
             loop.call_soon(self._redraw_next)
             return
-        screen.last_woken = loop.time()
-        self.stats["redraws"] += 1
         try:
             alive = screen.wake()
         except Exception:
             _log.exception("redrawing a screen failed")
             alive = False
+        if alive == BUSY:  # its run is not over: its turn comes again a little later, the next one now
+            loop.call_later(BUSY_RETRY_S, self.redraw, url, workshop_id, key)
+            loop.call_soon(self._redraw_next)
+            return
+        screen.last_woken = loop.time()
+        self.stats["redraws"] += 1
         if not alive:
             with self._lock:
                 if room.screens.get(key) is screen:
@@ -369,13 +380,19 @@ class Hub:
                 screen.trailing = True
                 self._loop.call_later(wait, self._trailing_wake, room, screen.key)
             return
-        screen.last_woken = now
-        self.stats["wakes"] += 1
         try:
             alive = screen.wake()
         except Exception:
             _log.exception("waking a screen failed")
             alive = False
+        if alive == BUSY:
+            self.stats["busy"] += 1
+            if not screen.trailing:
+                screen.trailing = True
+                self._loop.call_later(BUSY_RETRY_S, self._trailing_wake, room, screen.key)
+            return
+        screen.last_woken = now
+        self.stats["wakes"] += 1
         if not alive:
             self.stats["gone"] += 1
             with self._lock:

@@ -12,6 +12,7 @@ Private Streamlit APIs used here, pinned with `streamlit==` in requirements.txt 
 tests/test_live_push.py (which fails loudly when they move):
   ThreadState.get().fragment_id  the id of the fragment now running
   Runtime.instance().get_app_session(id).request_rerun(ClientState)
+  AppSession._state == AppSessionState.APP_IS_RUNNING   a page still drawing is not woken (`follow`)
   Runtime.instance()._get_async_objs().eventloop  the event loop, if st.App's lifespan did not give it
   streamlit.config._config_options               read without `_config_lock` (`read_config_without_lock`)
   Runtime.instance().media_file_mgr.remove_orphaned_files  called at most once a second (`thin_out_media_cleanup`)
@@ -25,6 +26,7 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSessionState
 from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
 
 from facilitation import live_hub
@@ -114,10 +116,14 @@ def follow(store: Store, workshop_id: int, name: str, *, topics: set[str] | froz
     state = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash,
                         fragment_id="" if page else fragment_id, is_auto_rerun=not page)
 
-    def wake() -> bool:  # on the event loop
+    def wake() -> bool | str:  # on the event loop
         session = Runtime.instance().get_app_session(session_id)  # None once the tab is closed
         if session is None:
             return False
+        if page and session._state == AppSessionState.APP_IS_RUNNING:
+            # A rerun request now would stop this run where it is and start the page again: under a room's
+            # load a projector woken twice a second never finished a run. The hub asks again once it is done.
+            return live_hub.BUSY
         session.request_rerun(state)
         return True
 

@@ -55,6 +55,14 @@ def test_the_private_streamlit_api_that_wakes_a_screen_is_where_pages_live_expec
     from streamlit.runtime.runtime import AsyncObjects
 
     assert "eventloop" in AsyncObjects.__annotations__
+    # A page still drawing is not woken (a full rerun request would preempt its run): the session's state.
+    from streamlit.runtime.app_session import AppSessionState
+
+    events = inspect.getsource(AppSession._handle_scriptrunner_event_on_event_loop)
+    assert "self._state = AppSessionState.APP_IS_RUNNING" in events
+    assert "self._state = AppSessionState.APP_NOT_RUNNING" in events
+    assert "self._state = AppSessionState.APP_NOT_RUNNING" in inspect.getsource(AppSession.__init__)
+    assert {s.name for s in AppSessionState} >= {"APP_IS_RUNNING", "APP_NOT_RUNNING"}
 
 
 def test_streamlit_settings_read_without_the_lock_are_the_settings_streamlit_reads(monkeypatch):
@@ -240,6 +248,28 @@ def test_a_screen_whose_wake_was_lost_is_woken_again_by_the_sweep_and_an_up_to_d
     finally:
         hub.detach()
         loop.close()
+
+
+def test_a_screen_still_drawing_is_woken_once_its_run_is_over_never_in_the_middle_of_it(hub, store):
+    drawing = {"runs": 2}  # the screen is busy for the next two looks
+    wakes: list[float] = []
+
+    def wake():
+        if drawing["runs"]:
+            drawing["runs"] -= 1
+            return live_hub.BUSY
+        wakes.append(time.monotonic())
+        return True
+
+    hub.follow(store, 9, "projector", topics=W.TOPICS, revision=1, wake=wake, min_interval=0.5)
+    hub.changed(store.url, 9, 2, frozenset({"stories"}))
+    settle(live_hub.COALESCE_S + live_hub.BUSY_RETRY_S / 2)
+    assert wakes == [] and hub.stats["busy"] >= 1  # asked while it draws: not woken
+    settle(0.4)
+    assert len(wakes) == 1 and drawing["runs"] == 0  # woken as soon as it was done, and once
+    hub.follow(store, 9, "projector", topics=W.TOPICS, revision=2, wake=wake, min_interval=0.5)  # it drew it
+    settle(0.3)
+    assert len(wakes) == 1
 
 
 def test_commits_in_this_process_reach_the_hub_with_their_topics(hub, store, make_workshop, make_participant, answers):
