@@ -733,6 +733,7 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
     """Arrivals, following, opening, stories, drain, voting; a phase that fails is an error, and the rest is skipped."""
     n = args.participants
     tasks: list[asyncio.Task] = []
+    side_tasks: list[asyncio.Task] = []
     profiler = None
     try:
         # 2. arrivals
@@ -772,9 +773,20 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         phases.t_submit = time.perf_counter()
         args.t_deadline = phases.t_submit + args.duration
         phases.submit.set()
+        if args.send_window:  # the server's CPU while the room presses Send (and 5 s after)
+            async def mark_window():
+                await asyncio.sleep(max(0.0, args.t_deadline - args.send_window - time.perf_counter()))
+                mark("window")
+                await asyncio.sleep(args.send_window + 5)
+                mark("window_end")
+            side_tasks.append(asyncio.create_task(mark_window()))
         if args.profile_phase == "open":
             stop_profiler(profiler)
             profiler = None
+        elif args.profile_phase == "deadline" and args.send_window:
+            # The timer's last seconds only, when the room presses Send.
+            await asyncio.sleep(max(0.0, args.t_deadline - args.send_window - 1 - time.perf_counter()))
+            profiler = start_profiler(args, server_pids[0] if server_pids else None, seconds=args.send_window + 12)
         else:
             profiler = start_profiler(args, server_pids[0] if server_pids else None)
         longest_field = max([args.field_gap, *(args.text_gap or ()), *(args.choice_gap or ())])
@@ -801,6 +813,8 @@ async def run_phases(args, scenario, base_urls, server_pids, stats, tag, phases,
         stats.error(f"room: the session could not go on: {type(exc).__name__}: {exc}")
     finally:
         stop_profiler(profiler)
+        for t in side_tasks:
+            t.cancel()
         for t in tasks:
             if not t.done():
                 t.cancel()
@@ -851,6 +865,7 @@ def summarise(args, scenario, stats, clients, projector, marks, own, sampler, st
         "server_cpu_idle_pct": r1(cpu_percent(marks.get("settle"), marks.get("open"))),
         "server_cpu_open_pct": r1(cpu_percent(marks.get("open"), marks.get("submit"))),
         "server_cpu_submit_pct": r1(cpu_percent(marks.get("submit"), marks.get("drain"))),
+        "server_cpu_send_window_pct": r1(cpu_percent(marks.get("window"), marks.get("window_end"))),
         "server_cpu_vote_pct": r1(cpu_percent(marks.get("drained"), marks.get("voted"))) if args.vote else None,
         "replicas": len(base_urls_of(args)),
         "server_cpu_s_total": r1(marks["end"][1] - marks["ramp"][1]) if marks.get("end") and marks.get("ramp") else None,
@@ -951,6 +966,7 @@ def print_result(r: dict) -> None:
         ("server CPU ramp/idle/open/submit/vote", f"{r['server_cpu_ramp_pct']} / {r['server_cpu_idle_pct']} / "
                                                   f"{r['server_cpu_open_pct']} / {r['server_cpu_submit_pct']} / "
                                                   f"{r['server_cpu_vote_pct']} % of one core"),
+        ("server CPU while the room presses Send", f"{r['server_cpu_send_window_pct']} % of one core"),
         ("server CPU seconds (whole run)", r["server_cpu_s_total"]),
         ("server RSS end / peak", f"{r['server_rss_end_mb']} / {r['server_rss_peak_mb']} MB"),
         ("generator CPU while submitting", f"{r['generator_cpu_submit_pct']} % of one core"),
@@ -997,8 +1013,9 @@ def build_parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", default=None, help="record the server with py-spy while stories are sent "
                    "(file.svg: flamegraph, file.txt: collapsed stacks)")
-    p.add_argument("--profile-phase", choices=("open", "submit"), default="submit",
-                   help="--profile: record while the exercise opens, or while stories are sent (default)")
+    p.add_argument("--profile-phase", choices=("open", "submit", "deadline"), default="submit",
+                   help="--profile: record while the exercise opens, while stories are sent (default), or "
+                        "only the timer's last seconds (--scenario deadline)")
     p.add_argument("--json", default=None, help="also write the result as JSON to this file")
     p.add_argument("--keep-data", action="store_true", help="keep the fresh data dir of a self-started server")
     return p
@@ -1031,7 +1048,7 @@ SIDE_BY_SIDE = [
     ("page load p95 ms", "connect_p95_ms"), ("drafts posted", "draft_posts"), ("draft post p95 ms", "draft_post_p95_ms"),
     ("sent by POST", "sent_by_post"), ("sent → fresh form p95 ms", "redraw_p95_ms"),
     ("server CPU idle % core", "server_cpu_idle_pct"), ("server CPU open % core", "server_cpu_open_pct"),
-    ("server CPU submit % core", "server_cpu_submit_pct"), ("server CPU s whole run", "server_cpu_s_total"),
+    ("server CPU submit % core", "server_cpu_submit_pct"), ("server CPU Send window % core", "server_cpu_send_window_pct"), ("server CPU s whole run", "server_cpu_s_total"),
     ("server RSS peak MB", "server_rss_peak_mb"), ("load average 1 min", "load_avg_1m"),
 ]
 

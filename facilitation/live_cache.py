@@ -214,6 +214,8 @@ def may_have_stories(store: Store, workshop_id: int, exercise_key: str, particip
     k = (store.url, workshop_id, exercise_key)
     with _tellers_lock:
         got = _tellers.get(k)
+    if got is not None and participant_id in got[0]:
+        return True  # once a teller, always worth reading (a room sending 50 a second moves "stories" constantly)
     if got is None or got[1] < moved:
         stamp = live_hub.hub.revision(store.url, workshop_id)  # before the read: never newer than it
         tellers = workshops.storytellers(store, workshop_id, exercise_key)
@@ -225,6 +227,15 @@ def may_have_stories(store: Store, workshop_id: int, exercise_key: str, particip
             if len(_tellers) > MAX_WORKSHOPS:
                 del _tellers[next(iter(_tellers))]
     return participant_id in got[0]
+
+
+def told(store: Store, workshop_id: int, exercise_key: str, participant_id: int) -> None:
+    """This process stored a story of this participant: `may_have_stories` knows it without reading the room."""
+    k = (store.url, workshop_id, exercise_key)
+    with _tellers_lock:
+        got = _tellers.get(k)
+        if got is not None and participant_id not in got[0]:
+            _tellers[k] = (got[0] | {participant_id}, got[1])
 
 
 def serve_options(store: Store, workshop_id: int) -> list[str]:

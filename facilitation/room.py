@@ -213,6 +213,11 @@ def commitment_board(stories: list[Story], exercise: Exercise, functions: list[s
 
 # --- the facilitator's view of the live exercise ----------------------------------------------------
 
+# The console's cards show the newest this many stories: a room of 500 drew 500 cards and 1,000 buttons
+# on every redraw (a fifth of the server at a deadline), and nobody reads that far down; the compact
+# list has every story.
+CONSOLE_CARDS = 40
+
 INCOMING_SORTS = {"newest": "Newest first", "oldest": "Oldest first", "gap": "Biggest gap first", "votes": "Most dots first"}
 
 

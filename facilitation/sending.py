@@ -93,6 +93,7 @@ def send_story(store: Store, post: StoryPost, clock: Clock = time.time) -> SendA
     answers = {f.name: post.answers.get(f.name) for f in exercise.fields}
     result = workshops.submit_story(store, participant, exercise.key, answers, post.form_id, clock=clock)
     if result.ok:
+        live_cache.told(store, workshop.id, exercise.key, participant.id)  # its page's redraw reads no room
         return SendAnswer(200, True, created=result.created, story_id=result.story.id, workshop_id=workshop.id,
                           message=_("Sent — thank you. You can add another below."))
     # Every word stays: the draft the form comes back with on any device.

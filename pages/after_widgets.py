@@ -175,7 +175,7 @@ def after_room_screen(workshop: Workshop) -> bool:
     def follow_updates():
         """Redraw when someone marks a commitment or the facilitator confirms a theme (pushed by the server)."""
         live_push.follow(store(), workshop.id, f"after-{view}", topics={"after", "live"}, revision=revision, page=True)
-        if live_cache.revision(store(), workshop.id) > revision:
+        if live_push.fragment_run_alone() and live_cache.revision(store(), workshop.id) > revision:
             st.rerun(scope="app")
 
     follow_updates()

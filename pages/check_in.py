@@ -17,7 +17,7 @@ check = follow_up.check_in(store(), workshop.id)
 def follow_updates():
     """Redraw when someone marks a commitment (pushed by the server; each update bumps the revision)."""
     live_push.follow(store(), workshop.id, "check-in", topics={"after"}, revision=check.workshop.revision, page=True)
-    if live_cache.revision(store(), workshop.id) > check.workshop.revision:
+    if live_push.fragment_run_alone() and live_cache.revision(store(), workshop.id) > check.workshop.revision:
         st.rerun(scope="app")
 
 

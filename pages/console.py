@@ -28,7 +28,7 @@ def follow_the_room():
                      min_interval=live_push.CONSOLE_MIN_INTERVAL_S, page=True)
     # The page itself reads fresh (the facilitator must see their own click at once); the poll shares
     # one read per process, which may be a moment older than the page, hence ">".
-    if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
+    if live_push.fragment_run_alone() and live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
     now_ = time.time()
     state, sentence = controls.lock_state(live, now_)
@@ -298,7 +298,8 @@ with live_col:
             st.caption("Select a line to spotlight or hide its story.")
     else:
         # The spotlighted story first, marked, with "End spotlight" beside it; then the newest first.
-        for story in ([spotlit] if spotlit else []) + [s for s in reversed(told) if s is not spotlit]:
+        newest = [s for s in reversed(told) if s is not spotlit]
+        for story in ([spotlit] if spotlit else []) + newest[:room.CONSOLE_CARDS]:
             on_wall = story is spotlit
             if on_wall:
                 with st.container(key="spotlight-marker"):
@@ -314,6 +315,9 @@ with live_col:
                           on_click=act, args=(controls.set_spotlight, store(), workshop.id, story.id), kwargs=here)
             b2.button("Hide", key=f"hide-{story.id}", icon=":material/visibility_off:",
                       on_click=act, args=(controls.hide_story, store(), workshop.id, story.id, True))
+        if len(newest) > room.CONSOLE_CARDS:
+            st.caption(f"Showing the newest {room.CONSOLE_CARDS} of {len(told)} stories. Turn on “Compact list” "
+                       "to see, sort, spotlight or hide every one.")
 
     hidden = [s for s in snap.stories_for(exercise.key, include_hidden=True) if s.hidden]
     if hidden:

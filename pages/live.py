@@ -13,6 +13,7 @@ tests/test_live_push.py (which fails loudly when they move):
   ThreadState.get().fragment_id  the id of the fragment now running
   Runtime.instance().get_app_session(id).request_rerun(ClientState)
   AppSession._state == AppSessionState.APP_IS_RUNNING   a page still drawing is not woken (`follow`)
+  ScriptRunContext.fragment_ids_this_run                a fragment's own run (`fragment_run_alone`)
   Runtime.instance()._get_async_objs().eventloop  the event loop, if st.App's lifespan did not give it
   streamlit.config._config_options               read without `_config_lock` (`read_config_without_lock`)
   Runtime.instance().media_file_mgr.remove_orphaned_files  called at most once a second (`thin_out_media_cleanup`)
@@ -94,6 +95,17 @@ def _attach() -> None:
     thin_out_media_cleanup()
     if not live_hub.hub.attached:  # st.App's lifespan (facilitation/routes.py) usually attached it already
         live_hub.hub.attach(Runtime.instance()._get_async_objs().eventloop)
+
+
+def fragment_run_alone() -> bool:
+    """Whether this is a fragment's own run (its safety-net poll, or a push), not a run of the whole page.
+
+    A live fragment that sees the workshop moved on redraws the page (`st.rerun(scope="app")`) only in
+    its own run: inside a run of the whole page, a change that lands while the page draws would
+    restart that run, and a room sending 50 stories a second kept the projector restarting forever.
+    The hub wakes such a page again once its run is over (`follow` registered what it drew)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def follow(store: Store, workshop_id: int, name: str, *, topics: set[str] | frozenset[str], revision: int,

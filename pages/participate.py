@@ -41,7 +41,7 @@ def follow_the_room():
                      signature=live.signature, min_interval=live_push.PHONE_MIN_INTERVAL_S, page=True)
     # A whole room wakes at once: one read per server process answers them all.
     current = live if live_cache.revision(store(), workshop.id) == live.revision else live_cache.live_exercise(store(), workshop.id)
-    if current.signature != live.signature:
+    if current.signature != live.signature and live_push.fragment_run_alone():
         st.rerun(scope="app")
     if current.seconds_left(time.time()) is not None:
         with st.container(key="time-left"):  # sticky (participant.css): in sight while scrolling a long form
@@ -82,7 +82,10 @@ handoff_choices = (handoff_sides.handoff_choices(live_cache.snapshot(store(), wo
                    if exercise.receives_from else None)
 
 
-pair_round = pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(), workshop.id), participant)
+# Only an exercise done in pairs reads the room's snapshot here: at a deadline every story moves it, and a
+# phone redrawn after its Send would read the whole room again.
+pair_round = (pair_widgets.phone_panel(exercise, live, live_cache.snapshot(store(), workshop.id), participant)
+              if pairs.done_in_pairs(exercise) else None)
 
 
 # --- dot voting -----------------------------------------------------------------------------------
@@ -194,7 +197,9 @@ def send(ex_key: str, fid: str) -> None:
     else:
         # A stored story takes its draft with it (same transaction); a refused one keeps every word here.
         result = workshops.submit_story(store(), participant, ex_key, answers, fid)
-        if not result.ok:
+        if result.ok:
+            live_cache.told(store(), workshop.id, ex_key, participant.id)
+        else:
             drafts.save_draft(store(), participant, ex_key, answers)
     st.session_state["send_problems"] = fid, ({} if result.ok else result.problems)
     if result.ok:

@@ -43,7 +43,7 @@ def follow_the_room():
     live_push.follow(store(), workshop.id, "follow", topics=workshops.TOPICS, revision=snap.workshop.revision,
                      min_interval=live_push.PROJECTOR_MIN_INTERVAL_S, page=True)
     # ">": the shared counter may be up to REVISION_TTL_S older than the snapshot drawn.
-    if live_cache.revision(store(), workshop.id) > snap.workshop.revision:
+    if live_push.fragment_run_alone() and live_cache.revision(store(), workshop.id) > snap.workshop.revision:
         st.rerun(scope="app")
     if live.seconds_left(time.time()) is not None:
         live_push.countdown(live.item.deadline, key="projector-clock", look="projector", up=_("Time is up"),
@@ -194,7 +194,7 @@ projector_views.layout(view.name)(screen, view.shape(told, exercise, snapshot=sn
 @st.fragment(run_every=room.ROTATE_SECONDS)
 def turn_the_pages():
     """A wall bigger than the screen shows its next page when its time is up (only such walls run this)."""
-    if room.rotation_slot(time.time()) != slot:
+    if live_push.fragment_run_alone() and room.rotation_slot(time.time()) != slot:
         st.rerun(scope="app")
 
 

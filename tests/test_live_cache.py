@@ -155,3 +155,43 @@ def test_a_screen_asking_during_a_refresh_waits_for_it_instead_of_drawing_the_ol
         t.join(timeout=10)
     assert len(results) == 20 and all(r.item is not None and r.item.position == 0 for r in results)
     assert len(calls) == 1
+
+
+def test_who_has_told_a_story_is_read_once_while_a_room_sends_and_a_teller_stays_known(
+        store, make_workshop, make_participant, answers, monkeypatch):
+    """At a deadline every story moves the room: a phone redrawn after its own Send must not read every
+    teller of the room again (facilitation/sending.py tells the cache)."""
+    import asyncio
+
+    from facilitation import live_hub, sending
+
+    workshop, _ = make_workshop()
+    people = [make_participant(workshop) for _ in range(4)]
+    W.open_exercise(store, workshop.id, 0)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    hub = live_hub.Hub(read_signature=lambda _s, _w: (0, ()))
+    hub.attach(loop)
+    monkeypatch.setattr(live_hub, "hub", hub)
+    try:
+        hub.follow(store, workshop.id, "projector", topics=W.TOPICS, revision=W.revision(store, workshop.id), wake=lambda: True)
+        for _ in range(100):
+            if hub.revision(store.url, workshop.id) is not None:
+                break
+            time.sleep(0.05)
+        assert not live_cache.may_have_stories(store, workshop.id, "over_the_wall", people[0].id)
+        calls = count_calls(monkeypatch, "storytellers")
+        for i, person in enumerate(people):  # each story moves "stories" for the whole room
+            post = sending.StoryPost(workshop.code, person.token, "over_the_wall", f"form-{i}", answers())
+            assert sending.send_story(store, post).ok
+            assert live_cache.may_have_stories(store, workshop.id, "over_the_wall", person.id)
+        assert calls == []  # every teller known from the Send itself
+        stranger = make_participant(workshop)
+        assert not live_cache.may_have_stories(store, workshop.id, "over_the_wall", stranger.id)
+        assert calls == [1]  # someone not known as a teller: the room is read again, once
+    finally:
+        hub.detach()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

@@ -63,6 +63,13 @@ def test_the_private_streamlit_api_that_wakes_a_screen_is_where_pages_live_expec
     assert "self._state = AppSessionState.APP_NOT_RUNNING" in events
     assert "self._state = AppSessionState.APP_NOT_RUNNING" in inspect.getsource(AppSession.__init__)
     assert {s.name for s in AppSessionState} >= {"APP_IS_RUNNING", "APP_NOT_RUNNING"}
+    # A fragment's own run, told from a run of the whole page (pages/live.py fragment_run_alone).
+    from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    assert "fragment_ids_this_run" in {f.name for f in __import__("dataclasses").fields(ScriptRunContext)}
+    runs = inspect.getsource(ScriptRunner._run_script)
+    assert "if rerun_data.fragment_id_queue:" in runs and "fragment_ids_this_run=fragment_ids_this_run" in runs
 
 
 def test_streamlit_settings_read_without_the_lock_are_the_settings_streamlit_reads(monkeypatch):
@@ -464,3 +471,55 @@ def test_opening_an_exercise_redraws_each_phone_once(app_server, app_store):
     assert not errors, errors
     assert len(followed) == 3 and max(followed) < 2.0, followed  # a click in this process: no watcher delay
     assert full_runs == [1, 1, 1], full_runs
+
+
+@pytest.mark.browser
+def test_a_stream_of_stories_never_keeps_the_projector_restarting_and_it_shows_the_last_one_promptly(app_server, app_store):
+    """Stories landing while the projector draws used to restart its run (a rerun from inside the run, or a
+    wake in the middle of it): at a room's pace it finished almost none. Now each run finishes and the
+    hub wakes it again once it is over."""
+    from bench.st_client import FINISHED_EARLY_FOR_RERUN, FINISHED_SUCCESSFULLY, StreamlitClient
+
+    workshop, key = W.create_workshop(app_store, title="Stream", agenda_plan=[("over_the_wall", 15)])
+    people = [W.join_workshop(app_store, workshop.code, f"P{i}", "Sales") for i in range(60)]
+    W.open_exercise(app_store, workshop.id, 0)
+    seen: dict[str, float] = {}
+
+    def on_delta(_client, _kind, element, now):
+        for token in re.findall(r"STREAM-\d{3}", str(element)):
+            seen.setdefault(token, now)
+
+    async def session():
+        projector = StreamlitClient(app_server, "projector", urlencode(projector_query(app_store, workshop)),
+                                    name="projector", on_delta=on_delta)
+        try:
+            await projector.connect()
+            await asyncio.sleep(1.5)
+            before = dict(projector.finished)
+
+            def tell_all():
+                for i, person in enumerate(people):
+                    result = W.submit_story(app_store, person, "over_the_wall",
+                                            dict(STORY, experience=f"STREAM-{i:03d} waited for a template"), f"stream-{i}")
+                    assert result.ok, result.problems
+                    time.sleep(0.025)  # ~40 stories a second, as a room at a deadline
+                return time.perf_counter()
+
+            last_sent = await asyncio.to_thread(tell_all)
+            for _ in range(150):
+                if "STREAM-059" in seen:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)
+            ran = {s: projector.finished.get(s, 0) - before.get(s, 0) for s in (FINISHED_SUCCESSFULLY, FINISHED_EARLY_FOR_RERUN)}
+            return ran, seen.get("STREAM-059", float("inf")) - last_sent, projector.errors
+        finally:
+            await projector.close()
+
+    ran, last_visible_after, errors = run_async(session())
+    assert not errors, errors
+    from bench.st_client import FINISHED_EARLY_FOR_RERUN, FINISHED_SUCCESSFULLY
+
+    assert ran[FINISHED_SUCCESSFULLY] >= 3, ran  # it kept drawing the stream (about twice a second)
+    assert ran[FINISHED_EARLY_FOR_RERUN] <= 1, ran  # and finished what it started
+    assert last_visible_after < 2.0, last_visible_after

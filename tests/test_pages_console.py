@@ -148,3 +148,23 @@ def test_the_console_shows_the_lock_state(console_room, app_db):
     W.open_exercise(app_db, workshop.id, 1, clock=lambda: time.time() - 3600)
     at = console(workshop, key)
     assert "Time is up, still taking stories" in all_text(at)
+
+
+def test_a_big_room_shows_the_newest_cards_and_the_compact_list_has_every_story(app_db):  # noqa: F811
+    from facilitation import room
+
+    workshop, key = W.create_workshop(app_db, title="Big room", agenda_plan=[(OTW, 15)])
+    W.open_exercise(app_db, workshop.id, 0)
+    n = room.CONSOLE_CARDS + 5
+    for i in range(n):
+        person = W.join_workshop(app_db, workshop.code, f"Teller {i}", "Sales")
+        assert W.submit_story(app_db, person, OTW, otw(3, f"Story number {i:03d}"), f"big-{i}").ok
+    at = console(workshop, key)
+    text = all_text(at)
+    assert f"Story number {n - 1:03d}" in text and f"Story number {n - room.CONSOLE_CARDS:03d}" in text
+    assert f"Story number {n - room.CONSOLE_CARDS - 1:03d}" not in text and "Story number 000" not in text
+    assert any(f"newest {room.CONSOLE_CARDS} of {n} stories" in c.value for c in at.caption)
+    assert len([b for b in at.button if b.label == "Hide"]) == room.CONSOLE_CARDS
+    at.toggle(key="incoming-compact").set_value(True).run()
+    frame = next(d.value for d in at.dataframe if "Story" in d.value.columns)
+    assert len(frame) == n
