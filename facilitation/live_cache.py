@@ -176,21 +176,50 @@ def workshop_by_code(store: Store, code: str) -> workshops.Workshop | None:
     return found
 
 
+ROOM_READ_EVERY_S = 1.0  # a room's participants are read all at once at most this often per process
+_room_reads: dict[tuple[str, int], float] = {}
+_room_read_locks: dict[tuple[str, int], threading.Lock] = {}
+
+
 def participant(store: Store, workshop_id: int, token: str | None) -> workshops.Participant | None:
     """workshops.participant_by_token, read once per process until the room's people change (a join,
-    a merge, a removal), when this process's push hub vouches for what it heard; else read."""
+    a merge, a removal), when this process's push hub vouches for what it heard; else read.
+
+    Once the people have changed, the first caller reads the whole room in one query (at most once per
+    ROOM_READ_EVERY_S) and the rest of the room finds itself there: 500 phones redrawn at once by an
+    exercise opening after the last join read one list, not 500 rows one by one."""
     if not token:
         return None
     moved = live_hub.hub.moved(store.url, workshop_id, "people")
     if moved is None:
         return workshops.participant_by_token(store, workshop_id, token)
     k = (store.url, workshop_id, token)
+    fresh = _known_participant(k, moved)
+    if fresh is not None:
+        return fresh[0]
+    room_key = (store.url, workshop_id)
     with _people_lock:
-        got = _people.get(k)
-        if got is not None and got[1] >= moved:
-            _people.move_to_end(k)
-            return got[0]
-    stamp = live_hub.hub.revision(store.url, workshop_id)  # taken before the read: never newer than it
+        lock = _room_read_locks.setdefault(room_key, threading.Lock())
+        room_read_due = time.monotonic() - _room_reads.get(room_key, float("-inf")) >= ROOM_READ_EVERY_S
+    if room_read_due:
+        with lock:  # one reader; the others wait for it, then find themselves
+            fresh = _known_participant(k, moved)
+            if fresh is not None:
+                return fresh[0]
+            stamp = live_hub.hub.revision(store.url, workshop_id)  # taken before the read: never newer than it
+            if stamp is not None:
+                everyone = workshops.list_participants(store, workshop_id)
+                with _people_lock:
+                    _room_reads[room_key] = time.monotonic()
+                    for person in everyone:
+                        _people[(store.url, workshop_id, person.token)] = (person, stamp)
+                        _people.move_to_end((store.url, workshop_id, person.token))
+                    found = next((p for p in everyone if p.token == token), None)
+                    _people[k] = (found, stamp)
+                    while len(_people) > MAX_PEOPLE:
+                        _people.popitem(last=False)
+                return found
+    stamp = live_hub.hub.revision(store.url, workshop_id)
     found = workshops.participant_by_token(store, workshop_id, token)
     if stamp is not None:
         with _people_lock:
@@ -198,6 +227,15 @@ def participant(store: Store, workshop_id: int, token: str | None) -> workshops.
             while len(_people) > MAX_PEOPLE:
                 _people.popitem(last=False)
     return found
+
+
+def _known_participant(k: tuple[str, int, str], moved: int) -> tuple[workshops.Participant | None] | None:
+    with _people_lock:
+        got = _people.get(k)
+        if got is not None and got[1] >= moved:
+            _people.move_to_end(k)
+            return (got[0],)
+    return None
 
 
 _tellers: dict[tuple[str, int, str], tuple[frozenset[int], int]] = {}
@@ -268,6 +306,7 @@ def forget(store: Store, workshop_id: int) -> None:
     with _people_lock:
         for k in [k for k in _people if k[0] == store.url and k[1] == workshop_id]:
             del _people[k]
+        _room_reads.pop((store.url, workshop_id), None)
     with _tellers_lock:
         for k in [k for k in _tellers if k[0] == store.url and k[1] == workshop_id]:
             del _tellers[k]
@@ -284,6 +323,7 @@ def clear() -> None:
         _codes.clear()
     with _people_lock:
         _people.clear()
+        _room_reads.clear()
     with _tellers_lock:
         _tellers.clear()
     qr_png.cache_clear()

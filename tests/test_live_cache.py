@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from facilitation import live_cache, workshops as W
+from facilitation import live_cache, participants, workshops as W
 
 
 @pytest.fixture(autouse=True)
@@ -157,41 +157,68 @@ def test_a_screen_asking_during_a_refresh_waits_for_it_instead_of_drawing_the_ol
     assert len(calls) == 1
 
 
-def test_who_has_told_a_story_is_read_once_while_a_room_sends_and_a_teller_stays_known(
-        store, make_workshop, make_participant, answers, monkeypatch):
-    """At a deadline every story moves the room: a phone redrawn after its own Send must not read every
-    teller of the room again (facilitation/sending.py tells the cache)."""
+@pytest.fixture
+def vouching_hub(store, monkeypatch):
+    """The process's push hub, attached to a loop of its own, once it vouches for a workshop's revision."""
     import asyncio
 
-    from facilitation import live_hub, sending
+    from facilitation import live_hub
 
-    workshop, _ = make_workshop()
-    people = [make_participant(workshop) for _ in range(4)]
-    W.open_exercise(store, workshop.id, 0)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     hub = live_hub.Hub(read_signature=lambda _s, _w: (0, ()))
     hub.attach(loop)
     monkeypatch.setattr(live_hub, "hub", hub)
-    try:
+
+    def watch(workshop):
         hub.follow(store, workshop.id, "projector", topics=W.TOPICS, revision=W.revision(store, workshop.id), wake=lambda: True)
         for _ in range(100):
             if hub.revision(store.url, workshop.id) is not None:
-                break
+                return
             time.sleep(0.05)
-        assert not live_cache.may_have_stories(store, workshop.id, "over_the_wall", people[0].id)
-        calls = count_calls(monkeypatch, "storytellers")
-        for i, person in enumerate(people):  # each story moves "stories" for the whole room
-            post = sending.StoryPost(workshop.code, person.token, "over_the_wall", f"form-{i}", answers())
-            assert sending.send_story(store, post).ok
-            assert live_cache.may_have_stories(store, workshop.id, "over_the_wall", person.id)
-        assert calls == []  # every teller known from the Send itself
-        stranger = make_participant(workshop)
-        assert not live_cache.may_have_stories(store, workshop.id, "over_the_wall", stranger.id)
-        assert calls == [1]  # someone not known as a teller: the room is read again, once
-    finally:
-        hub.detach()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+
+    yield watch
+    hub.detach()
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+def test_who_has_told_a_story_is_read_once_while_a_room_sends_and_a_teller_stays_known(
+        store, make_workshop, make_participant, answers, monkeypatch, vouching_hub):
+    """At a deadline every story moves the room: a phone redrawn after its own Send must not read every
+    teller of the room again (facilitation/sending.py tells the cache)."""
+    from facilitation import sending
+
+    workshop, _ = make_workshop()
+    people = [make_participant(workshop) for _ in range(4)]
+    W.open_exercise(store, workshop.id, 0)
+    vouching_hub(workshop)
+    assert not live_cache.may_have_stories(store, workshop.id, "over_the_wall", people[0].id)
+    calls = count_calls(monkeypatch, "storytellers")
+    for i, person in enumerate(people):  # each story moves "stories" for the whole room
+        post = sending.StoryPost(workshop.code, person.token, "over_the_wall", f"form-{i}", answers())
+        assert sending.send_story(store, post).ok
+        assert live_cache.may_have_stories(store, workshop.id, "over_the_wall", person.id)
+    assert calls == []  # every teller known from the Send itself
+    stranger = make_participant(workshop)
+    assert not live_cache.may_have_stories(store, workshop.id, "over_the_wall", stranger.id)
+    assert calls == [1]  # someone not known as a teller: the room is read again, once
+
+
+def test_after_people_change_the_whole_room_is_read_in_one_query_and_a_removed_token_stops_working(
+        store, make_workshop, make_participant, monkeypatch, vouching_hub):
+    workshop, _ = make_workshop()
+    people = [make_participant(workshop) for _ in range(20)]
+    vouching_hub(workshop)
+    late = make_participant(workshop)  # "people" moved: everyone cached before is stale
+    room_reads, one_by_one = count_calls(monkeypatch, "list_participants"), count_calls(monkeypatch, "participant_by_token")
+    assert [live_cache.participant(store, workshop.id, p.token) for p in [*people, late]] == [*people, late]
+    assert live_cache.participant(store, workshop.id, "no-such-token") is None
+    assert room_reads == [1] and one_by_one == [1]  # the stranger's token, not in the room read
+    participants.remove_participant(store, workshop.id, people[0].id)
+    live_cache._room_reads.clear()  # as a second later
+    assert live_cache.participant(store, workshop.id, people[0].token) is None
+    assert live_cache.participant(store, workshop.id, people[1].token) == people[1]
+    assert room_reads == [1, 1]
