@@ -51,6 +51,8 @@ SWEEP_S = 10.0
 # Pages redrawn after a story sent by POST (facilitation/sending.py): at most this many a second, so
 # a room sending at a deadline does not bury the projector's and the console's runs under its own.
 REDRAWS_PER_S = 20.0
+REDRAWS_PER_S_WHILE_SENDING = 8.0  # while stories keep arriving (one asked for in the last SENDING_S)
+SENDING_S = 0.5
 # A screen still drawing is not woken (a rerun request would throw its run away and start again: a
 # projector woken twice a second while each of its runs took longer, under a room's load, never
 # finished one). Its wake waits; this often it looks again.
@@ -107,6 +109,7 @@ class Hub:
         self._sweep_loop: asyncio.AbstractEventLoop | None = None
         self._redraws: OrderedDict[tuple[str, int, Hashable], None] = OrderedDict()
         self._redrawing = False
+        self._last_redraw_asked = float("-inf")
         self.stats = {"busy": 0, "redraws": 0, "sweep_wakes": 0, "changes": 0, "dispatches": 0, "wakes": 0, "trailing_wakes": 0, "live_reads": 0,
                       "gone": 0, "notifications": 0, "watch_reads": 0}
 
@@ -172,11 +175,13 @@ class Hub:
     def redraw(self, url: str, workshop_id: int, key: Hashable) -> float:
         """Wake one screen (by the key it follows with) soon, whatever it drew: its own page changed (a
         story it sent by POST). Paced at REDRAWS_PER_S across the process, oldest first, each screen
-        once however often it asks. Any thread; returns about how many seconds the wait is (-1: no push)."""
+        once however often it asks (REDRAWS_PER_S_WHILE_SENDING while more keep coming). Any thread; returns
+        about how many seconds the wait is (-1: no push)."""
         if not self.attached:
             return -1.0
         with self._lock:
             self._redraws[(url, workshop_id, key)] = None
+            self._last_redraw_asked = time.monotonic()
             waiting = len(self._redraws)
             start = not self._redrawing
             self._redrawing = True
@@ -211,7 +216,9 @@ class Hub:
             with self._lock:
                 if room.screens.get(key) is screen:
                     del room.screens[key]
-        loop.call_later(1 / REDRAWS_PER_S, self._redraw_next)
+        # A room still sending (a deadline): its Sends come first, the fresh forms a little later.
+        sending = time.monotonic() - self._last_redraw_asked < SENDING_S
+        loop.call_later(1 / (REDRAWS_PER_S_WHILE_SENDING if sending else REDRAWS_PER_S), self._redraw_next)
 
     def screens(self, url: str, workshop_id: int) -> int:
         with self._lock:

@@ -100,6 +100,7 @@ def test_a_form_already_sent_is_never_saved_again_as_a_draft(store, make_worksho
 
 def test_pages_redrawn_after_a_send_are_paced_oldest_first_each_once(store, monkeypatch):
     monkeypatch.setattr(live_hub, "REDRAWS_PER_S", 20.0)
+    monkeypatch.setattr(live_hub, "REDRAWS_PER_S_WHILE_SENDING", 20.0)
     loop = LoopThread()
     hub = live_hub.Hub(read_signature=lambda _store, _wid: (0, ("open", 0)))
     hub.attach(loop.loop)
@@ -121,3 +122,28 @@ def test_pages_redrawn_after_a_send_are_paced_oldest_first_each_once(store, monk
         hub.detach()
         loop.close()
     assert live_hub.Hub().redraw(store.url, 7, ("session-0", "follow")) == -1.0  # no push: nothing to pace
+
+
+def test_while_stories_keep_arriving_their_pages_are_redrawn_more_slowly(store, monkeypatch):
+    monkeypatch.setattr(live_hub, "REDRAWS_PER_S", 50.0)
+    monkeypatch.setattr(live_hub, "REDRAWS_PER_S_WHILE_SENDING", 5.0)
+    loop = LoopThread()
+    hub = live_hub.Hub(read_signature=lambda _store, _wid: (0, ("open", 0)))
+    hub.attach(loop.loop)
+    try:
+        phones = [follow(hub, store, 7, (f"s{i}", "follow"), {"live"}) for i in range(6)]
+        until = time.monotonic() + 0.6
+        i = 0
+        while time.monotonic() < until:  # a Send every 50 ms: the room is still sending
+            hub.redraw(store.url, 7, (f"s{i % 3}", "follow"))
+            i += 1
+            time.sleep(0.05)
+        during = sum(len(p.wakes) for p in phones)
+        assert during <= 5, during  # ~5 a second, not 50
+        for j in range(3, 6):
+            hub.redraw(store.url, 7, (f"s{j}", "follow"))
+        settle(0.9)  # the room has stopped: the rest at once
+        assert all(p.wakes for p in phones)
+    finally:
+        hub.detach()
+        loop.close()
