@@ -331,6 +331,7 @@ function lock(s, locked) {
 function fallBack(s, button) {
   // The form's own Send (a script run): it checks again and shows every problem under its field.
   s.state = "idle";
+  s.status.className = "send-status";
   s.status.textContent = "";
   lock(s, false);
   s.pass = true;
@@ -384,6 +385,11 @@ export default function (component) {
   }
   Object.assign(s, { data, setTriggerValue, status: parentElement.querySelector(".send-status") });
   current = s;
+  if (s.state === "idle" && data.note && !s.noted) {  // the story just sent, said under the button
+    s.noted = true;
+    s.status.className = "send-status sent";
+    s.status.textContent = data.note;
+  }
   if (!window.__storyRelaySend) {
     window.__storyRelaySend = true;
     document.addEventListener("click", onClick, true);
@@ -408,15 +414,17 @@ _send_by_post = st.components.v2.component("story_relay_send_by_post", html='<di
 
 
 def send_by_post(*, code: str, token: str, exercise_key: str, form_id: str, button_key: str, fields: list[dict],
-                 sending: str, sent: str, disabled: bool = False) -> None:
+                 sending: str, sent: str, note: str = "", disabled: bool = False) -> None:
     """Make the form's Send button (widget key `button_key`) send the story by POST /api/story, without a
-    script run (facilitation/sending.py), reading `fields` off the page as they show
+    script run (facilitation/sending.py), reading `fields` off the page as they show; `note` is said under
+    the button when the form is drawn (the story just sent)
     (exercise_widgets.field_readings). A refusal, a field it cannot read or no answer in time presses
     the form's own Send instead; without this component (no JavaScript, AppTest) that Send is all there is."""
     ctx = get_script_run_ctx()
     _send_by_post(key=f"send-by-post-{form_id}", on_sent_change=lambda: None, data={
         "code": code, "p": token, "exercise": exercise_key, "form": form_id, "button": button_key,
         "session": ctx.session_id if ctx is not None else "", "fields": fields, "sending": sending, "sent": sent,
+        "note": note,
         "disabled": disabled, "timeout_ms": SEND_TIMEOUT_MS, "redraw_fallback_s": REDRAW_FALLBACK_S})
 
 

@@ -212,8 +212,10 @@ def send(ex_key: str, fid: str) -> None:
         st.session_state["redraw_page"] = True
 
 
+sent_just_now = False
 if message := st.session_state.pop("just_sent", None):
     st.success(message, icon=":material/check_circle:")
+    sent_just_now = not editing
     st.session_state.pop("redraw_page", None)  # this run draws the whole page
 
 
@@ -260,7 +262,9 @@ def story_form():
             live_push.send_by_post(code=workshop.code, token=participant.token, exercise_key=exercise.key,
                                    form_id=form_id, button_key=f"send-{form_id}",
                                    fields=field_readings(exercise.fields, workshop, partners, handoff_choices, serves=serves),
-                                   sending=_("Sending…"), sent=_("Sent — thank you. A fresh form opens in a moment."))
+                                   sending=_("Sending…"), sent=_("Sent — thank you. A fresh form opens in a moment."),
+                                   # Said where the person is looking too, not only above the form.
+                                   note=_("Sent — thank you. The form above is empty for your next story.") if sent_just_now else "")
         if editing and st.button(_("Cancel"), type="tertiary", key=f"cancel-{form_id}"):
             st.session_state["editing"] = None
             st.rerun()

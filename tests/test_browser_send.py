@@ -52,6 +52,8 @@ def test_send_is_one_post_that_stores_what_the_form_shows_and_the_page_then_offe
         expect(phone.get_by_text("What you sent (1)")).to_be_visible()
         expect(phone.get_by_role("textbox", name="What was the customer told")).to_have_value("")
         expect(phone.get_by_role("textbox", name="What was the customer told")).to_be_editable()
+        # Said under the button too, where the person is looking (the page's message is above the form).
+        expect(phone.get_by_role("status").filter(has_text="The form above is empty")).to_be_visible()
         [story] = W.list_stories(app_store, workshop.id, "over_the_wall")
         assert story.answers["experience"] == experience
         assert story.answers["stage"] == "Onboarding" and story.answers["next_function"] == "Support"
