@@ -141,11 +141,71 @@ def typed_problem(live: LiveExercise, exercise_key: str, field_name: str, text: 
 
 
 def load_draft(store: Store, participant: Participant, exercise_key: str) -> dict:
-    """The draft for one exercise, or {}."""
-    with store.read() as conn:
-        row = conn.execute(sa.select(drafts.c.answers).where(drafts.c.participant_id == participant.id,
-                                                             drafts.c.exercise_key == exercise_key)).first()
-    return _answers(row.answers) if row else {}  # whatever was stored, something a form can show
+    """The draft for one exercise, or {}.
+
+    Read in a group with whoever else asks at the same moment (an exercise opening redraws 500 phones,
+    each bringing back its draft): one query for all of them, always begun after each one asked, so
+    none gets an answer older than its question."""
+    return _draft_reads(store).load(participant.id, exercise_key)
+
+
+class _GroupRead:
+    """Leader and followers: the first to ask reads for everyone waiting; who asks meanwhile waits for the next read."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.lock = threading.Lock()
+        self.waiting: list[list] = []  # [participant id, exercise key, done event, answers, error]
+        self.reading = False
+
+    def load(self, participant_id: int, exercise_key: str) -> dict:
+        item = [participant_id, exercise_key, threading.Event(), None, None]
+        with self.lock:
+            self.waiting.append(item)
+            lead = not self.reading
+            self.reading = True
+        if lead:
+            self._read_all()
+        item[2].wait()
+        if item[4] is not None:
+            raise item[4]
+        return item[3]
+
+    def _read_all(self) -> None:
+        while True:
+            with self.lock:
+                batch, self.waiting = self.waiting[:self.MAX_BATCH], self.waiting[self.MAX_BATCH:]
+                if not batch:
+                    self.reading = False
+                    return
+            try:
+                with self.store.read() as conn:
+                    rows = conn.execute(sa.select(drafts.c.participant_id, drafts.c.exercise_key, drafts.c.answers).where(
+                        drafts.c.participant_id.in_(sorted({i[0] for i in batch})),
+                        drafts.c.exercise_key.in_(sorted({i[1] for i in batch})))).all()
+                found = {(r.participant_id, r.exercise_key): r.answers for r in rows}
+                for item in batch:
+                    answers = found.get((item[0], item[1]))
+                    item[3] = _answers(answers) if answers is not None else {}  # whatever was stored, something a form can show
+            except Exception as exc:  # every caller of this read gets the error, as a read of its own would
+                for item in batch:
+                    item[4] = exc
+            finally:
+                for item in batch:
+                    item[2].set()
+
+
+_group_reads: dict[str, _GroupRead] = {}
+
+
+def _draft_reads(store: Store) -> _GroupRead:
+    with _writers_lock:
+        r = _group_reads.get(store.url)
+        if r is None or r.store is not store:
+            r = _group_reads[store.url] = _GroupRead(store)
+        return r
 
 
 # --- the writer ---------------------------------------------------------------------------------------

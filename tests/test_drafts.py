@@ -1,5 +1,7 @@
 """Drafts survive a refresh: what was typed is on the server before Send."""
 
+import time
+
 from facilitation import drafts, workshops as W
 
 
@@ -98,3 +100,38 @@ def test_a_save_arriving_after_send_never_brings_the_sent_story_back(api, store,
     assert drafts.load_draft(store, ana, "over_the_wall") == {}
     assert api.post("/api/draft", json=typed(w, ana, form="form-2", text="the next one")).json()["saved"]
     assert drafts.load_draft(store, ana, "over_the_wall") == {"promise": "the next one"}
+
+
+def test_drafts_asked_for_at_the_same_moment_are_read_together_each_its_own(store, make_workshop, make_participant, monkeypatch):
+    """An exercise opening redraws every phone, each bringing back its draft: one read for those asking together."""
+    import threading
+
+    w, _ = make_workshop()
+    people = [make_participant(w) for _ in range(30)]
+    W.open_exercise(store, w.id, 0)
+    for i, person in enumerate(people[:20]):
+        drafts.save_draft(store, person, "over_the_wall", {"promise": f"draft of person {i}"})
+    reads = []
+    real_read = store.read
+
+    def counted_read():
+        reads.append(1)
+        time.sleep(0.02)  # a busy database: the others arrive while it reads
+        return real_read()
+
+    monkeypatch.setattr(store, "read", counted_read)
+    start = threading.Barrier(len(people))
+    got: dict[int, dict] = {}
+
+    def load(i, person):
+        start.wait()
+        got[i] = drafts.load_draft(store, person, "over_the_wall")
+
+    threads = [threading.Thread(target=load, args=(i, p)) for i, p in enumerate(people)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert got == {i: ({"promise": f"draft of person {i}"} if i < 20 else {}) for i in range(30)}
+    assert len(reads) < 10, len(reads)
+    assert drafts.load_draft(store, people[0], "half_the_story") == {}  # another exercise: not this draft
