@@ -69,14 +69,20 @@ class _Save:
 
 
 def save_draft(store: Store, participant: Participant, exercise_key: str, answers: dict, clock: Clock = time.time,
-               *, form_id: str = "") -> bool:
+               *, form_id: str = "", wait: bool = True) -> bool:
     """Keep what this participant has typed so far for one exercise; False if it could not be saved now.
 
     With `form_id`, nothing is saved once that form has been sent: a field left as Send was pressed
-    (the phone sends by POST, facilitation/sending.py) may reach the server after the story."""
+    (the phone sends by POST, facilitation/sending.py) may reach the server after the story.
+    `wait=False` queues the save and returns at once (True): a field left on the phone need not hold
+    its script run until the writer's next commit; `load_draft` still waits for it, so a reload
+    never brings back less than was left."""
     kept = {k: v for k, v in answers.items() if v not in (None, "") and not (isinstance(v, str) and len(v) > DRAFT_MAX_CHARS)}
-    return _writer(store).save(_Save(exercise_key, clock(), participant=participant, answers=kept,
-                                     form_id=form_id[:FORM_ID_MAX])).saved
+    item = _Save(exercise_key, clock(), participant=participant, answers=kept, form_id=form_id[:FORM_ID_MAX])
+    if not wait:
+        _writer(store).put(item)
+        return True
+    return _writer(store).save(item).saved
 
 
 def merge_draft(store: Store, participant: Participant, exercise_key: str, answers: dict,
@@ -146,6 +152,7 @@ def load_draft(store: Store, participant: Participant, exercise_key: str) -> dic
     Read in a group with whoever else asks at the same moment (an exercise opening redraws 500 phones,
     each bringing back its draft): one query for all of them, always begun after each one asked, so
     none gets an answer older than its question."""
+    _writer(store).wait_for(participant.id)  # a save of this person still queued is read, not passed by
     return _draft_reads(store).load(participant.id, exercise_key)
 
 
@@ -216,6 +223,7 @@ class _Writer:
     def __init__(self, store: Store):
         self.store = store
         self.queue: list[_Save] = []
+        self.writing: list[_Save] = []  # the batch being written now
         self.ready = threading.Condition()
         self.last_write = float("-inf")
         self.thread: threading.Thread | None = None
@@ -226,6 +234,14 @@ class _Writer:
         if not item.done.wait(WAIT_S):
             return BUSY
         return item.result or BUSY
+
+    def wait_for(self, participant_id: int) -> None:
+        """Until every save of this participant queued or being written now is committed (or WAIT_S)."""
+        with self.ready:
+            pending = [i for i in (*self.writing, *self.queue) if i.participant is not None
+                       and i.participant.id == participant_id and not i.done.is_set()]
+        for item in pending:
+            item.done.wait(WAIT_S)
 
     def put(self, item: _Save) -> None:
         with self.ready:
@@ -246,6 +262,7 @@ class _Writer:
             time.sleep(max(0.0, self.last_write + BATCH_EVERY_S - time.monotonic()))  # more saves join meanwhile
             with self.ready:
                 batch, self.queue = self.queue, []
+                self.writing = batch
             self.last_write = time.monotonic()
             try:
                 self._write(batch)

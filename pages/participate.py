@@ -185,7 +185,8 @@ def current_answers(ex_key: str, fid: str) -> dict:
 
 def keep_draft(ex_key: str, fid: str) -> None:
     if not st.session_state.get("editing"):  # never for a form already sent (a field left as Send was pressed)
-        drafts.save_draft(store(), participant, ex_key, current_answers(ex_key, fid), form_id=fid)
+        # Queued, not waited for: the field's run is done at once (a reload waits for it: drafts.load_draft).
+        drafts.save_draft(store(), participant, ex_key, current_answers(ex_key, fid), form_id=fid, wait=False)
 
 
 def send(ex_key: str, fid: str) -> None:

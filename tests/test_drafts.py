@@ -135,3 +135,17 @@ def test_drafts_asked_for_at_the_same_moment_are_read_together_each_its_own(stor
     assert got == {i: ({"promise": f"draft of person {i}"} if i < 20 else {}) for i in range(30)}
     assert len(reads) < 10, len(reads)
     assert drafts.load_draft(store, people[0], "half_the_story") == {}  # another exercise: not this draft
+
+
+def test_a_draft_queued_without_waiting_is_what_a_reload_brings_back(store, make_workshop, make_participant, monkeypatch):
+    """A field left on the phone does not hold its run for the writer's commit; a reload right after still
+    gets it (load_draft waits for this person's queued saves)."""
+    w, _ = make_workshop()
+    ana = make_participant(w)
+    W.open_exercise(store, w.id, 0)
+    monkeypatch.setattr(drafts, "BATCH_EVERY_S", 0.3)
+    drafts.save_draft(store, ana, "over_the_wall", {"promise": "first"})  # the writer has just written
+    t0 = time.monotonic()
+    assert drafts.save_draft(store, ana, "over_the_wall", {"promise": "left just now"}, form_id="f-1", wait=False)
+    assert time.monotonic() - t0 < 0.1  # returned before the commit
+    assert drafts.load_draft(store, ana, "over_the_wall") == {"promise": "left just now"}
