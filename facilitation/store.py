@@ -28,6 +28,29 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 NOTIFY_CHANNEL_PREFIX = "story_relay_"
+# Connections one server process may hold on PostgreSQL (the pool, then its overflow under a burst),
+# plus one for LISTEN. Four replicas at the defaults hold at most 4 × (8 + 12 + 1) = 84, inside
+# PostgreSQL's default max_connections of 100 (at the old 10 + 20, a room of 1,000 on four replicas
+# met "sorry, too many clients already"). Set per deployment: replicas × (pool + overflow + 1) must
+# stay under the server's max_connections.
+POOL_SIZE_SETTING, MAX_OVERFLOW_SETTING = "STORY_RELAY_DB_POOL_SIZE", "STORY_RELAY_DB_MAX_OVERFLOW"
+DEFAULT_POOL_SIZE, DEFAULT_MAX_OVERFLOW = 8, 12
+
+
+def pool_settings(environ: dict[str, str] | None = None) -> tuple[int, int]:
+    """(pool size, overflow) for PostgreSQL from the environment, else the defaults; a bad value says which."""
+    environ = os.environ if environ is None else environ
+    found = []
+    for name, default in ((POOL_SIZE_SETTING, DEFAULT_POOL_SIZE), (MAX_OVERFLOW_SETTING, DEFAULT_MAX_OVERFLOW)):
+        raw = environ.get(name, "").strip()
+        try:
+            value = int(raw) if raw else default
+        except ValueError:
+            raise ValueError(f"{name}: {raw!r} is not a whole number") from None
+        if value < (1 if name == POOL_SIZE_SETTING else 0):
+            raise ValueError(f"{name}: {value} is too small")
+        found.append(value)
+    return found[0], found[1]
 
 # Called after a write transaction that bumped workshop revisions has committed, on the writer's
 # thread: listener(store, {workshop id: (revision, frozenset of topics)}). Errors are logged by the caller.
@@ -337,7 +360,8 @@ class Store:
             # libpq options from the URL (e.g. a search_path) are kept; the lock timeout is added to them.
             options = sa.engine.make_url(url).query.get("options", "")
             options = " ".join(options) if isinstance(options, tuple) else options
-            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={
+            pool_size, max_overflow = pool_settings()
+            self.engine = sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, connect_args={
                 "options": f"{options} -c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}".strip()})
         metadata.create_all(self.engine)
         if self.is_sqlite:
