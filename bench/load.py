@@ -524,10 +524,16 @@ async def tell_story(client: StreamlitClient, scenario, args, stats: Stats, toke
     done = client.expect_run(lambda r: full_run_ok(r) and r.started > after)
     sent = await send()
     stats.sent[token] = sent
+    await take_answer(client, stats, token, done, sent)
+
+
+async def take_answer(client: StreamlitClient, stats: Stats, token: str, done: asyncio.Future, sent: float,
+                      why: str = "") -> None:
+    """The run a press of the form's Send started: acknowledged ("Sent") or refused (what the page said)."""
     try:
         run = await asyncio.wait_for(done, ACK_TIMEOUT_S)
     except asyncio.TimeoutError:
-        stats.error(f"{client.name}: no acknowledgement within {ACK_TIMEOUT_S:.0f} s for {token}")
+        stats.error(f"{client.name}: no acknowledgement within {ACK_TIMEOUT_S:.0f} s for {token}{why}")
         return
     if any(fmt == ALERT_SUCCESS and "Sent" in body for fmt, body in run.alerts):
         stats.acked[token] = run.finished - sent
@@ -556,17 +562,7 @@ async def send_by_post(client: StreamlitClient, scenario, stats: Stats, token: s
         stats.post_fallbacks += 1
         done = client.expect_run(lambda r: full_run_ok(r) and r.started > after)
         await press_send()
-        try:
-            run = await asyncio.wait_for(done, ACK_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            stats.error(f"{client.name}: no acknowledgement within {ACK_TIMEOUT_S:.0f} s for {token} (POST {status})")
-            return
-        if any(fmt == ALERT_SUCCESS and "Sent" in body for fmt, body in run.alerts):
-            stats.acked[token] = run.finished - sent
-        else:
-            said = "; ".join(body for fmt, body in run.alerts if fmt == ALERT_ERROR) or "no success message"
-            stats.refused[token] = said
-            stats.error(f"{client.name}: story {token} refused: {said}")
+        await take_answer(client, stats, token, done, sent, why=f" (POST {status})")
         return
     try:
         await asyncio.wait_for(redrawn, ACK_TIMEOUT_S * 2)

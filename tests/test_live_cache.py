@@ -106,36 +106,16 @@ def test_qr_code_is_drawn_once_per_address(monkeypatch):
 
 
 def test_a_change_committed_in_this_process_is_read_at_once_without_asking_the_database(
-        store, make_workshop, make_participant, monkeypatch):
+        store, make_workshop, make_participant, monkeypatch, vouching_hub):
     """With push the hub vouches for the revision: no read per caller, no TTL-old number after a commit."""
-    import asyncio
-
-    from facilitation import live_hub
-
     workshop, _ = make_workshop()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    hub = live_hub.Hub(read_signature=lambda _s, _w: (0, ()))
-    hub.attach(loop)
-    monkeypatch.setattr(live_hub, "hub", hub)
-    try:
-        rev = W.revision(store, workshop.id)
-        hub.follow(store, workshop.id, "projector", topics=W.TOPICS, revision=rev, wake=lambda: True)
-        for _ in range(100):  # the watcher (SQLite) or the listener (PostgreSQL) starts vouching
-            if hub.revision(store.url, workshop.id) is not None:
-                break
-            time.sleep(0.05)
-        calls = count_calls(monkeypatch, "revision")
-        assert live_cache.revision(store, workshop.id) == rev
-        make_participant(workshop)  # committed here: the hub hears it before the write returns
-        assert live_cache.revision(store, workshop.id) == rev + 1  # at once, not REVISION_TTL_S later
-        assert calls == []
-    finally:
-        hub.detach()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+    rev = W.revision(store, workshop.id)
+    vouching_hub(workshop)  # the watcher (SQLite) or the listener (PostgreSQL) starts vouching
+    calls = count_calls(monkeypatch, "revision")
+    assert live_cache.revision(store, workshop.id) == rev
+    make_participant(workshop)  # committed here: the hub hears it before the write returns
+    assert live_cache.revision(store, workshop.id) == rev + 1  # at once, not REVISION_TTL_S later
+    assert calls == []
 
 
 def test_a_screen_asking_during_a_refresh_waits_for_it_instead_of_drawing_the_old_exercise(
