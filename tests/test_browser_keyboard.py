@@ -75,8 +75,9 @@ def test_a_participant_joins_writes_and_votes_with_the_keyboard_alone(browser, a
         tab_to(phone, "Send")
         phone.keyboard.press("Enter")
         wait_for_app(phone)
-        # Said by a screen reader: the confirmation is a polite status region.
-        expect(phone.get_by_role("status").filter(has_text="Sent — thank you")).to_be_visible()
+        # Said by a screen reader: the confirmation is a polite status region (above the form, and under Send).
+        expect(phone.get_by_role("status").filter(has_text="Sent — thank you").first).to_be_visible()
+        expect(phone.get_by_role("status").filter(has_text="The form above is empty")).to_be_visible()
         kim = next(p for p in W.list_participants(app_store, workshop.id) if p.display_name == "Kim")
         mine = [s for s in W.list_stories(app_store, workshop.id) if s.participant_id == kim.id]
         assert [s.answers["story"] for s in mine] == ["A renewal nearly slipped; our same-day answer kept it."]
