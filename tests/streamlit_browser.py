@@ -61,6 +61,15 @@ def open_agenda_item(console: Page, position: int = 0) -> None:
     wait_for_app(console)
 
 
+def send_story(page: Page, timeout: float = 15_000) -> None:
+    """Press Send and wait for the page's redraw with a fresh form (the thank-you said under the button):
+    "Sent" comes back at once, the redraw a moment later, and a person cannot type into the sent form meanwhile."""
+    page.get_by_role("button", name="Send").first.click()
+    expect(page.get_by_text("Sent — thank you").first).to_be_visible(timeout=timeout)
+    expect(page.get_by_text("The form above is empty for your next story")).to_be_visible(timeout=timeout)
+    wait_for_app(page)
+
+
 def expect_text(page: Page, text: str, timeout: float = 10_000) -> None:
     expect(page.get_by_text(text, exact=False).first).to_be_visible(timeout=timeout)
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import commitments, workshops as W
-from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
+from streamlit_browser import (choose, click_button, send_story, open_agenda_item, open_page, projector_path, sign_in_facilitator,
                               wait_for_app)
 
 pytestmark = pytest.mark.browser
@@ -106,8 +106,7 @@ def test_a_room_runs_two_exercises_with_a_vote_and_a_spotlight(browser, app_serv
         choose(page, "Which function should tell this story?", function)
         choose(page, "And to whom?", "Prospects close to signing")
         choose(page, "May we retell this story outside this room?", "Yes, as it is written")
-        click_button(page, "Send")
-        expect(page.get_by_text("Sent — thank you").first).to_be_visible()
+        send_story(page)
     expect(projector.get_by_text(STORIES["Cy"][2]).first).to_be_visible(timeout=8_000)
 
     # Dot voting: Ana and Cy put a dot on Ben's story, Ben (who cannot vote for his own) and Ana on
@@ -151,8 +150,7 @@ def test_a_room_runs_two_exercises_with_a_vote_and_a_spotlight(browser, app_serv
            commitments.serve_options(W.snapshot(app_store, workshop.id))[0])
     choose(page, "Which other function does it connect you to?", "Support")
     pick_date(page, "By when?", "2027/01/15")
-    click_button(page, "Send")
-    expect(page.get_by_text("Sent — thank you").first).to_be_visible()
+    send_story(page)
     expect(projector.get_by_text("Invite support to our last sales call")).to_be_visible(timeout=8_000)
 
     projector.screenshot(path=str(SCREENS / "projector_1920x1080.png"))

@@ -30,7 +30,7 @@ from test_browser_room import pick_date
 from facilitation import commitments, links, routes
 from facilitation import workshops as W
 from facilitation.store import Store
-from streamlit_browser import (choose, click_button, open_agenda_item, open_page, projector_path, sign_in_facilitator,
+from streamlit_browser import (choose, click_button, send_story, open_agenda_item, open_page, projector_path, sign_in_facilitator,
                                wait_for_app)
 from test_browser_projector import projector_problems
 
@@ -131,8 +131,7 @@ def in_the_room(console, n: int) -> None:
 
 
 def send(page) -> None:
-    click_button(page, "Send")
-    expect(page.get_by_text("Sent — thank you").first).to_be_visible(timeout=WAIT)
+    send_story(page, timeout=WAIT)
 
 
 def test_the_whole_room_plays_a_session(browser, room_server):

@@ -48,7 +48,8 @@ TEXT_FIELDS = {"body", "label", "help", "placeholder", "options", "caption", "ti
 # Plotly keys that hold text a person reads (titles, labels, hover text, legend entries).
 PLOTLY_TEXT = {"text", "name", "hovertemplate", "texttemplate", "ticktext", "hovertext", "label", "labels"}
 # Component data that is not text: addresses, ids, field names, colours, how it looks.
-COMPONENT_DATA = {"code", "p", "exercise", "form", "fields", "look", "color", "names_key", "url", "key", "screen"}
+COMPONENT_DATA = {"code", "p", "exercise", "form", "fields", "look", "color", "names_key", "url", "key", "screen",
+                  "button", "session"}  # machine keys: a widget key, the page's session id
 
 
 @pytest.fixture
