@@ -30,17 +30,20 @@ def choose(page: Page, label: str, option: str) -> None:
     would in a long one (the list only draws the options that fit, so a late one may not exist yet)."""
     box = page.get_by_role("combobox", name=label)
     wanted = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):
+    for _ in range(4):
         box.click()
         # Clicking the box blurs the field typed in before, whose draft save reruns the page and
-        # can close the list as it opens; a person would simply open it again.
+        # can close the list as it opens (or draw it again under the pointer); a person would
+        # simply open it again.
         wait_for_app(page)
         if page.get_by_role("option").first.is_visible():
             box.press_sequentially(option.split(" · ")[0])
             try:
                 wanted.wait_for(state="visible", timeout=3_000)
-                break
+                wanted.click(timeout=3_000)
+                return
             except PlaywrightTimeout:
+                page.keyboard.press("Escape")
                 continue
     wanted.click()
 
