@@ -179,9 +179,14 @@ class Hub:
         about how many seconds the wait is (-1: no push)."""
         if not self.attached:
             return -1.0
+        return self._queue_redraw(url, workshop_id, key, asked=True)
+
+    def _queue_redraw(self, url: str, workshop_id: int, key: Hashable, *, asked: bool) -> float:
+        # `asked`: a story just came in (a retry of a screen that was busy is not one: it keeps no room "sending").
         with self._lock:
             self._redraws[(url, workshop_id, key)] = None
-            self._last_redraw_asked = time.monotonic()
+            if asked:
+                self._last_redraw_asked = time.monotonic()
             waiting = len(self._redraws)
             start = not self._redrawing
             self._redrawing = True
@@ -207,7 +212,7 @@ class Hub:
             _log.exception("redrawing a screen failed")
             alive = False
         if alive == BUSY:  # its run is not over: its turn comes again a little later, the next one now
-            loop.call_later(BUSY_RETRY_S, self.redraw, url, workshop_id, key)
+            loop.call_later(BUSY_RETRY_S, lambda: self.attached and self._queue_redraw(url, workshop_id, key, asked=False))
             loop.call_soon(self._redraw_next)
             return
         screen.last_woken = loop.time()
