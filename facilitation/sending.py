@@ -91,12 +91,22 @@ def send_story(store: Store, post: StoryPost, clock: Clock = time.time) -> SendA
     if exercise is None:
         return SendAnswer(404, False, workshop_id=workshop.id, message=_("This exercise no longer exists."))
     answers = {f.name: post.answers.get(f.name) for f in exercise.fields}
-    result = workshops.submit_story(store, participant, exercise.key, answers, post.form_id, clock=clock)
+    result = take_story(store, participant, exercise.key, answers, post.form_id, clock)
     if result.ok:
-        live_cache.told(store, workshop.id, exercise.key, participant.id)  # its page's redraw reads no room
         return SendAnswer(200, True, created=result.created, story_id=result.story.id, workshop_id=workshop.id,
                           message=_("Sent — thank you. You can add another below."))
-    # Every word stays: the draft the form comes back with on any device.
-    drafts.save_draft(store, participant, exercise.key, answers, clock)
     problems = {name: _(text) for name, text in result.problems.items()}
     return SendAnswer(422, False, workshop_id=workshop.id, message=" ".join(problems.values()), problems=problems)
+
+
+def take_story(store: Store, participant: workshops.Participant, exercise_key: str, answers: dict, form_id: str,
+               clock: Clock = time.time) -> workshops.SubmitResult:
+    """Store a new story from a participant's form, by POST or by the form's own Send: a stored one is known
+    at once to this process's cache of who has told a story (its page's redraw reads no room); a refused
+    one keeps every word as the draft the form comes back with on any device."""
+    result = workshops.submit_story(store, participant, exercise_key, answers, form_id, clock=clock)
+    if result.ok:
+        live_cache.told(store, participant.workshop_id, exercise_key, participant.id)
+    else:
+        drafts.save_draft(store, participant, exercise_key, answers, clock)
+    return result

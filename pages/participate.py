@@ -9,7 +9,7 @@ import uuid
 
 import streamlit as st
 
-from facilitation import controls, drafts, handoff_sides, i18n, live_cache, pairs, room, views, workshops
+from facilitation import controls, drafts, handoff_sides, i18n, live_cache, pairs, room, sending, views, workshops
 from facilitation.exercises import in_language, library
 from pages import after_widgets, pair_widgets, round_widgets
 from pages.common import LIVE_POLL_SECONDS, PHONE_POLL_SECONDS, format_clock, plain, query_code, remember_participant, store, use_css
@@ -197,11 +197,7 @@ def send(ex_key: str, fid: str) -> None:
         result = workshops.edit_story(store(), participant, edit[0], answers)
     else:
         # A stored story takes its draft with it (same transaction); a refused one keeps every word here.
-        result = workshops.submit_story(store(), participant, ex_key, answers, fid)
-        if result.ok:
-            live_cache.told(store(), workshop.id, ex_key, participant.id)
-        else:
-            drafts.save_draft(store(), participant, ex_key, answers)
+        result = sending.take_story(store(), participant, ex_key, answers, fid)
     st.session_state["send_problems"] = fid, ({} if result.ok else result.problems)
     if result.ok:
         st.session_state["just_sent"] = _("Changes saved.") if edit else _("Sent — thank you. You can add another below.")
