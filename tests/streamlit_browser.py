@@ -64,6 +64,23 @@ def open_agenda_item(console: Page, position: int = 0) -> None:
     wait_for_app(console)
 
 
+def fill_over_the_wall(phone, experience: str, *, scale: str | None = "4", lost: str = "The champion's name.") -> None:
+    """Fill the "Over the wall" form as a teller in Onboarding handing to Support; `scale=None` leaves the gap empty."""
+    choose(phone, "Which stage of the customer's life do you own?", "Onboarding")
+    wait_for_app(phone)
+    for label, text in (("What was the customer told", "Two weeks to go live."),
+                        ("What does the customer actually experience here?", experience),
+                        ("What gets lost in that handoff?", lost)):
+        box = phone.get_by_role("textbox", name=label)
+        box.fill(text)
+        box.press("Tab")
+        wait_for_app(phone)
+    choose(phone, "Who do you hand the customer to next?", "Support")
+    wait_for_app(phone)
+    if scale is not None:
+        pick_radio(phone, scale)  # no wait: Send follows at once, before that choice's run is done
+
+
 def send_story(page: Page, timeout: float = 15_000) -> None:
     """Press Send and wait for the page's redraw with a fresh form (the thank-you said under the button):
     "Sent" comes back at once, the redraw a moment later, and a person cannot type into the sent form meanwhile."""

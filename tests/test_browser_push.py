@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import drafts, workshops as W
-from streamlit_browser import choose, open_page, pick_radio, projector_path, wait_for_app
+from streamlit_browser import choose, fill_over_the_wall, open_page, pick_radio, projector_path, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -50,19 +50,8 @@ def test_the_projector_shows_a_phone_story_within_a_second_and_runs_nothing_whil
 
         phone = phone_ctx.new_page()
         open_page(phone, f"{app_server}/participate?code={workshop.code}&p={ana.token}")
-        choose(phone, "Which stage of the customer's life do you own?", "Onboarding")
-        wait_for_app(phone)
         experience = "Push check: the import template took six weeks"
-        for label, text in (("What was the customer told", "Two weeks to go live."),
-                            ("What does the customer actually experience here?", experience),
-                            ("What gets lost in that handoff?", "The champion's name.")):
-            box = phone.get_by_role("textbox", name=label)
-            box.fill(text)
-            box.press("Tab")
-            wait_for_app(phone)
-        choose(phone, "Who do you hand the customer to next?", "Support")
-        wait_for_app(phone)
-        pick_radio(phone, "4")
+        fill_over_the_wall(phone, experience)
         wait_for_app(phone)
         phone.get_by_role("button", name="Send").click()
         sent = time.monotonic()

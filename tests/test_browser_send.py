@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitation import drafts, workshops as W
-from streamlit_browser import choose, open_page, pick_radio, wait_for_app
+from streamlit_browser import fill_over_the_wall, open_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -17,22 +17,6 @@ def phone_page(browser):
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     context.set_default_timeout(15_000)
     return context, context.new_page()
-
-
-def fill_over_the_wall(phone, experience: str, *, scale: str | None = "4", lost: str = "The champion's name.") -> None:
-    choose(phone, "Which stage of the customer's life do you own?", "Onboarding")
-    wait_for_app(phone)
-    for label, text in (("What was the customer told", "Two weeks to go live."),
-                        ("What does the customer actually experience here?", experience),
-                        ("What gets lost in that handoff?", lost)):
-        box = phone.get_by_role("textbox", name=label)
-        box.fill(text)
-        box.press("Tab")
-        wait_for_app(phone)
-    choose(phone, "Who do you hand the customer to next?", "Support")
-    wait_for_app(phone)
-    if scale is not None:
-        pick_radio(phone, scale)  # no wait: Send follows at once, before that choice's run is done
 
 
 def test_send_is_one_post_that_stores_what_the_form_shows_and_the_page_then_offers_a_fresh_form(browser, app_server, app_store):
